@@ -1,0 +1,216 @@
+"""KMS: sign, verify, public keys (cached per key), key inspection and creation."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..core.crypto import PublicKeyError, verify_pss_sha256
+from ..core.envelope import ALGORITHM
+from ..core.policy import MAX_POLICY_BYTES
+from .errors import AwsError, SentinelError
+from .session import Clients
+
+DEFAULT_ALIAS = "alias/sentinel-policy-signing"
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """What DescribeKey says about a key, with the alias that led to it."""
+
+    key_id: str
+    arn: str
+    state: str
+    usage: str
+    spec: str
+    algorithms: tuple[str, ...]
+    enabled: bool
+    description: str = ""
+    created: datetime | None = None
+    deletion_date: datetime | None = None
+    requested_as: str = ""
+
+    def problems(self) -> list[str]:
+        """Why this key cannot sign Sentinel policies; [] when it can."""
+        found = []
+        if self.usage != "SIGN_VERIFY":
+            found.append(f"key usage is {self.usage}, not SIGN_VERIFY: it cannot sign")
+        if not self.spec.startswith("RSA_"):
+            found.append(f"key spec is {self.spec}, not RSA_4096 or RSA_2048")
+        elif ALGORITHM not in self.algorithms:
+            found.append(f"key does not offer {ALGORITHM}")
+        if self.state != "Enabled":
+            when = f" (deletion on {self.deletion_date:%Y-%m-%d})" if self.deletion_date else ""
+            found.append(f"key state is {self.state}{when}, not Enabled")
+        return found
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    arn: str
+    der: bytes
+    spec: str
+    usage: str
+    algorithms: tuple[str, ...]
+
+
+class TooLargeToSign(SentinelError):
+    pass
+
+
+def check_signable(message: bytes) -> None:
+    """KMS signs at most 4,096 bytes in RAW mode: refuse before the call, with the reason."""
+    if len(message) > MAX_POLICY_BYTES:
+        raise TooLargeToSign(
+            f"The policy is {len(message):,} bytes; KMS signs at most {MAX_POLICY_BYTES:,} bytes "
+            "in RAW mode, and the TVM verifies in RAW mode.",
+            "Shorten the policy (comments count too) to 4,096 bytes or fewer, or split it across profiles.",
+            kind="too-large",
+        )
+
+
+@dataclass
+class KeyService:
+    clients: Clients
+    _public: dict[str, PublicKey] = field(default_factory=dict)
+    _describe: dict[str, KeyInfo] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self.public_key_fetches = 0
+
+    @property
+    def _kms(self):
+        return self.clients.client("kms")
+
+    def _fail(self, exc: BaseException, operation: str, key: str | None) -> AwsError:
+        return self.clients.fail(exc, "kms", operation, key)
+
+    def sign(self, key_id: str, message: bytes) -> bytes:
+        """KMS Sign, RAW, RSASSA_PSS_SHA_256: the exact call the Go CLI makes."""
+        check_signable(message)
+        try:
+            answer = self._kms.sign(
+                KeyId=key_id, Message=message, MessageType="RAW", SigningAlgorithm=ALGORITHM
+            )
+        except Exception as exc:
+            raise self._fail(exc, "Sign", key_id) from None
+        return answer["Signature"]
+
+    def verify_kms(self, key_id: str, message: bytes, signature: bytes) -> bool:
+        """KMS Verify, as the TVM does. A bad signature is a verdict (False), not an error."""
+        try:
+            answer = self._kms.verify(
+                KeyId=key_id, Message=message, MessageType="RAW",
+                Signature=signature, SigningAlgorithm=ALGORITHM,
+            )
+        except Exception as exc:
+            err = self._fail(exc, "Verify", key_id)
+            if getattr(err, "kind", "") == "invalid-signature":
+                return False
+            raise err from None
+        return bool(answer.get("SignatureValid"))
+
+    def public_key(self, key_id: str) -> PublicKey:
+        """GetPublicKey, once per key identifier for the life of this service."""
+        with self._lock:
+            cached = self._public.get(key_id)
+        if cached is not None:
+            return cached
+        try:
+            answer = self._kms.get_public_key(KeyId=key_id)
+        except Exception as exc:
+            raise self._fail(exc, "GetPublicKey", key_id) from None
+        key = PublicKey(
+            arn=answer["KeyId"],
+            der=answer["PublicKey"],
+            spec=answer.get("KeySpec") or answer.get("CustomerMasterKeySpec", ""),
+            usage=answer.get("KeyUsage", ""),
+            algorithms=tuple(answer.get("SigningAlgorithms") or ()),
+        )
+        with self._lock:
+            self.public_key_fetches += 1
+            self._public[key_id] = key
+        return key
+
+    def verify_local(self, key_id: str, message: bytes, signature: bytes) -> bool:
+        """Verify with the cached public key; no KMS call after the first for a key."""
+        key = self.public_key(key_id)
+        if key.usage and key.usage != "SIGN_VERIFY":
+            raise SentinelError(
+                f"{key_id} is a {key.usage} key: it cannot verify signatures.",
+                "Point the TVM and sentinel-tui at the asymmetric SIGN_VERIFY key that signs the policies.",
+                kind="key-usage",
+            )
+        try:
+            return verify_pss_sha256(key.der, message, signature)
+        except PublicKeyError as exc:
+            raise SentinelError(f"{key_id}: {exc}.", "Use an RSA_4096 or RSA_2048 SIGN_VERIFY key.",
+                                kind="key-usage") from None
+
+    def describe(self, key_id: str, *, fresh: bool = False) -> KeyInfo:
+        if not fresh:
+            with self._lock:
+                if key_id in self._describe:
+                    return self._describe[key_id]
+        try:
+            meta = self._kms.describe_key(KeyId=key_id)["KeyMetadata"]
+        except Exception as exc:
+            raise self._fail(exc, "DescribeKey", key_id) from None
+        info = KeyInfo(
+            key_id=meta["KeyId"],
+            arn=meta["Arn"],
+            state=meta.get("KeyState", "Enabled" if meta.get("Enabled") else "Disabled"),
+            usage=meta.get("KeyUsage", ""),
+            spec=meta.get("KeySpec") or meta.get("CustomerMasterKeySpec", ""),
+            algorithms=tuple(meta.get("SigningAlgorithms") or ()),
+            enabled=bool(meta.get("Enabled")),
+            description=meta.get("Description", ""),
+            created=meta.get("CreationDate"),
+            deletion_date=meta.get("DeletionDate"),
+            requested_as=key_id,
+        )
+        with self._lock:
+            self._describe[key_id] = info
+        return info
+
+    def resolve_arn(self, key_id: str) -> str:
+        """The key ARN an alias, key id or ARN stands for."""
+        return self.describe(key_id).arn
+
+    def aliases(self) -> list[tuple[str, str]]:
+        """(alias name, target key id) for every customer alias that points at a key."""
+        found: list[tuple[str, str]] = []
+        marker = None
+        while True:
+            kwargs = {"Limit": 100}
+            if marker:
+                kwargs["Marker"] = marker
+            try:
+                answer = self._kms.list_aliases(**kwargs)
+            except Exception as exc:
+                raise self._fail(exc, "ListAliases", None) from None
+            for alias in answer.get("Aliases", []):
+                name = alias.get("AliasName", "")
+                if alias.get("TargetKeyId") and not name.startswith("alias/aws/"):
+                    found.append((name, alias["TargetKeyId"]))
+            if not answer.get("Truncated"):
+                return found
+            marker = answer.get("NextMarker")
+
+    def create_signing_key(self, alias: str, *, description: str, tags: dict[str, str],
+                           spec: str = "RSA_4096") -> KeyInfo:
+        """CreateKey (asymmetric, SIGN_VERIFY) and CreateAlias."""
+        try:
+            meta = self._kms.create_key(
+                KeySpec=spec, KeyUsage="SIGN_VERIFY", Description=description,
+                Tags=[{"TagKey": k, "TagValue": v} for k, v in tags.items()],
+            )["KeyMetadata"]
+        except Exception as exc:
+            raise self._fail(exc, "CreateKey", alias) from None
+        try:
+            self._kms.create_alias(AliasName=alias, TargetKeyId=meta["KeyId"])
+        except Exception as exc:
+            raise self._fail(exc, "CreateAlias", alias) from None
+        return self.describe(alias, fresh=True)
