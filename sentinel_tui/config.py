@@ -1,0 +1,125 @@
+"""Settings: a TOML file under the user config dir, overridden by environment, then by flags.
+
+Precedence, lowest first: built-in defaults < config.toml < SENTINEL_TUI_* environment
+< command-line flags. Unknown keys in the file are an error, so a typo does not
+silently do nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+import platformdirs
+
+from .core.paths import DEFAULT_POLICY_ROOT, normalize_root
+
+APP_NAME = "sentinel-tui"
+DEFAULT_KEY = "alias/sentinel-policy-signing"
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    default_key: str = DEFAULT_KEY
+    policy_root: str = DEFAULT_POLICY_ROOT
+    local_dir: str | None = None
+    aws_profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    read_only: bool = False
+
+    def with_(self, **changes) -> "Settings":
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if "policy_root" in changes:
+            changes["policy_root"] = normalize_root(changes["policy_root"])
+        return replace(self, **changes)
+
+
+ENV_NAMES = {
+    "default_key": "SENTINEL_TUI_DEFAULT_KEY",
+    "policy_root": "SENTINEL_TUI_POLICY_ROOT",
+    "local_dir": "SENTINEL_TUI_LOCAL_DIR",
+    "aws_profile": "AWS_PROFILE",
+    "region": "AWS_REGION",
+    "endpoint_url": "AWS_ENDPOINT_URL",
+    "read_only": "SENTINEL_TUI_READ_ONLY",
+}
+
+
+def config_dir() -> Path:
+    override = os.environ.get("SENTINEL_TUI_CONFIG_DIR")
+    return Path(override) if override else platformdirs.user_config_path(APP_NAME, appauthor=False)
+
+
+def state_dir() -> Path:
+    override = os.environ.get("SENTINEL_TUI_STATE_DIR")
+    return Path(override) if override else platformdirs.user_state_path(APP_NAME, appauthor=False)
+
+
+def config_file() -> Path:
+    return config_dir() / "config.toml"
+
+
+def _coerce(name: str, value, source: str):
+    if name == "read_only":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if isinstance(value, str) and value.lower() in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"{source}: read_only must be true or false, not {value!r}")
+    if not isinstance(value, str):
+        raise ConfigError(f"{source}: {name} must be a string, not {value!r}")
+    if name == "policy_root":
+        try:
+            return normalize_root(value)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+    return value
+
+
+def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Defaults, then the TOML file (if any), then the environment."""
+    env = os.environ if env is None else env
+    path = path or config_file()
+    values: dict = {}
+    if path.exists():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        known = {f.name for f in fields(Settings)}
+        for key, value in raw.items():
+            if key not in known:
+                raise ConfigError(f"{path}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
+            values[key] = _coerce(key, value, str(path))
+    for name, var in ENV_NAMES.items():
+        if env.get(var):
+            values[name] = _coerce(name, env[var], var)
+    return Settings(**values)
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> Path:
+    """Write the settings that differ from the defaults, atomically, mode 0600."""
+    from .fileio import write_private  # local import: fileio is tiny and only needed here
+
+    path = path or config_file()
+    defaults = Settings()
+    lines = []
+    for key, value in asdict(settings).items():
+        if value == getattr(defaults, key) or value is None:
+            continue
+        if isinstance(value, bool):
+            lines.append(f"{key} = {'true' if value else 'false'}")
+        else:
+            escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+            lines.append(f'{key} = "{escaped}"')
+    write_private(path, ("\n".join(lines) + "\n").encode("utf-8"), overwrite=True, make_dirs=True)
+    return path

@@ -1,0 +1,423 @@
+"""Load and refresh the fleet: every policy under the root with its signature, status and verdict.
+
+Cost, for N policies and M signatures: ceil(N/10) + ceil(M/10) GetParametersByPath
+pages, one ListFunctions, and one GetPublicKey per distinct key; no KMS call per
+policy (signatures are checked locally with the cached public key). A refresh
+lists metadata only (DescribeParameters) and re-reads the values whose version
+changed.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from enum import Enum
+from pathlib import Path
+from typing import Callable, Iterable
+
+from ..aws.errors import SentinelError
+from ..aws.keys import KeyService
+from ..aws.session import Clients
+from ..aws.store import Parameter, ParameterStore
+from ..aws.tvm import TvmDiscovery
+from ..config import Settings
+from ..core.paths import policy_name, policy_path, policy_path_for_signature, signature_path, signature_root
+from ..core.status import Assessment, Status, assess
+from ..core.tvm import TvmConfig
+
+
+class LocalState(str, Enum):
+    SAME = "same"
+    DIFFERS = "differs"
+    LOCAL_ONLY = "local only"
+    REMOTE_ONLY = "remote only"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class FleetEntry:
+    name: str
+    path: str
+    policy: Parameter | None = None
+    signature: Parameter | None = None
+    assessment: Assessment | None = None
+    tvms: tuple[TvmConfig, ...] = ()
+    local: LocalState | None = None
+    local_path: Path | None = None
+    policy_error: str | None = None
+    signature_error: str | None = None
+
+    @property
+    def signature_path(self) -> str:
+        return signature_path(self.path)
+
+    @property
+    def status(self) -> Status | None:
+        return self.assessment.status if self.assessment else None
+
+    @property
+    def remote(self) -> bool:
+        return self.policy is not None or self.signature is not None or bool(self.policy_error)
+
+    @property
+    def pending(self) -> bool:
+        """Listed, but its pair is not known yet (loading, or a load that stopped part-way)."""
+        return self.assessment is None and self.remote
+
+
+@dataclass
+class FleetSnapshot:
+    root: str
+    entries: dict[str, FleetEntry] = field(default_factory=dict)
+    tvms: list[TvmConfig] = field(default_factory=list)
+    complete: bool = False
+    error: SentinelError | None = None
+    loaded_at: datetime | None = None
+
+    def sorted_entries(self) -> list[FleetEntry]:
+        return sorted(self.entries.values(), key=lambda e: e.name)
+
+    def counts(self) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for entry in self.entries.values():
+            key = str(entry.status) if entry.status else ("pending" if entry.pending else "local only")
+            found[key] = found.get(key, 0) + 1
+        return found
+
+
+Update = Callable[[list[FleetEntry]], None]
+
+
+def local_file_for(local_dir: str | Path | None, name: str) -> Path | None:
+    if not local_dir:
+        return None
+    return Path(local_dir) / f"{name}.yaml"
+
+
+def _local_state(local_dir: str | None, name: str, policy: Parameter | None) -> tuple[LocalState | None, Path | None]:
+    path = local_file_for(local_dir, name)
+    if path is None:
+        return None, None
+    try:
+        data = path.read_bytes() if path.is_file() else None
+    except OSError:
+        data = None
+    if data is None:
+        return (LocalState.REMOTE_ONLY if policy is not None else None), None
+    if policy is None:
+        return LocalState.LOCAL_ONLY, path
+    return (LocalState.SAME if data == policy.data else LocalState.DIFFERS), path
+
+
+def _local_names(local_dir: str | None) -> list[str]:
+    if not local_dir or not Path(local_dir).is_dir():
+        return []
+    base = Path(local_dir)
+    return sorted(str(p.relative_to(base).with_suffix("")) for p in base.rglob("*.yaml") if p.is_file())
+
+
+class FleetService:
+    """The one place both front ends go for policy state."""
+
+    def __init__(self, clients: Clients, settings: Settings, *, keys: KeyService | None = None,
+                 store: ParameterStore | None = None, tvm_discovery: TvmDiscovery | None = None):
+        self.clients = clients
+        self.settings = settings
+        self.keys = keys or KeyService(clients)
+        self.store = store or ParameterStore(clients)
+        self.tvm_discovery = tvm_discovery or TvmDiscovery(clients)
+        self._no_public_key: set[str] = set()
+        self._lock = threading.Lock()
+
+    # -- verification -------------------------------------------------------------
+
+    def verify(self, key: str, message: bytes, signature: bytes) -> bool:
+        """Local RSA-PSS with the cached public key; KMS Verify when the public key cannot be had."""
+        if key not in self._no_public_key:
+            try:
+                return self.keys.verify_local(key, message, signature)
+            except SentinelError as exc:
+                if getattr(exc, "kind", "") != "access-denied":
+                    raise
+                with self._lock:
+                    self._no_public_key.add(key)
+        return self.keys.verify_kms(key, message, signature)
+
+    def settings_tvm(self) -> TvmConfig:
+        return TvmConfig(source="settings", policy_parameter=None,
+                         signing_key=self.settings.default_key or None, enforce_raw=None)
+
+    def tvms_for(self, path: str, tvms: Iterable[TvmConfig]) -> tuple[TvmConfig, ...]:
+        return tuple(t for t in tvms if t.policy_parameter == path)
+
+    def verification_tvm(self, serving: tuple[TvmConfig, ...]) -> TvmConfig:
+        """The TVM whose key judges a policy: the first that serves it, else the settings."""
+        for tvm in serving:
+            if tvm.signing_key:
+                return tvm
+        return serving[0] if serving else self.settings_tvm()
+
+    def assess_entry(self, entry: FleetEntry, tvm: TvmConfig | None = None) -> Assessment | None:
+        if entry.policy is None and entry.signature is None and not entry.policy_error:
+            return None
+        tvm = tvm or self.verification_tvm(entry.tvms)
+        return assess(
+            entry.path,
+            policy=entry.policy.data if entry.policy is not None else None,
+            signature=entry.signature.value if entry.signature is not None else None,
+            tvm=tvm, verify=self.verify,
+            verification_key=tvm.signing_key or self.settings.default_key or None,
+            policy_error=entry.policy_error, signature_error=entry.signature_error,
+        )
+
+    def _finish(self, entry: FleetEntry) -> FleetEntry:
+        local, local_path = _local_state(self.settings.local_dir, entry.name, entry.policy)
+        entry = replace(entry, local=local, local_path=local_path)
+        return replace(entry, assessment=self.assess_entry(entry))
+
+    # -- loading ------------------------------------------------------------------
+
+    def _decrypt_secure(self, page: list[Parameter]) -> tuple[list[Parameter], dict[str, str]]:
+        """Values of SecureString parameters, read one batch with decryption; errors per name."""
+        secure = [p.name for p in page if p.type == "SecureString"]
+        if not secure:
+            return page, {}
+        errors: dict[str, str] = {}
+        found: dict[str, Parameter] = {}
+        try:
+            found = self.store.get_many(secure)
+        except SentinelError:
+            for name in secure:  # find out which ones fail
+                try:
+                    one = self.store.get(name)
+                    if one is not None:
+                        found[name] = one
+                except SentinelError as exc:
+                    errors[name] = exc.what
+        # An unreadable value is dropped (value None), keeping the listing's version and date.
+        return [replace(p, value=None) if p.name in errors else found.get(p.name, p) for p in page], errors
+
+    def load(self, on_update: Update | None = None,
+             cancelled: Callable[[], bool] = lambda: False) -> FleetSnapshot:
+        """Read the fleet page by page, reporting entries as soon as their pair is known."""
+        root = self.settings.policy_root
+        snap = FleetSnapshot(root=root)
+        emit = on_update or (lambda entries: None)
+        try:
+            snap.tvms = self.tvm_discovery.list()
+        except SentinelError as exc:
+            if getattr(exc, "kind", "") not in ("access-denied",):
+                snap.error = exc
+                return snap
+            snap.tvms = []  # without lambda:ListFunctions the settings stand in
+        policies: dict[str, Parameter] = {}
+        policy_errors: dict[str, str] = {}
+        signatures: dict[str, Parameter] = {}
+        done: set[str] = set()
+        sig_root = signature_root(root)
+        pages_policy = self.store.list_values(root, decrypt=False)
+        pages_sig = self.store.list_values(sig_root, decrypt=False)
+        policies_done = sigs_done = False
+
+        def entry_for(path: str) -> FleetEntry:
+            return FleetEntry(
+                name=policy_name(path, root), path=path, policy=policies.get(path),
+                signature=signatures.get(path), policy_error=policy_errors.get(path),
+                tvms=self.tvms_for(path, snap.tvms),
+            )
+
+        try:
+            while not (policies_done and sigs_done):
+                if cancelled():
+                    snap.error = SentinelError("Loading was cancelled.", "Press r to load again.", kind="cancelled")
+                    break
+                ready: list[str] = []
+                pending: list[str] = []
+                if not policies_done:
+                    page = next(pages_policy, None)
+                    if page is None:
+                        policies_done = True
+                    else:
+                        page, errors = self._decrypt_secure(page)
+                        policy_errors.update(errors)
+                        for param in page:
+                            policies[param.name] = param
+                            (ready if param.name in signatures else pending).append(param.name)
+                if not sigs_done:
+                    page = next(pages_sig, None)
+                    if page is None:
+                        sigs_done = True
+                    else:
+                        page, errors = self._decrypt_secure(page)
+                        for param in page:
+                            target = policy_path_for_signature(param.name, root)
+                            if target is None:
+                                continue
+                            signatures[target] = param
+                            if target in policies:
+                                ready.append(target)
+                if sigs_done:  # every policy without a signature now is unsigned
+                    ready.extend(p for p in policies if p not in done)
+                if policies_done:  # every signature without a policy now is an orphan
+                    ready.extend(p for p in signatures if p not in done)
+                entries = []
+                for path in dict.fromkeys(ready):
+                    if path in done:
+                        continue
+                    done.add(path)
+                    entries.append(self._finish(entry_for(path)))
+                for path in pending:
+                    if path not in done:
+                        entries.append(entry_for(path))
+                for entry in entries:
+                    snap.entries[entry.path] = entry
+                if entries:
+                    emit(entries)
+        except SentinelError as exc:
+            snap.error = exc
+        else:
+            if snap.error is None:
+                snap.complete = True
+                local_only = []
+                for name in _local_names(self.settings.local_dir):
+                    path = policy_path(name, root)
+                    if path not in snap.entries:
+                        entry = self._finish(FleetEntry(name=name, path=path))
+                        snap.entries[path] = entry
+                        local_only.append(entry)
+                if local_only:
+                    emit(local_only)
+        snap.loaded_at = datetime.now(timezone.utc)
+        return snap
+
+    def refresh(self, snapshot: FleetSnapshot, on_update: Update | None = None,
+                cancelled: Callable[[], bool] = lambda: False) -> FleetSnapshot:
+        """Re-read only what changed: metadata listings, then values whose version moved."""
+        if not snapshot.complete or snapshot.root != self.settings.policy_root:
+            return self.load(on_update, cancelled)
+        emit = on_update or (lambda entries: None)
+        root = snapshot.root
+        snap = FleetSnapshot(root=root, entries=dict(snapshot.entries), tvms=list(snapshot.tvms))
+        try:
+            snap.tvms = self.tvm_discovery.list()
+        except SentinelError:
+            pass
+        try:
+            current_p: dict[str, int] = {}
+            for page in self.store.list_metadata(root):
+                current_p.update({p.name: p.version for p in page})
+            current_s: dict[str, int] = {}
+            for page in self.store.list_metadata(signature_root(root)):
+                for p in page:
+                    target = policy_path_for_signature(p.name, root)
+                    if target is not None:
+                        current_s[target] = p.version
+        except SentinelError as exc:
+            snap.error = exc
+            snap.complete = True
+            snap.loaded_at = snapshot.loaded_at
+            return snap
+        changed_names: list[str] = []
+        touched: set[str] = set()
+        for path in set(current_p) | set(current_s) | {e.path for e in snapshot.entries.values() if e.remote}:
+            old = snapshot.entries.get(path)
+            old_pv = old.policy.version if old and old.policy else None
+            old_sv = old.signature.version if old and old.signature else None
+            if current_p.get(path) != old_pv:
+                touched.add(path)
+                if path in current_p:
+                    changed_names.append(path)
+            if current_s.get(path) != old_sv:
+                touched.add(path)
+                if path in current_s:
+                    changed_names.append(signature_path(path))
+        tvm_changed = [t for t in snap.tvms if t not in snapshot.tvms] or [t for t in snapshot.tvms if t not in snap.tvms]
+        for t in tvm_changed:
+            if t.policy_parameter:
+                touched.add(t.policy_parameter)
+        values: dict[str, Parameter] = {}
+        read_errors: dict[str, str] = {}
+        try:
+            values = self.store.get_many(changed_names) if changed_names else {}
+        except SentinelError:
+            for name in changed_names:
+                try:
+                    one = self.store.get(name)
+                    if one is not None:
+                        values[name] = one
+                except SentinelError as exc:
+                    read_errors[name] = exc.what
+        updates = []
+        for path in touched:
+            if cancelled():
+                break
+            old = snapshot.entries.get(path) or FleetEntry(name=policy_name(path, root), path=path)
+            policy = values.get(path) if path in current_p else None
+            if path in current_p and policy is None and path not in read_errors and old.policy and old.policy.version == current_p[path]:
+                policy = old.policy
+            sig_name = signature_path(path)
+            signature = values.get(sig_name) if path in current_s else None
+            if path in current_s and signature is None and old.signature and old.signature.version == current_s[path]:
+                signature = old.signature
+            unchanged_policy = policy is old.policy and old.policy is not None
+            entry = FleetEntry(name=old.name, path=path, policy=policy, signature=signature,
+                               policy_error=read_errors.get(path) or (old.policy_error if unchanged_policy else None),
+                               signature_error=read_errors.get(sig_name),
+                               tvms=self.tvms_for(path, snap.tvms))
+            if not entry.remote:
+                snap.entries.pop(path, None)
+                local, lp = _local_state(self.settings.local_dir, entry.name, None)
+                if local == LocalState.LOCAL_ONLY:
+                    snap.entries[path] = self._finish(entry)
+                    updates.append(snap.entries[path])
+                continue
+            snap.entries[path] = self._finish(entry)
+            updates.append(snap.entries[path])
+        # local files change without any AWS call: recompute their state for everyone
+        for path, entry in list(snap.entries.items()):
+            if path in touched:
+                continue
+            local, lp = _local_state(self.settings.local_dir, entry.name, entry.policy)
+            if local != entry.local:
+                if local is None and not entry.remote:
+                    snap.entries.pop(path)
+                    continue
+                snap.entries[path] = replace(entry, local=local, local_path=lp)
+                updates.append(snap.entries[path])
+        for name in _local_names(self.settings.local_dir):
+            path = policy_path(name, root)
+            if path not in snap.entries:
+                snap.entries[path] = self._finish(FleetEntry(name=name, path=path))
+                updates.append(snap.entries[path])
+        if updates:
+            emit(updates)
+        snap.complete = True
+        snap.loaded_at = datetime.now(timezone.utc)
+        return snap
+
+    def entry(self, name_or_path: str, tvms: list[TvmConfig] | None = None) -> FleetEntry:
+        """Read one pair fresh (after a write, or for the doctor)."""
+        root = self.settings.policy_root
+        path = policy_path(name_or_path, root)
+        if tvms is None:
+            try:
+                tvms = self.tvm_discovery.list()
+            except SentinelError:
+                tvms = []
+        policy_error = signature_error = None
+        policy = signature = None
+        try:
+            policy = self.store.get(path)
+        except SentinelError as exc:
+            policy_error = exc.what
+        try:
+            signature = self.store.get(signature_path(path))
+        except SentinelError as exc:
+            signature_error = exc.what
+        entry = FleetEntry(name=policy_name(path, root), path=path, policy=policy, signature=signature,
+                           policy_error=policy_error, signature_error=signature_error,
+                           tvms=self.tvms_for(path, tvms))
+        return self._finish(entry)

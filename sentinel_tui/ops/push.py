@@ -1,0 +1,375 @@
+"""Push a policy so that SSM never holds a policy with a signature that does not match it.
+
+The order (the Go CLI writes first and signs after; a failed Sign leaves an
+enforcing TVM denying everything):
+
+1. validate, and refuse a policy over 4,096 bytes;
+2. plan: read the stored pair and its versions, build the diff (shown, confirmed);
+3. sign before anything is written;
+4. take a lock parameter (create-if-absent), then check the stored versions did
+   not move since the plan; stop before writing if they did;
+5. write the policy, then the signature;
+6. read both back and check them as the TVM would.
+
+If any step after the first write fails, the previous policy and signature are
+put back (or the new ones deleted where there were none), and the result says
+exactly what SSM holds afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable
+
+from ..aws.errors import SentinelError
+from ..aws.keys import check_signable
+from ..aws.store import Parameter
+from ..core.diff import Diff, decode_text, diff_texts
+from ..core.envelope import dump_envelope, policy_hash
+from ..core.paths import policy_path, signature_path
+from ..core.policy import PolicyCheck
+from ..core.status import Status, assess
+from ..core.tvm import TvmConfig
+from ..fileio import read_policy_file
+from .context import Ops
+from .sign import sign_bytes, validated
+
+LOCK_PREFIX = "/sentinel/locks"
+LOCK_STALE_AFTER = timedelta(minutes=10)
+
+Progress = Callable[[str, str], None]  # (step, state) state: "start" | "ok" | "fail" | "skip"
+
+
+class PushError(SentinelError):
+    """A push that stopped. `ssm_state` says what SSM holds now."""
+
+    def __init__(self, what: str, fix: str = "", *, kind: str = "push-failed", ssm_state: str = "",
+                 written: bool = False, restored: bool | None = None):
+        super().__init__(what, fix, kind=kind)
+        self.ssm_state = ssm_state
+        self.written = written
+        self.restored = restored
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return text + (f"\nSSM now holds: {self.ssm_state}" if self.ssm_state else "")
+
+
+@dataclass(frozen=True)
+class PushPlan:
+    name: str
+    path: str
+    signature_path: str
+    data: bytes
+    check: PolicyCheck
+    current: Parameter | None
+    current_signature: Parameter | None
+    diff: Diff
+    sign: bool
+    key_id: str | None
+    tvms: tuple[TvmConfig, ...]
+    source: str
+
+    @property
+    def creates(self) -> bool:
+        return self.current is None
+
+    @property
+    def unchanged(self) -> bool:
+        return self.current is not None and self.current.data == self.data
+
+    @property
+    def enforcing_tvms(self) -> tuple[TvmConfig, ...]:
+        return tuple(t for t in self.tvms if t.verifies and t.enforcing)
+
+    def summary(self) -> list[str]:
+        lines = [
+            f"target     {self.path}",
+            f"action     {'create' if self.creates else f'update version {self.current.version}'}",
+            f"size       {len(self.data):,} bytes (limit 4,096)",
+            f"hash       {policy_hash(self.data)}",
+            f"signature  {'signed with ' + str(self.key_id) + ' before writing' if self.sign else 'NOT signed'}"
+            f" -> {self.signature_path}",
+        ]
+        if self.tvms:
+            for tvm in self.tvms:
+                lines.append(f"served by  {tvm.source}: {tvm.describe_mode()}"
+                             + (f" with {tvm.signing_key}" if tvm.signing_key else ""))
+        else:
+            lines.append("served by  no TVM found for this parameter")
+        return lines
+
+
+@dataclass
+class PushResult:
+    plan: PushPlan
+    policy_version: int | None = None
+    signature_version: int | None = None
+    status: Status | None = None
+    tvm_text: str = ""
+    steps: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def plan_push(ops: Ops, name: str, file: str | Path, *, sign: bool, key_id: str | None,
+              allow_unsigned: bool = False, data: bytes | None = None) -> PushPlan:
+    """Steps 1 and 2: everything that can be known before asking the operator."""
+    if data is None:
+        data = read_policy_file(file)
+    check = validated(data)
+    check_signable(data)
+    path = policy_path(name, ops.settings.policy_root)
+    try:
+        tvms = ops.tvms.list()
+    except SentinelError as exc:
+        if getattr(exc, "kind", "") != "access-denied":
+            raise
+        tvms = []  # without lambda:ListFunctions the confirmation says no TVM was found
+    serving = tuple(t for t in tvms if t.policy_parameter == path)
+    current = ops.store.get(path)
+    current_sig = ops.store.get(signature_path(path))
+    if sign and not key_id:
+        key_id = ops.fleet.verification_tvm(serving).signing_key or ops.settings.default_key
+    if not sign and not allow_unsigned and (current_sig is not None or any(t.verifies for t in serving)):
+        raise PushError(
+            f"{path} is signed or served by a verifying TVM: pushing it unsigned would leave a policy "
+            "whose signature does not match, and an enforcing TVM would deny every request.",
+            "Add --sign --key-id KEY (the TVM's key), or --allow-unsigned if that is really meant.",
+            kind="validation")
+    old_text = decode_text(current.data, path) if current is not None else ""
+    diff = diff_texts(old_text, decode_text(data, str(file)))
+    return PushPlan(name=name, path=path, signature_path=signature_path(path), data=data, check=check,
+                    current=current, current_signature=current_sig, diff=diff, sign=sign, key_id=key_id,
+                    tvms=serving, source=str(file))
+
+
+def _version(p: Parameter | None) -> int | None:
+    return p.version if p is not None else None
+
+
+def _lock_name(path: str) -> str:
+    return LOCK_PREFIX + path
+
+
+class _Lock:
+    """A create-if-absent parameter: SSM's one atomic primitive, so two pushes cannot interleave."""
+
+    def __init__(self, ops: Ops, path: str):
+        self.ops = ops
+        self.name = _lock_name(path)
+        self.held = False
+        self.note = ""
+
+    def acquire(self) -> None:
+        owner = json.dumps({"host": socket.gethostname(), "pid": os.getpid(),
+                            "at": datetime.now(timezone.utc).isoformat()})
+        ssm = self.ops.clients.client("ssm")
+        try:
+            ssm.put_parameter(Name=self.name, Value=owner, Type="String", Overwrite=False, Tier="Standard")
+            self.held = True
+            return
+        except ssm.exceptions.ParameterAlreadyExists:
+            pass
+        except Exception as exc:
+            err = self.ops.clients.fail(exc, "ssm", "PutParameter", self.name)
+            if err.kind == "access-denied":
+                self.note = (f"could not take the lock {self.name} (no ssm:PutParameter there); "
+                             "relying on the version check alone")
+                return
+            raise err from None
+        holder = self.ops.store.get(self.name)
+        if holder is not None and holder.last_modified is not None:
+            age = datetime.now(timezone.utc) - holder.last_modified.astimezone(timezone.utc)
+            if age > LOCK_STALE_AFTER:
+                self.ops.store.delete(self.name)
+                return self.acquire()
+        raise PushError(
+            f"Another push of this policy is in progress (lock {self.name}: {holder.value if holder else '?'}).",
+            f"Wait for it to finish, then diff again. A lock older than {LOCK_STALE_AFTER.seconds // 60} "
+            "minutes is taken over automatically.", kind="conflict")
+
+    def release(self) -> None:
+        if self.held:
+            try:
+                self.ops.store.delete(self.name)
+            except SentinelError:
+                pass
+            self.held = False
+
+
+def execute_push(ops: Ops, plan: PushPlan, *, progress: Progress | None = None,
+                 cancelled: Callable[[], bool] = lambda: False) -> PushResult:
+    """Steps 3 to 6, with automatic restore on failure after the first write."""
+    say = progress or (lambda step, state: None)
+    result = PushResult(plan=plan)
+    ops.guard_write(f"push of {plan.path}")
+    caller = ops.caller()
+    digest = policy_hash(plan.data)
+
+    def audit(outcome: str, detail: str | None = None) -> None:
+        ops.audit.record(action="push", parameter=plan.path, outcome=outcome, caller=caller,
+                         version_before=_version(plan.current), version_after=result.policy_version,
+                         policy_hash=digest, detail=detail, signature_version=result.signature_version,
+                         key_id=plan.key_id if plan.sign else None)
+
+    def step(name: str, state: str) -> None:
+        result.steps.append((name, state))
+        say(name, state)
+
+    # 3. sign before writing anything
+    envelope_text = None
+    if plan.sign:
+        step("sign", "start")
+        try:
+            envelope = sign_bytes(ops, plan.data, plan.key_id or ops.settings.default_key)
+        except SentinelError as exc:
+            step("sign", "fail")
+            audit("failed before writing", str(exc))
+            raise PushError(f"Signing failed; nothing was written. {exc.what}", exc.fix,
+                            kind=getattr(exc, "kind", "push-failed"), ssm_state=_describe_untouched(plan)) from None
+        envelope_text = dump_envelope(envelope, indent=False)
+        step("sign", "ok")
+    if cancelled():
+        audit("cancelled before writing")
+        raise PushError("Cancelled; nothing was written.", kind="cancelled", ssm_state=_describe_untouched(plan))
+
+    # 4. lock, then check nothing moved since the plan
+    lock = _Lock(ops, plan.path)
+    step("check remote version", "start")
+    try:
+        lock.acquire()
+        if lock.note:
+            result.notes.append(lock.note)
+        now_policy = ops.store.get(plan.path)
+        now_sig = ops.store.get(plan.signature_path)
+    except SentinelError as exc:
+        step("check remote version", "fail")
+        lock.release()
+        audit("failed before writing", str(exc))
+        if isinstance(exc, PushError):
+            raise
+        raise PushError(f"Could not check the stored version; nothing was written. {exc.what}", exc.fix,
+                        kind=getattr(exc, "kind", "push-failed"), ssm_state=_describe_untouched(plan)) from None
+    if _version(now_policy) != _version(plan.current) or _version(now_sig) != _version(plan.current_signature):
+        step("check remote version", "fail")
+        lock.release()
+        audit("conflict: remote changed since the diff")
+        raise PushError(
+            f"{plan.path} changed since the diff was shown (policy version {_version(plan.current)} -> "
+            f"{_version(now_policy)}, signature version {_version(plan.current_signature)} -> {_version(now_sig)}); "
+            "nothing was written.",
+            "Diff again against the new stored version, then push.", kind="conflict",
+            ssm_state=_describe_untouched(plan))
+    step("check remote version", "ok")
+
+    try:
+        # 5. write the policy, then the signature
+        step("write policy", "start")
+        try:
+            result.policy_version = ops.store.put(plan.path, plan.data.decode("utf-8"))
+        except SentinelError as exc:
+            step("write policy", "fail")
+            raise _rollback(ops, plan, result, exc, "writing the policy") from None
+        step("write policy", "ok")
+        if envelope_text is not None:
+            step("write signature", "start")
+            try:
+                result.signature_version = ops.store.put(plan.signature_path, envelope_text)
+            except SentinelError as exc:
+                step("write signature", "fail")
+                raise _rollback(ops, plan, result, exc, "writing the signature") from None
+            step("write signature", "ok")
+
+        # 6. read back and check as the TVM would
+        step("read back and verify", "start")
+        try:
+            back = ops.store.get(plan.path)
+            back_sig = ops.store.get(plan.signature_path)
+        except SentinelError as exc:
+            step("read back and verify", "fail")
+            raise _rollback(ops, plan, result, exc, "reading back") from None
+        if back is None or back.data != plan.data:
+            step("read back and verify", "fail")
+            raise _rollback(ops, plan, result, SentinelError(
+                f"{plan.path} does not hold the pushed bytes on read-back (another writer?)."), "reading back")
+        if plan.sign:
+            tvm = ops.fleet.verification_tvm(plan.tvms) if plan.tvms else TvmConfig(
+                "push", plan.path, plan.key_id, None)
+            key = tvm.signing_key or plan.key_id
+            verdict = assess(plan.path, policy=back.data, signature=back_sig.value if back_sig else None,
+                             tvm=tvm, verify=ops.fleet.verify, verification_key=key)
+            result.status, result.tvm_text = verdict.status, verdict.tvm.text
+            if verdict.status is not Status.VALID:
+                step("read back and verify", "fail")
+                raise _rollback(ops, plan, result, SentinelError(
+                    f"The stored pair does not verify as the TVM would check it: {verdict.status}: {verdict.reason}.",
+                    "If the TVM uses another key, push with --key-id set to the TVM's key."), "verifying")
+        step("read back and verify", "ok")
+    finally:
+        lock.release()
+    if plan.tvms:
+        result.notes.append("TVMs cache a loaded policy for up to 30 seconds: they may serve the previous "
+                            "policy until then.")
+    audit("ok")
+    return result
+
+
+def _describe_untouched(plan: PushPlan) -> str:
+    return (f"policy {plan.path} " + (f"version {plan.current.version}" if plan.current else "absent")
+            + f", signature " + (f"version {plan.current_signature.version}" if plan.current_signature else "absent")
+            + " (unchanged)")
+
+
+def _restore_one(ops: Ops, name: str, previous: Parameter | None, ours: int | None) -> str:
+    """Put back `previous` if the parameter still holds our write (or might, after a dropped call)."""
+    current = ops.store.get(name)
+    if previous is None:
+        if current is None:
+            return "absent"
+        if ours is None or current.version == ours or current.version == 1:
+            ops.store.delete(name)
+            return "deleted"
+        return f"left at version {current.version} (written by someone else)"
+    if current is None:
+        version = ops.store.put(name, previous.value or "")
+        return f"re-created with the previous value (version {version})"
+    if current.version == previous.version:
+        return f"unchanged at version {current.version}"
+    if ours is not None and current.version != ours:
+        return f"left at version {current.version} (written by someone else)"
+    version = ops.store.put(name, previous.value or "")
+    return f"restored to the previous value as version {version}"
+
+
+def _rollback(ops: Ops, plan: PushPlan, result: PushResult, cause: SentinelError, during: str) -> PushError:
+    detail = f"Push failed while {during}: {cause.what}"
+    states = []
+    restored = True
+    try:
+        states.append("policy " + _restore_one(ops, plan.path, plan.current, result.policy_version))
+        if plan.sign:
+            states.append("signature " + _restore_one(ops, plan.signature_path, plan.current_signature,
+                                                      result.signature_version))
+    except SentinelError as exc:
+        restored = False
+        states.append(f"RESTORE FAILED: {exc.what}")
+    try:
+        after = ops.fleet.entry(plan.path)
+        pair = (f"{after.path}: policy version {_version(after.policy)}, signature version "
+                f"{_version(after.signature)}, status {after.status}")
+    except SentinelError as exc:
+        pair = f"could not be read back ({exc.what})"
+    fix = cause.fix or "Fix the cause above and push again."
+    if not restored:
+        fix = ("Restore by hand NOW: sentinel-tui policy push again once the cause is fixed, or restore the "
+               "previous version from the history. " + fix)
+    ops.audit.record(action="push", parameter=plan.path, outcome="failed, restored" if restored else "failed, NOT restored",
+                     caller=ops.caller(), version_before=_version(plan.current), version_after=result.policy_version,
+                     policy_hash=policy_hash(plan.data), detail=detail)
+    return PushError(detail, fix, kind=getattr(cause, "kind", "push-failed"),
+                     ssm_state="; ".join(states) + f". Now: {pair}", written=True, restored=restored)
