@@ -1,1 +1,500 @@
-def main(): pass
+"""The headless front end: `sentinel-tui policy ...`, `sentinel-tui demo`; otherwise the app.
+
+Names, flags and exit codes follow the Go CLI where they overlap. Errors are one
+clear message on stderr and a non-zero exit, never a traceback (set
+SENTINEL_TUI_DEBUG=1 to see one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Sequence
+
+from .aws.errors import SentinelError, inert
+from .config import ConfigError, Settings, load_settings
+
+EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+
+
+def _out(text: str = "") -> None:
+    print(inert(text))
+
+
+def _err(text: str) -> None:
+    print(inert(text), file=sys.stderr)
+
+
+# -- argument parsing --------------------------------------------------------------
+
+def _global_options(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("AWS and settings")
+    s = argparse.SUPPRESS
+    g.add_argument("--aws-profile", metavar="P", default=s, help="AWS profile (default: AWS_PROFILE)")
+    g.add_argument("--region", metavar="R", default=s, help="AWS region")
+    g.add_argument("--endpoint-url", metavar="URL", default=s,
+                   help="AWS endpoint (an emulator; AWS_ENDPOINT_URL works too)")
+    g.add_argument("--policy-root", metavar="R", default=s, help="SSM path of the policies (default /sentinel/policies)")
+    g.add_argument("--local-dir", metavar="DIR", default=s, help="folder of local policy files")
+    g.add_argument("--read-only", action="store_true", default=s, help="refuse every write")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common)
+    parser = argparse.ArgumentParser(
+        prog="sentinel-tui", parents=[common],
+        description="Browse, diff, sign, verify and push Sentinel's signed policies in SSM.",
+        epilog="With no command, the terminal app opens.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", parents=[common], help="open the app on an embedded demo store (no AWS account needed)")
+    demo.add_argument("--serve", action="store_true", help="only serve the demo store and print how to reach it")
+
+    diff_app = sub.add_parser("diff", parents=[common], help="open the app on the diff of a stored policy and a file")
+    diff_app.add_argument("name")
+    diff_app.add_argument("file")
+
+    policy = sub.add_parser("policy", help="headless policy commands")
+    psub = policy.add_subparsers(dest="policy_command", metavar="SUBCOMMAND", required=True)
+
+    p = psub.add_parser("validate", parents=[common], help="parse and validate a policy file (exit 0 valid, 1 invalid)")
+    p.add_argument("file")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing, only the exit code")
+
+    p = psub.add_parser("sign", parents=[common], help="sign a policy file with KMS")
+    p.add_argument("file")
+    p.add_argument("--key-id", required=True, metavar="K")
+    p.add_argument("-o", "--output", metavar="OUT", help="write the envelope here (mode 0600) instead of printing it")
+    p.add_argument("--force", action="store_true", help="replace OUT if it exists")
+
+    p = psub.add_parser("verify", parents=[common], help="verify a policy and its signature (exit 0 valid, 1 invalid)")
+    p.add_argument("file", nargs="?")
+    p.add_argument("--key-id", metavar="K")
+    p.add_argument("-s", "--signature", metavar="SIG", help="the envelope file")
+    p.add_argument("--remote", metavar="NAME", help="check the stored pair as the TVM would")
+    p.add_argument("--offline", action="store_true", help="verify with the cached public key instead of KMS Verify")
+
+    p = psub.add_parser("pull", parents=[common], help="write the stored policy bytes exactly")
+    p.add_argument("name")
+    p.add_argument("-o", "--output", metavar="OUT")
+    p.add_argument("--with-signature", action="store_true", help="also write OUT.sig with the stored envelope")
+    p.add_argument("--force", action="store_true", help="replace existing files")
+
+    p = psub.add_parser("diff", parents=[common], help="diff a stored policy and a file (exit 0 same, 1 changes, 2 error)")
+    p.add_argument("name")
+    p.add_argument("file")
+    p.add_argument("--normalized", action="store_true", help="compare meaning, not bytes")
+    p.add_argument("-U", "--context", type=int, default=3, metavar="N")
+
+    p = psub.add_parser("push", parents=[common], help="validate, sign, write and verify a policy, safely")
+    p.add_argument("name")
+    p.add_argument("file")
+    p.add_argument("--sign", action="store_true", help="sign with KMS before writing")
+    p.add_argument("--key-id", metavar="K")
+    p.add_argument("-f", "--force", action="store_true", help="do not ask Proceed? [y/N]")
+    p.add_argument("--dry-run", action="store_true", help="show what would happen, write nothing")
+    p.add_argument("--allow-unsigned", action="store_true", help="push unsigned over a signed policy (the TVM will deny it)")
+
+    p = psub.add_parser("status", parents=[common], help="every policy under the root with its status")
+    p.add_argument("--json", action="store_true")
+
+    p = psub.add_parser("doctor", parents=[common], help="run every check on one policy (exit 0 pass, 1 fail, 2 error)")
+    p.add_argument("name")
+    p.add_argument("--key-id", metavar="K", help="the TVM's key, when no TVM is found")
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+def settings_from(args: argparse.Namespace, base: Settings | None = None) -> Settings:
+    base = base or load_settings()
+    return base.with_(
+        aws_profile=getattr(args, "aws_profile", None),
+        region=getattr(args, "region", None),
+        endpoint_url=getattr(args, "endpoint_url", None),
+        policy_root=getattr(args, "policy_root", None),
+        local_dir=getattr(args, "local_dir", None),
+        read_only=True if getattr(args, "read_only", False) else None,
+    )
+
+
+def make_ops(args: argparse.Namespace, base: Settings | None = None):
+    from .ops.context import Ops
+
+    return Ops.from_settings(settings_from(args, base))
+
+
+# -- commands ------------------------------------------------------------------------
+
+def cmd_validate(args) -> int:
+    from .core.policy import check_policy
+    from .fileio import read_policy_file
+
+    data = read_policy_file(args.file)
+    check = check_policy(data)
+    if not args.quiet:
+        for w in check.warnings:
+            _err(f"warning: {args.file}:{w.line or '-'}: {w.message}")
+        if check.error is not None:
+            _err(str(check.error))
+        else:
+            _out(f"{args.file}: valid")
+    return EXIT_OK if check.error is None else EXIT_FAIL
+
+
+def cmd_sign(args) -> int:
+    from .ops.sign import InvalidPolicy, sign_file
+
+    ops = make_ops(args)
+    try:
+        result = sign_file(ops, args.file, args.key_id, output=args.output, force=args.force)
+    except InvalidPolicy as exc:
+        _err(str(exc.check.error))
+        return EXIT_FAIL
+    if result.output:
+        _err(f"Signature written to {result.output} (mode 0600); "
+             f"{'verified' if result.verified else 'NOT verified'} with {args.key_id}.")
+    else:
+        _out(result.text)
+    return EXIT_OK if result.verified else EXIT_FAIL
+
+
+def _print_report(report) -> None:
+    for check in report.checks:
+        mark = {True: "pass", False: "FAIL", None: "skip"}[check.ok]
+        _out(f"  {mark:4}  {check.name:15} {check.detail}")
+        if check.ok is False and check.fix:
+            _out(f"        fix: {check.fix}")
+
+
+def cmd_verify(args) -> int:
+    from .ops.verify import verify_file, verify_remote
+
+    ops = make_ops(args)
+    via = "local" if args.offline else "kms"
+    if args.remote:
+        report = verify_remote(ops, args.remote, args.key_id, via=via)
+    else:
+        if not args.file or not args.signature:
+            raise SentinelError("verify needs FILE and -s SIG, or --remote NAME.",
+                                "Example: sentinel-tui policy verify policy.yaml --key-id alias/x -s policy.sig",
+                                kind="usage")
+        if not args.key_id:
+            raise SentinelError("verify FILE needs --key-id: the key the TVM verifies with.",
+                                "Pass --key-id alias/sentinel-policy-signing (or the TVM's key).", kind="usage")
+        report = verify_file(ops, args.file, args.signature, args.key_id, via=via)
+    failed = report.failed
+    if report.ok:
+        _out("Signature valid")
+    elif failed is not None and failed.name == "hash":
+        _out("Signature invalid: policy content does not match signature")
+    else:
+        _out("Signature invalid" + (f" ({failed.name} check failed)" if failed else ""))
+    _print_report(report)
+    return EXIT_OK if report.ok else EXIT_FAIL
+
+
+def cmd_pull(args) -> int:
+    from .core.paths import policy_path, signature_path
+    from .fileio import write_private
+
+    ops = make_ops(args)
+    path = policy_path(args.name, ops.settings.policy_root)
+    param = ops.store.get(path)
+    if param is None:
+        raise SentinelError(f"{path}: no such policy.", "Check the name and --policy-root; `policy status` lists them.",
+                            kind="not-found")
+    sig = ops.store.get(signature_path(path)) if args.with_signature else None
+    if args.with_signature and sig is None:
+        _err(f"note: {signature_path(path)} does not exist: the policy is unsigned")
+    if args.output:
+        write_private(args.output, param.data, overwrite=args.force)
+        _err(f"Wrote {len(param.data):,} bytes of {path} version {param.version} to {args.output} (mode 0600).")
+        if sig is not None:
+            sig_out = f"{args.output}.sig"
+            write_private(sig_out, (sig.value or "").encode("utf-8"), overwrite=args.force)
+            _err(f"Wrote the stored signature (version {sig.version}) to {sig_out}.")
+    else:
+        if args.with_signature:
+            raise SentinelError("--with-signature needs -o OUT.", "Add -o policy.yaml; the envelope goes to policy.yaml.sig.",
+                                kind="usage")
+        sys.stdout.write(inert(param.value or ""))
+    return EXIT_OK
+
+
+def cmd_diff(args) -> int:
+    from .core.diff import decode_text, diff_texts, unified_text
+    from .core.envelope import policy_hash
+    from .core.paths import policy_path
+    from .core.policy import check_policy, normalize_policy
+    from .fileio import read_policy_file
+
+    ops = make_ops(args)
+    local = read_policy_file(args.file)
+    path = policy_path(args.name, ops.settings.policy_root)
+    stored = ops.store.get(path)
+    remote = stored.data if stored is not None else b""
+    label = f"{path} (version {stored.version})" if stored is not None else f"{path} (absent)"
+    if args.normalized:
+        sides = []
+        for data, name in ((remote, label), (local, args.file)):
+            if not data:
+                sides.append("")
+                continue
+            check = check_policy(data)
+            if check.policy is None:
+                raise SentinelError(f"{name} does not parse, so it has no meaning to compare: {check.error}",
+                                    "Use the byte diff (without --normalized) to see the text.", kind="validation")
+            sides.append(normalize_policy(check.policy))
+        diff = diff_texts(sides[0], sides[1], context=args.context)
+        if diff.identical and remote != local:
+            _err("The meaning is the same, but the bytes differ: the signature covers bytes, so pushing this "
+                 "file needs a new signature although nothing changes in effect.")
+    else:
+        diff = diff_texts(decode_text(remote, label), decode_text(local, args.file), context=args.context)
+    if diff.identical:
+        _err(f"No changes ({'meaning' if args.normalized else 'bytes'}); sha256 {policy_hash(local)}")
+        return EXIT_OK
+    sys.stdout.write(unified_text(diff, label, args.file))
+    _err(f"+{diff.added} -{diff.removed}; stored sha256 {policy_hash(remote) if stored else '-'}, "
+         f"local sha256 {policy_hash(local)}")
+    return EXIT_FAIL
+
+
+def cmd_push(args) -> int:
+    from .core.diff import unified_text
+    from .ops.push import execute_push, plan_push
+    from .ops.sign import InvalidPolicy
+
+    ops = make_ops(args)
+    if args.key_id and not args.sign:
+        raise SentinelError("--key-id is only used with --sign.", "Add --sign to sign before writing.", kind="usage")
+    if not args.dry_run:
+        ops.guard_write("push")
+    try:
+        plan = plan_push(ops, args.name, args.file, sign=args.sign, key_id=args.key_id,
+                         allow_unsigned=args.allow_unsigned)
+    except InvalidPolicy as exc:
+        _err(str(exc.check.error))
+        return EXIT_FAIL
+    for w in plan.check.warnings:
+        _err(f"warning: {args.file}:{w.line or '-'}: {w.message}")
+    if plan.unchanged:
+        _out(f"{plan.path} already holds these exact bytes (version {plan.current.version}); nothing to push.")
+        return EXIT_OK
+    _out(unified_text(plan.diff, f"{plan.path} (version {plan.current.version})" if plan.current else
+                      f"{plan.path} (absent)", str(args.file)).rstrip("\n"))
+    _out("")
+    for line in plan.summary():
+        _out(line)
+    if args.dry_run:
+        _out("Dry run: nothing was signed or written.")
+        return EXIT_OK
+    if not args.force:
+        if not sys.stdin.isatty() and not os.environ.get("SENTINEL_TUI_ASSUME_TTY"):
+            raise SentinelError("Push needs confirmation, and there is no terminal to ask on.",
+                                "Run it in a terminal, or pass -f after checking the diff with --dry-run.",
+                                kind="usage")
+        answer = input("Proceed? [y/N] ").strip().lower()
+        if answer not in ("y", "yes"):
+            _out("Cancelled; nothing was written.")
+            return EXIT_FAIL
+
+    def progress(step: str, state: str) -> None:
+        if state != "start":
+            _err(f"  {state:4}  {step}")
+
+    result = execute_push(ops, plan, progress=progress)
+    _out(f"Pushed {plan.path}: policy version {result.policy_version}"
+         + (f", signature version {result.signature_version}" if result.signature_version else "")
+         + (f"; status {result.status}, TVM {result.tvm_text}" if result.status else ""))
+    for note in result.notes:
+        _out(f"note: {note}")
+    return EXIT_OK
+
+
+def status_rows(snapshot) -> list[dict]:
+    rows = []
+    for e in snapshot.sorted_entries():
+        if not e.remote:
+            continue
+        a = e.assessment
+        env = a.envelope if a else None
+        rows.append({
+            "name": e.name,
+            "path": e.path,
+            "status": str(a.status) if a else None,
+            "reason": a.reason if a else None,
+            "tvm": a.tvm.text if a else None,
+            "verdict": a.tvm.kind.value if a else None,
+            "key": env.key_id if env else None,
+            "signed_at": env.signed_at_text if env else None,
+            "version": e.policy.version if e.policy else None,
+            "signature_version": e.signature.version if e.signature else None,
+            "size": a.size if a else None,
+            "last_modified": e.policy.last_modified.isoformat() if e.policy and e.policy.last_modified else None,
+            "policy_hash": a.policy_hash if a else None,
+            "local": str(e.local) if e.local else None,
+            "served_by": [t.source for t in e.tvms],
+        })
+    return rows
+
+
+def cmd_status(args) -> int:
+    ops = make_ops(args)
+    snap = ops.fleet.load()
+    if snap.error is not None and not snap.entries:
+        raise snap.error
+    rows = status_rows(snap)
+    if args.json:
+        print(json.dumps({"root": snap.root, "complete": snap.complete, "policies": rows}, indent=2))
+    else:
+        width = max([len(r["name"]) for r in rows] + [4])
+        _out(f"{'NAME':{width}}  {'STATUS':11}  {'VER':>3}  {'SIZE':>5}  TVM")
+        for r in rows:
+            _out(f"{r['name']:{width}}  {r['status'] or '?':11}  {r['version'] or '-':>3}  "
+                 f"{r['size'] if r['size'] is not None else '-':>5}  {r['tvm'] or ''}")
+    if snap.error is not None:
+        _err(f"warning: the listing is partial: {snap.error}")
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def cmd_doctor(args) -> int:
+    try:
+        from .ops.doctor import run_doctor
+    except ImportError:
+        raise SentinelError("The doctor is not available in this build.", kind="usage") from None
+    ops = make_ops(args)
+    report = run_doctor(ops, args.name, key_id=args.key_id)
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        for line in report.lines():
+            _out(line)
+    return report.exit_code
+
+
+# -- the app and the demo ----------------------------------------------------------------
+
+def open_app(ops, *, initial_diff: tuple[str, str] | None = None) -> int:
+    try:
+        from .ui.app import run_app
+    except ImportError:
+        _err("The terminal app is not part of this build yet; the headless commands work: sentinel-tui policy --help")
+        return EXIT_ERROR
+    return run_app(ops, initial_diff=initial_diff) or EXIT_OK
+
+
+def demo_settings(url: str, workspace: Path) -> Settings:
+    return Settings(endpoint_url=url, region="us-east-1", local_dir=str(workspace / "policies"))
+
+
+def start_demo(workspace: Path):
+    """Start the emulator, seed it through the AWS APIs, and return (emulator, ops)."""
+    from .demo.fleet import seed
+    from .demo.server import start_emulator, use_demo_credentials
+    from .ops.audit import AuditLog
+    from .ops.context import Ops
+
+    os.environ["SENTINEL_TUI_CONFIG_DIR"] = str(workspace / "config")
+    os.environ["SENTINEL_TUI_STATE_DIR"] = str(workspace / "state")
+    use_demo_credentials()
+    emulator = start_emulator()
+    settings = demo_settings(emulator.url, workspace)
+    from .demo.fleet import demo_hooks
+
+    ops = Ops.from_settings(settings, audit=AuditLog(workspace / "state" / "audit.jsonl"), hooks=demo_hooks())
+    seed(ops.clients, root=settings.policy_root, local_dir=Path(settings.local_dir))
+    return emulator, ops
+
+
+def cmd_demo(args) -> int:
+    workspace = Path(tempfile.mkdtemp(prefix="sentinel-tui-demo-"))
+    _err("Starting the demo store (moto on 127.0.0.1)…")
+    emulator, ops = start_demo(workspace)
+    try:
+        if args.serve:
+            _out(f"Demo store serving at {emulator.url}")
+            _out(f"Local policy files: {ops.settings.local_dir}")
+            _out("Point aws and sentinel-tui at it with:")
+            _out(f"  export AWS_ENDPOINT_URL={emulator.url}")
+            _out("  export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_DEFAULT_REGION=us-east-1")
+            _out(f"  export SENTINEL_TUI_LOCAL_DIR={ops.settings.local_dir}")
+            _out("  sentinel-tui policy status")
+            _out("Serving until interrupted (Ctrl-C).")
+            sys.stdout.flush()
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                return EXIT_OK
+        ops = ops.switch(**{k: v for k, v in vars(settings_from(args, ops.settings)).items()
+                            if k == "read_only" and v})
+        return open_app(ops)
+    finally:
+        emulator.stop()
+
+
+def cmd_app(args) -> int:
+    return open_app(make_ops(args))
+
+
+def cmd_diff_app(args) -> int:
+    return open_app(make_ops(args), initial_diff=(args.name, args.file))
+
+
+COMMANDS = {
+    "validate": cmd_validate, "sign": cmd_sign, "verify": cmd_verify, "pull": cmd_pull,
+    "diff": cmd_diff, "push": cmd_push, "status": cmd_status, "doctor": cmd_doctor,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "policy":
+            return COMMANDS[args.policy_command](args)
+        if args.command == "demo":
+            return cmd_demo(args)
+        if args.command == "diff":
+            return cmd_diff_app(args)
+        return cmd_app(args)
+    except SentinelError as exc:
+        _err(f"error: {exc.what}")
+        if exc.fix:
+            _err(f"fix: {exc.fix}")
+        if getattr(exc, "ssm_state", ""):
+            _err(f"SSM now holds: {exc.ssm_state}")
+        return EXIT_ERROR
+    except ConfigError as exc:
+        _err(f"error: settings: {exc}")
+        _err("fix: correct the settings file or the environment variable named above.")
+        return EXIT_ERROR
+    except ValueError as exc:  # e.g. a malformed --policy-root
+        _err(f"error: {exc}")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except Exception as exc:  # the last line of defence: never a traceback
+        if os.environ.get("SENTINEL_TUI_DEBUG"):
+            raise
+        _err(f"error: unexpected {type(exc).__name__}: {exc}")
+        _err("fix: this is a bug in sentinel-tui; run again with SENTINEL_TUI_DEBUG=1 and report the traceback.")
+        return EXIT_ERROR
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,128 @@
+"""The fleet load against the seeded demo store: every status, the verdicts, the cost."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from sentinel_tui.core.status import Status, Verdict
+from sentinel_tui.demo.fleet import DEMO_POLICIES, ORPHAN_NAME
+from sentinel_tui.ops.fleet import LocalState
+
+EXPECTED = {
+    "production": Status.VALID,
+    "dev": Status.VALID,
+    "team/platform": Status.VALID,
+    "staging": Status.UNSIGNED,
+    "team/data/analytics": Status.STALE,
+    "sandbox": Status.INVALID,
+    "team/security": Status.WRONG_KEY,
+    "qa": Status.MALFORMED,
+    "legacy": Status.UNPARSEABLE,
+    "bulk": Status.TOO_LARGE,
+    "team/finance": Status.UNREADABLE,
+    ORPHAN_NAME: Status.ORPHAN,
+}
+
+
+@pytest.fixture
+def snapshot(ops, demo):
+    return ops.fleet.load()
+
+
+def by_name(snapshot):
+    return {e.name: e for e in snapshot.entries.values()}
+
+
+def test_demo_fleet_shows_every_status(snapshot):
+    entries = by_name(snapshot)
+    assert snapshot.complete and snapshot.error is None
+    for name, status in EXPECTED.items():
+        assert entries[name].status is status, (name, entries[name].assessment.reason)
+    assert {e.status for e in entries.values() if e.status} == set(Status)
+    assert len([e for e in entries.values() if e.policy is not None]) >= 12
+
+
+def test_verdicts_follow_the_tvm_steps(snapshot):
+    entries = by_name(snapshot)
+    prod = entries["production"].assessment.tvm
+    assert prod.kind is Verdict.ISSUES and prod.text == "issues credentials"
+    assert entries["sandbox"].assessment.tvm.text == (
+        "denies: /sentinel/policies/sandbox: policy signature verification failed")
+    assert entries["qa"].assessment.tvm.text.startswith(
+        "denies: failed to parse signature for /sentinel/policies/qa:")
+    # With the settings' default key (enforcement on by default), an unsigned policy is denied.
+    assert entries["staging"].tvms and not entries["staging"].tvms[0].enforcing  # "TRUE" is not "true"
+    assert entries["staging"].assessment.tvm.kind is Verdict.UNVERIFIED
+    assert entries["staging"].assessment.tvm.text == "loads unverified (warning)"
+    assert entries[ORPHAN_NAME].assessment.tvm.text == f"denies: /sentinel/policies/{ORPHAN_NAME}: policy not found"
+    assert entries["legacy"].assessment.tvm.text.startswith("denies: yaml:")
+    assert entries["team/security"].assessment.tvm.text.endswith("policy signature verification failed")
+
+
+def test_local_folder_states(snapshot):
+    entries = by_name(snapshot)
+    assert entries["production"].local is LocalState.SAME
+    assert entries["dev"].local is LocalState.DIFFERS
+    assert entries["team/newteam"].local is LocalState.LOCAL_ONLY and not entries["team/newteam"].remote
+    assert entries["sandbox"].local is LocalState.REMOTE_ONLY
+
+
+def test_load_costs_two_listings_per_ten_and_one_key_fetch_per_key(ops, demo, call_counter):
+    snap = ops.fleet.load()
+    policies = sum(1 for e in snap.entries.values() if e.policy is not None or e.policy_error)
+    signatures = sum(1 for e in snap.entries.values() if e.signature is not None)
+    listings = call_counter.count("ssm.GetParametersByPath")
+    assert listings <= math.ceil(policies / 10) + math.ceil(signatures / 10) + 2  # +1 empty last page each
+    assert call_counter.count("kms.Verify") == 0
+    assert call_counter.count("kms.Sign") == 0
+    keys = {"alias/sentinel-policy-signing", "alias/sentinel-legacy-signing"}
+    assert call_counter.count("kms.GetPublicKey") == len(keys)
+
+
+def test_rows_stream_before_the_load_ends(ops, demo):
+    batches = []
+    ops.fleet.load(on_update=lambda entries: batches.append(len(entries)))
+    assert len(batches) >= 2  # the table fills page by page
+
+
+def test_refresh_unchanged_reads_no_values(ops, demo, call_counter):
+    snap = ops.fleet.load()
+    before = len(call_counter.calls)
+    again = ops.fleet.refresh(snap)
+    calls = call_counter.calls[before:]
+    assert not [c for c in calls if c in ("ssm.GetParameters", "ssm.GetParameter", "ssm.GetParametersByPath")]
+    assert "ssm.DescribeParameters" in calls
+    assert {p: e.status for p, e in again.entries.items()} == {p: e.status for p, e in snap.entries.items()}
+
+
+def test_refresh_rereads_only_what_changed(ops, demo, call_counter):
+    snap = ops.fleet.load()
+    ops.store.put("/sentinel/policies/dev", "version: \"1\"\nrules: []\n# changed\n")
+    before = len(call_counter.calls)
+    again = ops.fleet.refresh(snap)
+    calls = call_counter.calls[before:]
+    assert calls.count("ssm.GetParameters") == 1
+    dev = by_name(again)["dev"]
+    assert dev.status is Status.STALE and dev.policy.version == 2
+
+
+def test_listing_failure_part_way_marks_the_snapshot_partial(ops, demo):
+    from botocore.exceptions import EndpointConnectionError
+
+    state = {"n": 0}
+
+    def drop(service, client):
+        def handler(**kwargs):
+            state["n"] += 1
+            if state["n"] == 3:
+                raise EndpointConnectionError(endpoint_url=ops.settings.endpoint_url)
+        client.meta.events.register("before-call.ssm.GetParametersByPath", handler)
+
+    ops.clients.add_hook(drop)
+    snap = ops.fleet.load()
+    assert not snap.complete
+    assert snap.error is not None and snap.error.kind in ("endpoint-unreachable", "connection-dropped")
+    assert snap.entries  # what arrived is kept
+    assert any(e.pending for e in snap.entries.values())

@@ -1,0 +1,144 @@
+"""Push: sign before writing, stop on a moved version, and never leave policy and signature out of step."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ConnectionClosedError
+
+from sentinel_tui.aws.faults import error_response as aws_error, on_call
+from sentinel_tui.core.envelope import parse_envelope, policy_hash
+from sentinel_tui.core.status import Status
+from sentinel_tui.ops.context import ReadOnlyError
+from sentinel_tui.ops.push import PushError, execute_push, plan_push
+
+POLICY_V1 = b'version: "1"\nrules:\n  - name: a\n    effect: allow\n    conditions:\n      profiles: [dev]\n'
+POLICY_V2 = POLICY_V1.replace(b"[dev]", b"[dev, qa]")
+PATH = "/sentinel/policies/dev"
+SIG = "/sentinel/signatures/dev"
+
+
+def inject(ops, service, operation, handler):
+    ops.clients.add_hook(on_call(service, operation, handler))
+
+
+@pytest.fixture
+def local(tmp_path):
+    def write(data: bytes, name="dev.yaml"):
+        path = tmp_path / name
+        path.write_bytes(data)
+        return path
+    return write
+
+
+@pytest.fixture
+def pushed_v1(ops, signing_key, local):
+    plan = plan_push(ops, "dev", local(POLICY_V1), sign=True, key_id=signing_key)
+    execute_push(ops, plan)
+    return ops.fleet.entry("dev")
+
+
+def pair_consistent(ops) -> bool:
+    """True when the stored signature verifies the stored policy (or neither exists)."""
+    entry = ops.fleet.entry("dev")
+    if entry.policy is None:
+        return entry.signature is None
+    return entry.status is Status.VALID
+
+
+def test_push_signs_writes_and_verifies(ops, signing_key, local):
+    plan = plan_push(ops, "dev", local(POLICY_V1), sign=True, key_id=signing_key)
+    assert plan.creates and plan.diff.added > 0
+    result = execute_push(ops, plan)
+    assert result.policy_version == 1 and result.signature_version == 1
+    assert result.status is Status.VALID
+    stored_sig = ops.store.get(SIG)
+    env = parse_envelope(stored_sig.value)
+    assert env.policy_hash == policy_hash(POLICY_V1)
+    assert "\n" not in stored_sig.value  # compact JSON, as push --sign writes
+    assert ops.store.get(PATH).data == POLICY_V1
+    lines = ops.audit.read()
+    assert lines[-1]["action"] == "push" and lines[-1]["outcome"] == "ok"
+    assert lines[-1]["version_after"] == 1 and lines[-1]["policy_hash"] == policy_hash(POLICY_V1)
+
+
+def test_sign_denied_writes_nothing(ops, pushed_v1, signing_key, local):
+    inject(ops, "kms", "Sign", lambda p: aws_error(
+        "AccessDeniedException",
+        "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: kms:Sign"))
+    plan = plan_push(ops, "dev", local(POLICY_V2), sign=True, key_id=signing_key)
+    with pytest.raises(PushError) as err:
+        execute_push(ops, plan)
+    assert "nothing was written" in err.value.what
+    assert "kms:Sign" in err.value.what
+    assert ops.store.get(PATH).version == pushed_v1.policy.version
+    assert pair_consistent(ops)
+    assert ops.audit.read()[-1]["outcome"] == "failed before writing"
+
+
+@pytest.mark.parametrize("fault", ["throttled", "reset"])
+def test_failure_between_the_two_writes_restores_the_previous_pair(ops, pushed_v1, signing_key, local, fault):
+    def on_put(params):
+        if params["Name"] == SIG:
+            if fault == "throttled":
+                return aws_error("ThrottlingException", "Rate exceeded")
+            raise ConnectionClosedError(endpoint_url=ops.settings.endpoint_url)
+    inject(ops, "ssm", "PutParameter", on_put)
+    ops.clients.max_attempts = 1
+    plan = plan_push(ops, "dev", local(POLICY_V2), sign=True, key_id=signing_key)
+    with pytest.raises(PushError) as err:
+        execute_push(ops, plan)
+    assert err.value.written and err.value.restored
+    assert "restored" in err.value.ssm_state
+    assert ops.store.get(PATH).data == POLICY_V1
+    assert pair_consistent(ops)
+    assert ops.audit.read()[-1]["outcome"] == "failed, restored"
+
+
+def test_failure_on_first_push_deletes_the_new_policy(ops, signing_key, local):
+    inject(ops, "ssm", "PutParameter",
+           lambda params: aws_error("AccessDeniedException", "not authorized to perform: ssm:PutParameter")
+           if params["Name"] == SIG else None)
+    plan = plan_push(ops, "dev", local(POLICY_V1), sign=True, key_id=signing_key)
+    with pytest.raises(PushError):
+        execute_push(ops, plan)
+    assert ops.store.get(PATH) is None and ops.store.get(SIG) is None
+
+
+def test_remote_change_after_the_diff_stops_before_writing(ops, pushed_v1, signing_key, local):
+    plan = plan_push(ops, "dev", local(POLICY_V2), sign=True, key_id=signing_key)
+    ops.store.put(PATH, POLICY_V1.decode() + "# someone else\n")
+    with pytest.raises(PushError) as err:
+        execute_push(ops, plan)
+    assert err.value.kind == "conflict" and not err.value.written
+    assert ops.store.get(PATH).data.endswith(b"# someone else\n")
+
+
+def test_a_held_lock_stops_a_second_push(ops, pushed_v1, signing_key, local):
+    ops.clients.client("ssm").put_parameter(Name="/sentinel/locks" + PATH, Value="other", Type="String")
+    plan = plan_push(ops, "dev", local(POLICY_V2), sign=True, key_id=signing_key)
+    with pytest.raises(PushError) as err:
+        execute_push(ops, plan)
+    assert err.value.kind == "conflict"
+    assert ops.store.get(PATH).data == POLICY_V1
+
+
+def test_unsigned_push_over_a_signed_policy_is_refused(ops, pushed_v1, local):
+    with pytest.raises(PushError) as err:
+        plan_push(ops, "dev", local(POLICY_V2), sign=False, key_id=None)
+    assert "--sign" in err.value.fix
+
+
+def test_read_only_refuses_in_the_operations_layer(ops, signing_key, local):
+    plan = plan_push(ops, "dev", local(POLICY_V1), sign=True, key_id=signing_key)
+    ro = ops.switch(read_only=True)
+    with pytest.raises(ReadOnlyError):
+        execute_push(ro, plan)
+    assert ops.store.get(PATH) is None
+
+
+def test_too_large_is_refused_before_any_call(ops, signing_key, local, call_counter):
+    big = POLICY_V1 + b"#" + b"x" * 4200 + b"\n"
+    with pytest.raises(Exception) as err:
+        plan_push(ops, "dev", local(big), sign=True, key_id=signing_key)
+    assert "4,096" in str(err.value)
+    assert call_counter.count("kms.Sign") == 0 and call_counter.count("ssm.PutParameter") == 0

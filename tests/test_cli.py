@@ -1,0 +1,168 @@
+"""The headless commands, run through `main()` as a shell would, against the moto server."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sentinel_tui.cli import main
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+GOOD = b'version: "1"\nrules:\n  - name: a\n    effect: allow\n    conditions:\n      profiles: [dev]\n'
+
+
+@pytest.fixture
+def cli(endpoint, capsys):
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(["policy", *args, "--endpoint-url", endpoint] if args and args[0] != "validate"
+                    else ["policy", *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+    return run
+
+
+@pytest.fixture
+def good(tmp_path):
+    path = tmp_path / "dev.yaml"
+    path.write_bytes(GOOD)
+    return path
+
+
+def test_validate_exit_codes_follow_the_go_cli(cli):
+    expected = json.loads((SHARED / "policies" / "expected.json").read_text())
+    for name, verdict in expected.items():
+        code, out, err = cli("validate", str(SHARED / "policies" / name))
+        assert code == (0 if verdict["rejected_at"] is None else 1), (name, err)
+        if verdict["rejected_at"]:
+            assert err.strip().startswith(("parse error:", "validation error:"))
+
+
+def test_validate_quiet_prints_nothing(cli):
+    code, out, err = cli("validate", str(SHARED / "policies" / "duplicate-key.yaml"), "-q")
+    assert code == 1 and out == "" and err == ""
+
+
+@pytest.mark.parametrize("content,needle", [
+    (None, "no such file"),
+    ("dir", "is a directory"),
+    (b"\x00\x01binary", "binary"),
+    (b"version: \xff\xfe\n", "not UTF-8"),
+    (b"", "empty"),
+])
+def test_bad_input_is_one_message_never_a_traceback(cli, tmp_path, content, needle):
+    path = tmp_path / "input.yaml"
+    if content == "dir":
+        path.mkdir()
+    elif content is not None:
+        path.write_bytes(content)
+    code, out, err = cli("validate", str(path))
+    assert code != 0
+    assert needle in err and "Traceback" not in err
+
+
+def test_sign_writes_an_envelope_that_aws_cli_verifies(cli, ops, signing_key, good, tmp_path, endpoint):
+    out_file = tmp_path / "dev.sig"
+    code, out, err = cli("sign", str(good), "--key-id", signing_key, "-o", str(out_file))
+    assert code == 0, err
+    assert stat.S_IMODE(out_file.stat().st_mode) == 0o600
+    envelope = json.loads(out_file.read_text())
+    assert envelope["metadata"]["algorithm"] == "RSASSA_PSS_SHA_256"
+    assert envelope["metadata"]["signed_at"].endswith("Z")
+    # The AWS CLI, RAW, RSASSA_PSS_SHA_256, against the same emulator.
+    sig_file = tmp_path / "sig.bin"
+    import base64
+    sig_file.write_bytes(base64.b64decode(envelope["signature"]))
+    env = {**os.environ, "AWS_ENDPOINT_URL": endpoint}
+    proc = subprocess.run(
+        [sys.executable, "-m", "awscli", "kms", "verify", "--key-id", signing_key,
+         "--message", f"fileb://{good}", "--message-type", "RAW",
+         "--signing-algorithm", "RSASSA_PSS_SHA_256", "--signature", f"fileb://{sig_file}",
+         "--output", "json"],
+        capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["SignatureValid"] is True
+
+
+def test_sign_refuses_to_overwrite_without_force(cli, signing_key, good, tmp_path):
+    out_file = tmp_path / "dev.sig"
+    out_file.write_text("keep me")
+    code, out, err = cli("sign", str(good), "--key-id", signing_key, "-o", str(out_file))
+    assert code == 2 and "--force" in err
+    assert out_file.read_text() == "keep me"
+
+
+def test_verify_reads_a_go_cli_envelope_as_valid(cli, ops, signing_key, good, tmp_path):
+    """Compact JSON with a nanosecond signed_at, as `sentinel policy push --sign` writes it."""
+    import base64
+    import hashlib
+    signature = ops.keys.sign(signing_key, GOOD)
+    go_envelope = ('{"signature":"%s","metadata":{"key_id":"%s","algorithm":"RSASSA_PSS_SHA_256",'
+                   '"signed_at":"2026-01-26T10:30:00.123456789Z","policy_hash":"%s"}}'
+                   % (base64.b64encode(signature).decode(), signing_key, hashlib.sha256(GOOD).hexdigest()))
+    sig = tmp_path / "go.sig"
+    sig.write_text(go_envelope)
+    code, out, err = cli("verify", str(good), "--key-id", signing_key, "-s", str(sig))
+    assert code == 0 and out.startswith("Signature valid"), out + err
+
+
+def test_verify_names_the_failed_check(cli, signing_key, good, tmp_path):
+    out_file = tmp_path / "dev.sig"
+    assert cli("sign", str(good), "--key-id", signing_key, "-o", str(out_file))[0] == 0
+    good.write_bytes(GOOD + b"# edited\n")
+    code, out, err = cli("verify", str(good), "--key-id", signing_key, "-s", str(out_file))
+    assert code == 1
+    assert "policy content does not match signature" in out and "hash" in out
+
+
+def test_push_pull_roundtrip_is_byte_exact(cli, signing_key, tmp_path):
+    weird = b"# comment kept\r\nversion: \"1\"\r\nrules:\r\n  - name: a\r\n    effect: allow\r\n    conditions:\r\n      profiles: [dev]   \r\n"
+    src = tmp_path / "weird.yaml"
+    src.write_bytes(weird)
+    code, out, err = cli("push", "dev", str(src), "--sign", "--key-id", signing_key, "-f")
+    assert code == 0, err
+    pulled = tmp_path / "pulled.yaml"
+    code, out, err = cli("pull", "dev", "-o", str(pulled), "--with-signature")
+    assert code == 0, err
+    assert pulled.read_bytes() == weird
+    assert stat.S_IMODE(pulled.stat().st_mode) == 0o600
+    code, out, err = cli("verify", "--remote", "dev")
+    assert code == 0 and "Signature valid" in out
+
+
+def test_diff_is_byte_exact_by_default_and_meaning_with_normalized(cli, signing_key, tmp_path, good):
+    assert cli("push", "dev", str(good), "--sign", "--key-id", signing_key, "-f")[0] == 0
+    assert cli("diff", "dev", str(good))[0] == 0
+    spaced = tmp_path / "spaced.yaml"
+    spaced.write_bytes(GOOD.replace(b"[dev]", b"[dev]  "))
+    code, out, err = cli("diff", "dev", str(spaced))
+    assert code == 1 and "·" in out  # the trailing spaces are made visible
+    code, out, err = cli("diff", "dev", str(spaced), "--normalized")
+    assert code == 0 and "new signature" in err
+
+
+def test_diff_error_exits_2(cli, tmp_path):
+    code, out, err = cli("diff", "dev", str(tmp_path / "missing.yaml"))
+    assert code == 2
+
+
+def test_status_json_lists_the_demo_fleet(ops, demo, endpoint, capsys, tmp_path):
+    code = main(["policy", "status", "--json", "--endpoint-url", endpoint, "--local-dir", ops.settings.local_dir])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    doc = json.loads(out)
+    statuses = {row["name"]: row["status"] for row in doc["policies"]}
+    assert statuses["production"] == "valid" and statuses["qa"] == "malformed"
+    row = next(r for r in doc["policies"] if r["name"] == "production")
+    assert set(row) >= {"name", "status", "tvm", "key", "signed_at", "version", "size"}
+
+
+def test_unreachable_endpoint_is_a_clear_error(capsys):
+    code = main(["policy", "status", "--endpoint-url", "http://127.0.0.1:9"])
+    out, err = capsys.readouterr()
+    assert code == 2 and "error:" in err and "Traceback" not in err
