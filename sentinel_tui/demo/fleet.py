@@ -243,13 +243,17 @@ def _zip() -> bytes:
 
 
 def seed(clients, *, root: str = DEFAULT_POLICY_ROOT, local_dir: Path | None = None,
-         signed_at: datetime = FIXED_SIGNED_AT) -> DemoFleet:
-    """Create the demo fleet through the AWS APIs of `clients` (a sentinel_tui.aws.session.Clients)."""
+         signed_at: datetime = FIXED_SIGNED_AT, key_spec: str = "RSA_4096") -> DemoFleet:
+    """Create the demo fleet through the AWS APIs of `clients` (a sentinel_tui.aws.session.Clients).
+
+    The demo's keys are RSA_4096 as Sentinel recommends; tests may pass RSA_2048,
+    which the emulator generates in a fraction of the time.
+    """
     ssm = clients.client("ssm")
     kms = clients.client("kms")
 
     def make_key(alias: str, description: str) -> str:
-        meta = kms.create_key(KeySpec="RSA_4096", KeyUsage="SIGN_VERIFY", Description=description,
+        meta = kms.create_key(KeySpec=key_spec, KeyUsage="SIGN_VERIFY", Description=description,
                               Tags=[{"TagKey": "app", "TagValue": "sentinel"}])["KeyMetadata"]
         kms.create_alias(AliasName=alias, TargetKeyId=meta["KeyId"])
         return meta["Arn"]
