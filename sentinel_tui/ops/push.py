@@ -74,6 +74,12 @@ class PushPlan:
     key_id: str | None
     tvms: tuple[TvmConfig, ...]
     source: str
+    # Generalisations for flows built on push (restore): the audit action, and an
+    # envelope that already verifies for `data`, written as is instead of signing.
+    action: str = "push"
+    envelope_text: str | None = None
+    envelope_source: str = ""
+    audit_extra: tuple[tuple[str, object], ...] = ()  # more fields for every audit line
 
     @property
     def creates(self) -> bool:
@@ -93,8 +99,7 @@ class PushPlan:
             f"action     {'create' if self.creates else f'update version {self.current.version}'}",
             f"size       {len(self.data):,} bytes (limit 4,096)",
             f"hash       {policy_hash(self.data)}",
-            f"signature  {'signed with ' + str(self.key_id) + ' before writing' if self.sign else 'NOT signed'}"
-            f" -> {self.signature_path}",
+            f"signature  {self._signature_text()} -> {self.signature_path}",
         ]
         if self.tvms:
             for tvm in self.tvms:
@@ -103,6 +108,13 @@ class PushPlan:
         else:
             lines.append("served by  no TVM found for this parameter")
         return lines
+
+    def _signature_text(self) -> str:
+        if not self.sign:
+            return "NOT signed"
+        if self.envelope_text is not None:
+            return f"reuses {self.envelope_source or 'a stored signature'} (verifies with {self.key_id})"
+        return f"signed with {self.key_id} before writing"
 
 
 @dataclass
@@ -207,15 +219,15 @@ def execute_push(ops: Ops, plan: PushPlan, *, progress: Progress | None = None,
     """Steps 3 to 6, with automatic restore on failure after the first write."""
     say = progress or (lambda step, state: None)
     result = PushResult(plan=plan)
-    ops.guard_write(f"push of {plan.path}")
+    ops.guard_write(f"{plan.action} of {plan.path}")
     caller = ops.caller()
     digest = policy_hash(plan.data)
 
     def audit(outcome: str, detail: str | None = None) -> None:
-        ops.audit.record(action="push", parameter=plan.path, outcome=outcome, caller=caller,
+        ops.audit.record(action=plan.action, parameter=plan.path, outcome=outcome, caller=caller,
                          version_before=_version(plan.current), version_after=result.policy_version,
                          policy_hash=digest, detail=detail, signature_version=result.signature_version,
-                         key_id=plan.key_id if plan.sign else None)
+                         key_id=plan.key_id if plan.sign else None, **dict(plan.audit_extra))
 
     def step(name: str, state: str) -> None:
         result.steps.append((name, state))
@@ -223,7 +235,10 @@ def execute_push(ops: Ops, plan: PushPlan, *, progress: Progress | None = None,
 
     # 3. sign before writing anything
     envelope_text = None
-    if plan.sign:
+    if plan.sign and plan.envelope_text is not None:
+        envelope_text = plan.envelope_text  # already verified by the caller: no KMS Sign
+        step("sign", "skip")
+    elif plan.sign:
         step("sign", "start")
         try:
             envelope = sign_bytes(ops, plan.data, plan.key_id or ops.settings.default_key)
@@ -266,6 +281,10 @@ def execute_push(ops: Ops, plan: PushPlan, *, progress: Progress | None = None,
             "Diff again against the new stored version, then push.", kind="conflict",
             ssm_state=_describe_untouched(plan))
     step("check remote version", "ok")
+    if cancelled():  # the last moment a cancel leaves everything as it was
+        lock.release()
+        audit("cancelled before writing")
+        raise PushError("Cancelled; nothing was written.", kind="cancelled", ssm_state=_describe_untouched(plan))
 
     try:
         # 5. write the policy, then the signature
@@ -347,7 +366,7 @@ def _restore_one(ops: Ops, name: str, previous: Parameter | None, ours: int | No
 
 
 def _rollback(ops: Ops, plan: PushPlan, result: PushResult, cause: SentinelError, during: str) -> PushError:
-    detail = f"Push failed while {during}: {cause.what}"
+    detail = f"{plan.action.capitalize()} failed while {during}: {cause.what}"
     states = []
     restored = True
     try:
@@ -368,8 +387,9 @@ def _rollback(ops: Ops, plan: PushPlan, result: PushResult, cause: SentinelError
     if not restored:
         fix = ("Restore by hand NOW: sentinel-tui policy push again once the cause is fixed, or restore the "
                "previous version from the history. " + fix)
-    ops.audit.record(action="push", parameter=plan.path, outcome="failed, restored" if restored else "failed, NOT restored",
+    ops.audit.record(action=plan.action, parameter=plan.path,
+                     outcome="failed, restored" if restored else "failed, NOT restored",
                      caller=ops.caller(), version_before=_version(plan.current), version_after=result.policy_version,
-                     policy_hash=policy_hash(plan.data), detail=detail)
+                     policy_hash=policy_hash(plan.data), detail=detail, **dict(plan.audit_extra))
     return PushError(detail, fix, kind=getattr(cause, "kind", "push-failed"),
                      ssm_state="; ".join(states) + f". Now: {pair}", written=True, restored=restored)

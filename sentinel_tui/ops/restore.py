@@ -1,0 +1,179 @@
+"""Restore: make an earlier policy version current again, with a signature that matches.
+
+A candidate is an earlier version of the policy whose exact bytes have a
+signature in the signature parameter's history (envelope `policy_hash` equal to
+the version's hash) that still verifies with the TVM's key. Restoring writes the
+old bytes back as a new version and the matching signature: the old envelope
+when it still verifies at restore time, else a fresh KMS signature.
+
+The writes go through push's machinery (`execute_push` with a plan for the old
+bytes): sign before writing, lock, version check, read back, verify as the TVM
+would, and put the previous pair back if anything fails after the first write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Callable
+
+from ..aws.errors import SentinelError
+from ..aws.store import Parameter
+from ..core.envelope import EnvelopeError, parse_envelope, policy_hash
+from ..core.paths import policy_path, signature_path
+from ..core.policy import MAX_POLICY_BYTES, check_policy
+from ..core.tvm import TvmConfig
+from .context import Ops
+from .push import Progress, PushError, PushPlan, PushResult, execute_push, plan_push
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An earlier policy version that can be made current again."""
+
+    version: int  # the policy version
+    data: bytes
+    policy_hash: str
+    last_modified: datetime | None
+    last_modified_user: str | None
+    signature_version: int  # the signature version whose envelope covers these bytes
+    envelope_text: str  # that envelope, exactly as stored
+    signed_with: str  # the envelope's key_id (informational)
+    verified_with: str  # the key it verifies with: the TVM's
+    same_as_current: bool  # the current version holds the same bytes (only the signature would change)
+    problem: str | None = None  # why it cannot be restored as is (fails validation), else None
+
+    @property
+    def label(self) -> str:
+        when = f"{self.last_modified:%Y-%m-%d %H:%M}" if self.last_modified else "?"
+        return (f"version {self.version} ({when}, {len(self.data):,} bytes), "
+                f"signature version {self.signature_version}")
+
+
+@dataclass
+class RestoreResult:
+    candidate: Candidate
+    push: PushResult
+    reused_signature: bool
+
+    @property
+    def policy_version(self) -> int | None:
+        return self.push.policy_version
+
+    @property
+    def signature_version(self) -> int | None:
+        return self.push.signature_version
+
+
+def _serving(ops: Ops, path: str) -> tuple[TvmConfig, ...]:
+    try:
+        tvms = ops.tvms.list()
+    except SentinelError as exc:
+        if getattr(exc, "kind", "") != "access-denied":
+            raise
+        tvms = []
+    return tuple(t for t in tvms if t.policy_parameter == path)
+
+
+def verification_key(ops: Ops, path: str) -> str:
+    """The key the TVM serving `path` verifies with; the settings' default when none serves it."""
+    key = ops.fleet.verification_tvm(_serving(ops, path)).signing_key or ops.settings.default_key
+    if not key:
+        raise SentinelError(f"No verification key for {path}: no TVM with a signing key serves it and "
+                            "no default_key is set.", "Set default_key in the settings.", kind="usage")
+    return key
+
+
+def _verifies(ops: Ops, key: str, data: bytes, envelope_text: str) -> bool:
+    try:
+        envelope = parse_envelope(envelope_text)
+    except EnvelopeError:
+        return False
+    return ops.fleet.verify(key, data, envelope.signature)
+
+
+def restore_candidates(ops: Ops, name: str) -> list[Candidate]:
+    """Earlier versions of the policy with a signature that still verifies, newest first.
+
+    Costs two GetParameterHistory listings and, per distinct hash, a local
+    verification with the cached public key.
+    """
+    path = policy_path(name, ops.settings.policy_root)
+    versions = ops.store.history(path)
+    if not versions:
+        raise SentinelError(f"{path}: no such policy, so it has no history to restore from.",
+                            "Check the name and --policy-root; `policy status` lists the policies.",
+                            kind="not-found")
+    key = verification_key(ops, path)
+    current = versions[-1]
+    signatures: dict[str, list[tuple[Parameter, str]]] = {}  # policy_hash -> [(signature version, key_id)]
+    for sig in ops.store.history(signature_path(path)):
+        try:
+            envelope = parse_envelope(sig.value or "")
+        except EnvelopeError:
+            continue
+        if envelope.policy_hash:
+            signatures.setdefault(envelope.policy_hash.lower(), []).append((sig, envelope.key_id))
+    found: list[Candidate] = []
+    verdicts: dict[tuple[str, int], bool] = {}
+    for version in reversed(versions[:-1]):
+        data = version.data
+        digest = policy_hash(data)
+        if len(data) > MAX_POLICY_BYTES:
+            continue
+        for sig, key_id in sorted(signatures.get(digest, []), key=lambda s: -s[0].version):
+            memo = (digest, sig.version)
+            if memo not in verdicts:
+                verdicts[memo] = _verifies(ops, key, data, sig.value or "")
+            if not verdicts[memo]:
+                continue
+            check = check_policy(data)
+            found.append(Candidate(
+                version=version.version, data=data, policy_hash=digest, last_modified=version.last_modified,
+                last_modified_user=version.last_modified_user, signature_version=sig.version,
+                envelope_text=sig.value or "", signed_with=key_id, verified_with=key,
+                same_as_current=data == current.data,
+                problem=str(check.error) if check.error is not None else None))
+            break
+    return found
+
+
+def plan_restore(ops: Ops, name: str, candidate: Candidate) -> tuple[PushPlan, bool]:
+    """The push plan that writes `candidate` back, and whether it reuses the stored envelope.
+
+    The envelope is checked again here, with the key the TVM uses now; when it no
+    longer verifies (the TVM's key changed), the plan signs afresh with that key.
+    """
+    path = policy_path(name, ops.settings.policy_root)
+    key = verification_key(ops, path)
+    source = f"{path} version {candidate.version}"
+    plan = plan_push(ops, name, source, sign=True, key_id=key, data=candidate.data)
+    reuse = _verifies(ops, key, candidate.data, candidate.envelope_text)
+    return replace(
+        plan, action="restore",
+        envelope_text=candidate.envelope_text if reuse else None,
+        envelope_source=f"signature version {candidate.signature_version}" if reuse else "",
+        audit_extra=(("restored_from", candidate.version), ("reused_signature", reuse)),
+    ), reuse
+
+
+def restore(ops: Ops, name: str, candidate: Candidate, progress: Progress | None = None,
+            cancelled: Callable[[], bool] = lambda: False, *, plan: PushPlan | None = None) -> RestoreResult:
+    """Write `candidate`'s bytes back as a new version, with a matching signature.
+
+    Pass the `plan` the operator confirmed (from `plan_restore`) so that a version
+    that moved since then stops the restore before anything is written.
+    """
+    ops.guard_write(f"restore of {policy_path(name, ops.settings.policy_root)}")
+    if plan is None:
+        plan, reuse = plan_restore(ops, name, candidate)
+    else:
+        reuse = plan.envelope_text is not None
+    if cancelled():
+        ops.audit.record(action="restore", parameter=plan.path, outcome="cancelled before writing",
+                         caller=ops.caller(), version_before=plan.current.version if plan.current else None,
+                         policy_hash=candidate.policy_hash, restored_from=candidate.version)
+        raise PushError("Cancelled; nothing was written.", kind="cancelled",
+                        ssm_state=f"policy {plan.path} and its signature unchanged")
+    result = execute_push(ops, plan, progress=progress, cancelled=cancelled)
+    return RestoreResult(candidate=candidate, push=result, reused_signature=reuse)

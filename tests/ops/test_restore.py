@@ -1,0 +1,143 @@
+"""Restore: earlier versions found by hash in both histories, written back through push's safe path."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from botocore.exceptions import ConnectionClosedError
+
+from sentinel_tui.aws.faults import error_response as aws_error, on_call
+from sentinel_tui.core.envelope import parse_envelope, policy_hash
+from sentinel_tui.core.status import Status
+from sentinel_tui.ops.context import ReadOnlyError
+from sentinel_tui.ops.push import PushError, execute_push, plan_push
+from sentinel_tui.ops.restore import plan_restore, restore, restore_candidates
+
+V1 = b'version: "1"\nrules:\n  - name: a\n    effect: allow\n    conditions:\n      profiles: [dev]\n'
+V2 = V1.replace(b"[dev]", b"[dev, qa]")
+V3 = V1.replace(b"[dev]", b"[dev, qa, prod]")
+PATH = "/sentinel/policies/dev"
+SIG = "/sentinel/signatures/dev"
+
+
+def inject(ops, service, operation, handler):
+    ops.clients.add_hook(on_call(service, operation, handler))
+
+
+def push(ops, tmp_path, data, key):
+    f = tmp_path / "p.yaml"
+    f.write_bytes(data)
+    return execute_push(ops, plan_push(ops, "dev", f, sign=True, key_id=key))
+
+
+@pytest.fixture
+def history(ops, signing_key, tmp_path):
+    """V1 and V2 pushed signed; then V3 written unsigned over them (the policy is now stale)."""
+    push(ops, tmp_path, V1, signing_key)
+    push(ops, tmp_path, V2, signing_key)
+    ops.store.put(PATH, V3.decode())
+    return ops
+
+
+def test_candidates_are_earlier_versions_with_a_verifying_signature(history):
+    found = restore_candidates(history, "dev")
+    assert [(c.version, c.signature_version) for c in found] == [(2, 2), (1, 1)]
+    assert found[0].data == V2 and found[0].policy_hash == policy_hash(V2)
+    assert found[0].verified_with == "alias/sentinel-policy-signing"
+    assert not found[0].same_as_current and found[0].problem is None
+
+
+def test_a_signature_made_with_another_key_is_not_a_candidate(ops, signing_key, tmp_path):
+    kms = ops.clients.client("kms")
+    other = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    push(ops, tmp_path, V1, other)  # signed with a key the TVM (default key) does not use
+    ops.store.put(PATH, V2.decode())
+    assert restore_candidates(ops, "dev") == []
+
+
+def test_restore_writes_the_old_bytes_and_reuses_the_old_signature(history, call_counter):
+    old_sig = history.store.history(SIG)[0].value
+    candidate = restore_candidates(history, "dev")[1]  # version 1
+    steps = []
+    result = restore(history, "dev", candidate, progress=lambda s, st: steps.append((s, st)))
+    assert result.reused_signature and call_counter.count("kms.Sign") == 0
+    assert ("sign", "skip") in steps
+    assert result.policy_version == 4 and result.signature_version == 3
+    assert history.store.get(PATH).data == V1
+    assert history.store.get(SIG).value == old_sig  # the old envelope, byte for byte
+    entry = history.fleet.entry("dev")
+    assert entry.status is Status.VALID
+    line = history.audit.read()[-1]
+    assert line["action"] == "restore" and line["outcome"] == "ok" and line["restored_from"] == 1
+    assert line["version_before"] == 3 and line["version_after"] == 4
+
+
+def test_restore_re_signs_when_the_old_envelope_no_longer_verifies(history):
+    candidate = restore_candidates(history, "dev")[0]
+    other = history.store.history(SIG)[0].value  # V1's envelope does not verify V2's bytes
+    plan, reuse = plan_restore(history, "dev", replace(candidate, envelope_text=other))
+    assert not reuse and plan.envelope_text is None
+    result = restore(history, "dev", candidate, plan=plan)
+    assert not result.reused_signature
+    env = parse_envelope(history.store.get(SIG).value)
+    assert env.policy_hash == policy_hash(V2)
+    assert history.fleet.entry("dev").status is Status.VALID
+
+
+def test_sign_denied_during_a_re_signing_restore_writes_nothing(history):
+    inject(history, "kms", "Sign", lambda p: aws_error("AccessDeniedException", "not authorized to perform: kms:Sign"))
+    candidate = restore_candidates(history, "dev")[0]
+    plan, _ = plan_restore(history, "dev", replace(candidate, envelope_text="{}"))
+    before = (history.store.get(PATH).data, history.store.get(SIG).value)
+    with pytest.raises(PushError) as err:
+        restore(history, "dev", candidate, plan=plan)
+    assert "nothing was written" in err.value.what and not err.value.written
+    assert (history.store.get(PATH).data, history.store.get(SIG).value) == before
+
+
+@pytest.mark.parametrize("fault", ["throttled", "reset"])
+def test_failure_between_the_two_writes_puts_the_previous_pair_back(history, fault):
+    def on_put(params):
+        if params["Name"] == SIG:
+            if fault == "throttled":
+                return aws_error("ThrottlingException", "Rate exceeded")
+            raise ConnectionClosedError(endpoint_url=history.settings.endpoint_url)
+    candidate = restore_candidates(history, "dev")[1]
+    before = (history.store.get(PATH).data, history.store.get(SIG).value)
+    inject(history, "ssm", "PutParameter", on_put)
+    history.clients.max_attempts = 1
+    with pytest.raises(PushError) as err:
+        restore(history, "dev", candidate)
+    assert err.value.written and err.value.restored
+    assert "restored" in err.value.ssm_state
+    assert (history.store.get(PATH).data, history.store.get(SIG).value) == before
+    assert history.audit.read()[-1]["outcome"] == "failed, restored"
+    assert history.audit.read()[-1]["action"] == "restore"
+
+
+def test_put_throttled_on_the_policy_changes_nothing(history):
+    inject(history, "ssm", "PutParameter",
+           lambda p: aws_error("ThrottlingException", "Rate exceeded") if p["Name"] == PATH else None)
+    history.clients.max_attempts = 1
+    candidate = restore_candidates(history, "dev")[0]
+    before = (history.store.get(PATH).data, history.store.get(SIG).value)
+    with pytest.raises(PushError):
+        restore(history, "dev", candidate)
+    assert (history.store.get(PATH).data, history.store.get(SIG).value) == before
+
+
+def test_cancelled_and_read_only_write_nothing(history):
+    candidate = restore_candidates(history, "dev")[0]
+    with pytest.raises(PushError) as err:
+        restore(history, "dev", candidate, cancelled=lambda: True)
+    assert err.value.kind == "cancelled"
+    with pytest.raises(ReadOnlyError):
+        restore(history.switch(read_only=True), "dev", candidate)
+    assert history.store.get(PATH).version == 3
+
+
+def test_no_history_is_a_clear_error(ops, signing_key):
+    with pytest.raises(Exception) as err:
+        restore_candidates(ops, "nope")
+    assert "no such policy" in str(err.value)
