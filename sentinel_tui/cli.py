@@ -102,6 +102,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="show what would happen, write nothing")
     p.add_argument("--allow-unsigned", action="store_true", help="push unsigned over a signed policy (the TVM will deny it)")
 
+    p = psub.add_parser("restore", parents=[common],
+                        help="make an earlier version current again, with a signature that verifies")
+    p.add_argument("name")
+    p.add_argument("--version", type=int, metavar="N", help="the policy version to restore (default: the newest "
+                   "earlier version whose signature still verifies)")
+    p.add_argument("-f", "--force", action="store_true", help="do not ask Proceed? [y/N]")
+
+    p = psub.add_parser("resign", parents=[common],
+                        help="re-sign the stored bytes of policies (after review; no policy is written)")
+    p.add_argument("names", nargs="+", metavar="NAME")
+    p.add_argument("--key-id", metavar="K", help="sign with this key (default: each policy's TVM key, "
+                   "else default_key)")
+    p.add_argument("-f", "--force", action="store_true", help="do not ask Proceed? [y/N]")
+
     p = psub.add_parser("status", parents=[common], help="every policy under the root with its status")
     p.add_argument("--json", action="store_true")
 
@@ -224,7 +238,12 @@ def cmd_pull(args) -> int:
         if args.with_signature:
             raise SentinelError("--with-signature needs -o OUT.", "Add -o policy.yaml; the envelope goes to policy.yaml.sig.",
                                 kind="usage")
-        sys.stdout.write(inert(param.value or ""))
+        if sys.stdout.isatty():  # a terminal must never interpret stored text
+            sys.stdout.write(inert(param.value or ""))
+        else:  # a pipe or file gets the exact stored bytes, so the signature still matches
+            sys.stdout.flush()
+            sys.stdout.buffer.write(param.data)
+            sys.stdout.buffer.flush()
     return EXIT_OK
 
 
@@ -317,6 +336,96 @@ def cmd_push(args) -> int:
     for note in result.notes:
         _out(f"note: {note}")
     return EXIT_OK
+
+
+def _confirm(force: bool) -> bool:
+    if force:
+        return True
+    if not sys.stdin.isatty() and not os.environ.get("SENTINEL_TUI_ASSUME_TTY"):
+        raise SentinelError("This write needs confirmation, and there is no terminal to ask on.",
+                            "Run it in a terminal, or pass -f once you have checked what it will do.",
+                            kind="usage")
+    return input("Proceed? [y/N] ").strip().lower() in ("y", "yes")
+
+
+def cmd_restore(args) -> int:
+    from .core.diff import unified_text
+    from .ops.restore import plan_restore, restore, restore_candidates
+
+    ops = make_ops(args)
+    ops.guard_write("restore")
+    candidates = restore_candidates(ops, args.name)
+    if not candidates:
+        _err(f"No earlier version of {args.name} has a signature that verifies with the TVM's key.")
+        return EXIT_FAIL
+    _out("Earlier versions whose signature still verifies:")
+    for c in candidates:
+        note = " (same bytes as now)" if c.same_as_current else ""
+        _out(f"  {c.label}{note}" + (f"  [cannot restore: {c.problem}]" if c.problem else ""))
+    if args.version is not None:
+        chosen = next((c for c in candidates if c.version == args.version), None)
+        if chosen is None:
+            raise SentinelError(f"Version {args.version} of {args.name} is not restorable: it has no signature in "
+                                "the history that verifies with the TVM's key.",
+                                "Pick one of the versions listed above.", kind="usage")
+    else:
+        chosen = next((c for c in candidates if not c.problem), None)
+        if chosen is None:
+            _err("None of them passes validation, so none can be restored.")
+            return EXIT_FAIL
+    plan, reuse = plan_restore(ops, args.name, chosen)
+    current = f"{plan.path} (version {plan.current.version})" if plan.current else f"{plan.path} (absent)"
+    _out(unified_text(plan.diff, current, f"{plan.path} (version {chosen.version})").rstrip("\n"))
+    _out("")
+    _out(f"restore    version {chosen.version} as a new version")
+    for line in plan.summary():
+        _out(line)
+    if not _confirm(args.force):
+        _out("Cancelled; nothing was written.")
+        return EXIT_FAIL
+
+    def progress(step: str, state: str) -> None:
+        if state != "start":
+            _err(f"  {state:4}  {step}")
+
+    result = restore(ops, args.name, chosen, progress=progress, plan=plan)
+    _out(f"Restored {plan.path} to the bytes of version {chosen.version}: policy version {result.policy_version}, "
+         f"signature version {result.signature_version} "
+         f"({'the stored signature, reused' if reuse else 'signed afresh'})"
+         + (f"; status {result.push.status}, TVM {result.push.tvm_text}" if result.push.status else ""))
+    for note in result.push.notes:
+        _out(f"note: {note}")
+    return EXIT_OK
+
+
+def cmd_resign(args) -> int:
+    from .ops.bulk import FAILED, OK, RUNNING, resign_many
+
+    ops = make_ops(args)
+    ops.guard_write("re-signing")
+    names = list(dict.fromkeys(args.names))
+    _out("Re-sign the stored bytes of (no policy is written; review them first):")
+    for name in names:
+        entry = ops.fleet.entry(name)
+        what = (f"version {entry.policy.version}, {len(entry.policy.data):,} bytes, status {entry.status}"
+                if entry.policy else "no policy stored")
+        _out(f"  {name}: {what}")
+    _out("key: " + (args.key_id or "each policy's TVM key (else the default key)"))
+    if not _confirm(args.force):
+        _out("Cancelled; nothing was written.")
+        return EXIT_FAIL
+
+    def progress(name: str, outcome) -> None:
+        if outcome.state != RUNNING:
+            _err(f"  {outcome.state:9}  {name}: {outcome.detail}")
+            if outcome.state == FAILED and outcome.ssm_state:
+                _err(f"             SSM now holds: {outcome.ssm_state}")
+
+    result = resign_many(ops, names, args.key_id, progress=progress)
+    _out(result.summary())
+    if result.count(FAILED):
+        return EXIT_ERROR
+    return EXIT_OK if result.count(OK) == len(names) else EXIT_FAIL
 
 
 def status_rows(snapshot) -> list[dict]:
@@ -453,6 +562,7 @@ def cmd_diff_app(args) -> int:
 COMMANDS = {
     "validate": cmd_validate, "sign": cmd_sign, "verify": cmd_verify, "pull": cmd_pull,
     "diff": cmd_diff, "push": cmd_push, "status": cmd_status, "doctor": cmd_doctor,
+    "restore": cmd_restore, "resign": cmd_resign,
 }
 
 
