@@ -180,23 +180,31 @@ class FleetService:
 
     # -- loading ------------------------------------------------------------------
 
+    def _read_values(self, names: list[str]) -> tuple[dict[str, Parameter], dict[str, str]]:
+        """Values (decrypted) in batches of ten; when a batch fails, each name alone, to find which."""
+        if not names:
+            return {}, {}
+        errors: dict[str, str] = {}
+        try:
+            return self.store.get_many(names), errors
+        except SentinelError:
+            found: dict[str, Parameter] = {}
+            for name in names:
+                try:
+                    one = self.store.get(name)
+                except SentinelError as exc:
+                    errors[name] = exc.what
+                else:
+                    if one is not None:
+                        found[name] = one
+            return found, errors
+
     def _decrypt_secure(self, page: list[Parameter]) -> tuple[list[Parameter], dict[str, str]]:
         """Values of SecureString parameters, read one batch with decryption; errors per name."""
         secure = [p.name for p in page if p.type == "SecureString"]
         if not secure:
             return page, {}
-        errors: dict[str, str] = {}
-        found: dict[str, Parameter] = {}
-        try:
-            found = self.store.get_many(secure)
-        except SentinelError:
-            for name in secure:  # find out which ones fail
-                try:
-                    one = self.store.get(name)
-                    if one is not None:
-                        found[name] = one
-                except SentinelError as exc:
-                    errors[name] = exc.what
+        found, errors = self._read_values(secure)
         # An unreadable value is dropped (value None), keeping the listing's version and date.
         return [replace(p, value=None) if p.name in errors else found.get(p.name, p) for p in page], errors
 
@@ -338,18 +346,7 @@ class FleetService:
         for t in tvm_changed:
             if t.policy_parameter:
                 touched.add(t.policy_parameter)
-        values: dict[str, Parameter] = {}
-        read_errors: dict[str, str] = {}
-        try:
-            values = self.store.get_many(changed_names) if changed_names else {}
-        except SentinelError:
-            for name in changed_names:
-                try:
-                    one = self.store.get(name)
-                    if one is not None:
-                        values[name] = one
-                except SentinelError as exc:
-                    read_errors[name] = exc.what
+        values, read_errors = self._read_values(changed_names)
         updates = []
         for path in touched:
             if cancelled():
