@@ -16,6 +16,17 @@ BODY = b'version: "1"\nrules:\n  - name: a\n    effect: allow\n    conditions:\n
 UNPARSEABLE = b'version: "1"\nrules:\n  - name: a\n    effect: allow\n    conditions:\n      profiles: dev\n'
 
 
+def single_attempt(ops):
+    """Same target, audit log and hooks; clients that do not retry, so a throttle fails at once.
+
+    (max_attempts only applies to clients built after it is set.)"""
+    from sentinel_tui.aws.session import Clients
+    from sentinel_tui.ops.context import Ops
+
+    clients = Clients(target=ops.clients.target, hooks=list(ops.clients.hooks), max_attempts=1)
+    return Ops(settings=ops.settings, clients=clients, audit=ops.audit, clock=ops.clock)
+
+
 def inject(ops, service, operation, handler):
     ops.clients.add_hook(on_call(service, operation, handler))
 
@@ -77,6 +88,8 @@ def test_sign_denied_fails_the_item_and_writes_nothing(fleet):
 
 @pytest.mark.parametrize("fault", ["throttled", "reset"])
 def test_signature_write_failure_leaves_the_previous_signature(fleet, fault):
+    fleet = single_attempt(fleet)
+
     def on_put(params):
         if params["Name"].startswith("/sentinel/signatures/"):
             if fault == "throttled":
@@ -84,7 +97,6 @@ def test_signature_write_failure_leaves_the_previous_signature(fleet, fault):
             raise ConnectionClosedError(endpoint_url=fleet.settings.endpoint_url)
     before = {n: pair(fleet, n) for n in ("fresh", "edited")}
     inject(fleet, "ssm", "PutParameter", on_put)
-    fleet.clients.max_attempts = 1
     result = resign_many(fleet, ["fresh", "edited"])
     assert [o.state for o in result.outcomes] == [FAILED, FAILED]
     assert {n: pair(fleet, n) for n in ("fresh", "edited")} == before

@@ -21,6 +21,17 @@ PATH = "/sentinel/policies/dev"
 SIG = "/sentinel/signatures/dev"
 
 
+def single_attempt(ops):
+    """Same target, audit log and hooks; clients that do not retry, so a throttle fails at once.
+
+    (max_attempts only applies to clients built after it is set.)"""
+    from sentinel_tui.aws.session import Clients
+    from sentinel_tui.ops.context import Ops
+
+    clients = Clients(target=ops.clients.target, hooks=list(ops.clients.hooks), max_attempts=1)
+    return Ops(settings=ops.settings, clients=clients, audit=ops.audit, clock=ops.clock)
+
+
 def inject(ops, service, operation, handler):
     ops.clients.add_hook(on_call(service, operation, handler))
 
@@ -98,6 +109,8 @@ def test_sign_denied_during_a_re_signing_restore_writes_nothing(history):
 
 @pytest.mark.parametrize("fault", ["throttled", "reset"])
 def test_failure_between_the_two_writes_puts_the_previous_pair_back(history, fault):
+    history = single_attempt(history)
+
     def on_put(params):
         if params["Name"] == SIG:
             if fault == "throttled":
@@ -106,7 +119,6 @@ def test_failure_between_the_two_writes_puts_the_previous_pair_back(history, fau
     candidate = restore_candidates(history, "dev")[1]
     before = (history.store.get(PATH).data, history.store.get(SIG).value)
     inject(history, "ssm", "PutParameter", on_put)
-    history.clients.max_attempts = 1
     with pytest.raises(PushError) as err:
         restore(history, "dev", candidate)
     assert err.value.written and err.value.restored
@@ -117,9 +129,9 @@ def test_failure_between_the_two_writes_puts_the_previous_pair_back(history, fau
 
 
 def test_put_throttled_on_the_policy_changes_nothing(history):
+    history = single_attempt(history)
     inject(history, "ssm", "PutParameter",
            lambda p: aws_error("ThrottlingException", "Rate exceeded") if p["Name"] == PATH else None)
-    history.clients.max_attempts = 1
     candidate = restore_candidates(history, "dev")[0]
     before = (history.store.get(PATH).data, history.store.get(SIG).value)
     with pytest.raises(PushError):
