@@ -1,0 +1,283 @@
+"""Headless app measurements: launch, filter latency, opening a large diff.
+
+Runs in a child process (`python -m benchmarks.worker` with mode "app"): the app
+`SentinelApp(ops)` under Textual's `App.run_test()` (headless driver, 120 x 40),
+on the emulator the parent seeded.
+
+- **Launch.** "First rows on screen" is the first time the policy table paints a
+  data row (its `render_line` is called for a row below the header while it holds
+  rows): that is what a terminal would show. "Complete table" is the first paint
+  after the table holds all N rows and the load has finished. Both are counted from
+  the moment the parent started the process (interpreter start and imports
+  included: what an operator waits for) and from the moment the app was started.
+- **Filter.** The filter is typed key by key into the browser's filter field
+  (`/` then the keys), as an operator does. Each key is sent as the terminal
+  driver sends it (a Key event, without the idle waits of Textual's Pilot, which
+  alone cost ~60 ms a key); its latency runs from sending the key to the first
+  paint of the table after the table re-applied the filter (`PolicyTable.apply`),
+  so it includes filtering, re-sorting and repainting. Then the keys are erased
+  one by one (the table grows back), then a status filter is typed and cleared
+  with `esc`.
+- **Diff.** A `DiffScreen` over two 4,000-line versions of a policy file is
+  pushed on top of the browser (inputs in memory: reading SSM is not part of
+  opening); the time runs until its diff body first paints. Two cases: 40 rules
+  edited, spread over the file, and every line changed (CRLF endings).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import time
+
+from .counting import peak_rss_mb
+
+SIZE = (120, 40)
+FILTER_TEXT = "team-042"
+STATUS_FILTER = "wrong"
+
+
+def app_available() -> bool:
+    try:
+        return importlib.util.find_spec("sentinel_tui.ui.app") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def diff_inputs(lines: int) -> tuple[bytes, bytes]:
+    """Two versions of a policy file of `lines` lines; the second edits 1 rule in 25."""
+    rules = lines // 4
+    head = 'version: "1"\nrules:\n'
+    old = [f"  - name: rule-{i:04d}\n    effect: allow\n    conditions:\n      profiles: [p{i:04d}]\n"
+           for i in range(rules)]
+    new = list(old)
+    for i in range(0, rules, 25):
+        new[i] = f"  - name: rule-{i:04d}\n    effect: deny\n    conditions:\n      profiles: [p{i:04d}, q{i:04d}]\n"
+    body_lines = lines - 2
+    old_text = (head + "".join(old)).splitlines(keepends=True)[: body_lines + 2]
+    new_text = (head + "".join(new)).splitlines(keepends=True)[: body_lines + 2]
+    return "".join(old_text).encode(), "".join(new_text).encode()
+
+
+class Paints:
+    """When a widget class first paints a line that satisfies `test`, and its latest paint."""
+
+    def __init__(self, cls, test) -> None:
+        self.first: float | None = None
+        self.last: float | None = None
+        self._watch_from: float | None = None
+        self.first_watched: float | None = None
+        original = cls.render_line
+        paints = self
+
+        def render_line(widget, y):
+            strip = original(widget, y)
+            now = time.perf_counter()
+            paints.last = now
+            if paints.first is None and test(widget, y):
+                paints.first = now
+            if paints._watch_from is not None and paints.first_watched is None and now >= paints._watch_from:
+                paints.first_watched = now
+            return strip
+
+        cls.render_line = render_line
+
+    @property
+    def watch_from(self) -> float | None:
+        return self._watch_from
+
+    @watch_from.setter
+    def watch_from(self, moment: float | None) -> None:
+        """Record the first paint from `moment` on in `first_watched` (None: stop)."""
+        self._watch_from = moment
+        self.first_watched = None
+
+
+def key_event(key: str):
+    """The Key event a terminal driver sends for `key` (as Textual's Pilot builds it, without its idle waits)."""
+    import unicodedata
+
+    from textual import events
+    from textual.app import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+
+    if len(key) == 1 and not key.isalnum():
+        key = _character_to_key(key)
+    original = REPLACED_KEYS.get(key, key)
+    try:
+        char = unicodedata.lookup(_get_unicode_name_from_key(original))
+    except KeyError:
+        char = key if len(key) == 1 else None
+    return events.Key(key, char)
+
+
+async def _until(predicate, timeout: float, step: float = 0.002) -> bool:
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if predicate():
+            return True
+        await asyncio.sleep(step)
+    return predicate()
+
+
+def run_app(spec: dict) -> dict:
+    started_wall = time.time()
+    started = time.perf_counter()
+    spawned_at = spec.get("spawned_at") or started_wall
+    spawn_offset = started_wall - spawned_at  # interpreter start and the imports before this line
+
+    from .worker import make_ops
+
+    from sentinel_tui.ops.diffs import DiffRequest
+    from sentinel_tui.ui.app import SentinelApp
+    from sentinel_tui.ui.screens.browser import BrowserScreen
+    from sentinel_tui.ui.screens.diff import DiffScreen
+    from sentinel_tui.ui.widgets.diff_view import DiffBody, DiffView
+    from sentinel_tui.ui.widgets.policy_table import EntryFilter, PolicyTable
+
+    n = spec["n"]
+    table_paints = Paints(PolicyTable, lambda table, y: table.row_count > 0 and y >= 1)
+    diff_paints = Paints(DiffBody, lambda body, y: True)
+    ops = make_ops(spec["url"], spec["home"])
+    imported = time.perf_counter()
+    result: dict = {"imports_seconds": imported - started + spawn_offset, "size": list(SIZE)}
+    state: dict = {"app": None, "complete_at": None, "applied_at": []}
+
+    def complete(table) -> bool:
+        app = state["app"]
+        return (app is not None and table.row_count >= n and not app.fleet_loading and app.fleet.complete
+                and not any(e.pending for e in table.entries.values()))
+
+    # Every change of the table's rows goes through PolicyTable.apply: note when it ends, and from
+    # then on the first paint (render_line) of the table.
+    apply = PolicyTable.apply
+
+    def timed_apply(table, *args, **kwargs):
+        answer = apply(table, *args, **kwargs)
+        now = time.perf_counter()
+        if state["complete_at"] is None:
+            if complete(table):
+                state["complete_at"] = now
+                table_paints.watch_from = now
+        else:
+            state["applied_at"].append(now)
+            table_paints.watch_from = now
+        return answer
+
+    PolicyTable.apply = timed_apply
+
+    async def measure() -> None:
+        launched = time.perf_counter()
+        app = state["app"] = SentinelApp(ops)
+        async with app.run_test(size=SIZE) as pilot:
+            ok = await _until(lambda: state["complete_at"] is not None, timeout=900)
+            painted = await _until(lambda: table_paints.first_watched is not None, timeout=10)
+            table = app.query_one(PolicyTable)
+            first, done = table_paints.first, table_paints.first_watched if painted else None
+            result.update({
+                "loaded": ok and painted,
+                "first_rows_seconds": None if first is None else first - started + spawn_offset,
+                "first_rows_from_app_start_seconds": None if first is None else first - launched,
+                "complete_seconds": None if done is None else done - started + spawn_offset,
+                "complete_from_app_start_seconds": None if done is None else done - launched,
+                "rows": table.row_count,
+                "statuses": dict(sorted(app.fleet.counts().items())),
+                "peak_rss_after_load_mb": peak_rss_mb(),
+            })
+            table_paints.watch_from = None
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+
+            # -- the filter, typed -------------------------------------------------------
+            entries = list(app.fleet.entries.values())
+            field = app.screen.query_one("#filter-input")
+
+            def expected(text: str) -> int:
+                keep = EntryFilter(text).matcher()
+                return sum(1 for e in entries if keep(e))
+
+            queries = []
+            problems = []
+            applied_at = state["applied_at"]
+
+            async def key(k: str, text_after: str) -> None:
+                """Send one key as the terminal driver would; time until the table is repainted."""
+                rows_before = table.row_count
+                applied_at.clear()
+                table_paints.watch_from = None
+                t0 = time.perf_counter()
+                app._driver.send_message(key_event(k))
+                applied = await _until(lambda: bool(applied_at) and table.filter.text == text_after and (
+                    field.value == text_after or k == "escape"), timeout=60, step=0.0005)
+                if rows_before or table.row_count:  # an empty table that stays empty is not repainted
+                    painted = await _until(lambda: table_paints.first_watched is not None, timeout=5,
+                                           step=0.0005)
+                    done = table_paints.first_watched if painted else time.perf_counter()
+                else:
+                    painted = True
+                    done = applied_at[-1] if applied_at else time.perf_counter()
+                want = expected(text_after)
+                got = table.row_count
+                if not applied or not painted or got != want:
+                    problems.append(f"{text_after!r}: {got} rows, expected {want}"
+                                    + ("" if applied else ", not applied") + ("" if painted else ", not repainted"))
+                queries.append({"key": k, "query": text_after, "rows": got, "ms": 1000 * (done - t0)})
+                await asyncio.sleep(0.05)  # let the idle work of this key finish before the next
+
+            await pilot.press("slash")
+            await pilot.pause()
+            typed = ""
+            for ch in FILTER_TEXT:
+                typed += ch
+                await key(ch, typed)
+            while typed:
+                typed = typed[:-1]
+                await key("backspace", typed)
+            for ch in STATUS_FILTER:
+                typed += ch
+                await key(ch, typed)
+            await key("escape", "")
+            table_paints.watch_from = None
+            samples = [q["ms"] for q in queries]
+            ordered = sorted(samples)
+            result["filter"] = {
+                "rows": len(entries), "samples_ms": samples, "queries": queries,
+                "median_ms": ordered[len(ordered) // 2], "max_ms": ordered[-1],
+                "ok": not problems and isinstance(app.screen, BrowserScreen), "detail": "; ".join(problems),
+            }
+
+            # -- a 4,000-line diff ---------------------------------------------------------
+            lines = spec.get("diff_lines") or 0
+            if lines:
+                old, new = diff_inputs(lines)
+                cases = {"40 rules edited": (old, new), "every line changed (CRLF)": (old, old.replace(b"\n", b"\r\n"))}
+                opened = []
+                for label, (before, after) in cases.items():
+                    request = DiffRequest(old=before, new=after, old_label="stored version 1 of /sentinel/policies/big",
+                                          new_label="big.yaml", kind="local", name="big", file="big.yaml")
+                    diff_paints.first = None
+                    screen = DiffScreen(request=request)
+                    t0 = time.perf_counter()
+                    app.push_screen(screen)
+                    painted = await _until(lambda: diff_paints.first is not None, timeout=60)
+                    open_ms = 1000 * ((diff_paints.first or time.perf_counter()) - t0)
+                    view = screen.query_one(DiffView) if painted else None
+                    model = view.model if view is not None else None
+                    await pilot.pause()
+                    opened.append({
+                        "case": label, "lines": len(after.splitlines()), "open_ms": open_ms,
+                        "ok": bool(painted and model is not None and model.diff.hunks),
+                        "detail": (f"{len(model.diff.hunks)} hunks, +{model.diff.added} -{model.diff.removed}"
+                                   if model is not None else "the diff did not open"),
+                    })
+                    await pilot.press("escape")
+                    await pilot.pause()
+                result["diff"] = {
+                    "lines": opened[0]["lines"], "open_ms": max(o["open_ms"] for o in opened),
+                    "cases": opened, "ok": all(o["ok"] for o in opened),
+                    "detail": "; ".join(f"{o['case']}: {o['detail']}, {o['open_ms']:.0f} ms" for o in opened),
+                }
+
+    asyncio.run(measure())
+    PolicyTable.apply = apply
+    result["peak_rss_mb"] = peak_rss_mb()
+    return result
