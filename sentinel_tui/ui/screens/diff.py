@@ -1,0 +1,284 @@
+"""The diff screen: what a push would change, or what changed between stored versions.
+
+Three ways to fill it, each read in a thread worker through the operations:
+
+* a policy and a local file (``DiffScreen("dev", "policies/dev.yaml")``): the stored policy
+  against the file, i.e. what pushing the file would change;
+* two stored versions (``DiffScreen("dev", old_version=3, new_version=5)``);
+* the stored policy against the version its current signature was made for, found by
+  hash in the history (``DiffScreen("dev", signed=True)``).
+
+A ready :class:`~sentinel_tui.ops.diffs.DiffRequest` can be handed in instead
+(``DiffScreen(request=...)``): nothing is read then.
+
+``esc`` backs out, ``o`` picks another local file, ``r`` reads the inputs again, ``P``
+starts the push of the local file: until the guided push flow exists, it shows the
+equivalent headless command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Static
+
+from ...aws.errors import SentinelError
+from ...ops.diffs import DiffRequest, load_local, load_signed, load_versions, push_command
+from ..widgets.diff_view import DiffView, safe_label
+
+__all__ = ["DiffScreen", "CommandHint"]
+
+
+class CommandHint(ModalScreen[None]):
+    """A command to run in a shell, shown whole and copyable."""
+
+    DEFAULT_CSS = """
+    CommandHint {
+        align: center middle;
+    }
+    CommandHint > Vertical {
+        width: 90%;
+        max-width: 110;
+        height: auto;
+        border: thick $primary;
+        background: $surface;
+        padding: 1 2;
+    }
+    CommandHint #hint-title { text-style: bold; margin-bottom: 1; }
+    CommandHint #hint-command {
+        background: $boost;
+        color: $text;
+        padding: 0 1;
+        margin-bottom: 1;
+    }
+    CommandHint #hint-keys { color: $text-muted; }
+    """
+
+    BINDINGS = [
+        Binding("escape,q,enter", "dismiss", "Close"),
+        Binding("c", "copy", "Copy"),
+    ]
+
+    def __init__(self, title: str, explanation: str, command: str):
+        super().__init__()
+        self._title = title
+        self._explanation = explanation
+        self.command = command
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self._title), id="hint-title")
+            yield Static(Text(self._explanation), id="hint-explanation")
+            yield Static(Text(self.command), id="hint-command")
+            yield Static(Text("c copies the command · esc closes"), id="hint-keys")
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.command)
+        self.notify("Command copied to the clipboard.", timeout=3)
+
+
+class DiffScreen(Screen):
+    """A :class:`DiffView` over inputs read from SSM and a local file."""
+
+    DEFAULT_CSS = """
+    DiffScreen #diff-title {
+        height: auto;
+        background: $primary-background;
+        color: $text;
+        text-style: bold;
+        padding: 0 1;
+    }
+    DiffScreen #diff-problem {
+        display: none;
+        height: auto;
+        margin: 1 2;
+        padding: 1 2;
+        border: round $error;
+    }
+    DiffScreen.-failed #diff-problem { display: block; }
+    DiffScreen.-failed DiffView { display: none; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="diff.back", tooltip="Close the diff"),
+        Binding("P", "push", "Push", id="diff.push", tooltip="Push the local file (signed)"),
+        Binding("o", "pick_file", "Other file", id="diff.pick_file", tooltip="Compare with another local file"),
+        Binding("r", "reload", "Reload", id="diff.reload", tooltip="Read the stored policy and the file again"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, request: DiffRequest):
+            super().__init__()
+            self.request = request
+
+    class Failed(Message):
+        def __init__(self, error: SentinelError):
+            super().__init__()
+            self.error = error
+
+    def __init__(self, name: str | None = None, file: str | Path | None = None, *, ops=None,
+                 request: DiffRequest | None = None, old_version: int | None = None,
+                 new_version: int | None = None, signed: bool = False, layout: str = "split",
+                 key_id: str | None = None):
+        super().__init__()
+        if request is None and name is None:
+            raise ValueError("DiffScreen needs a policy name (with a file, two versions or signed=True) or a request")
+        if request is None and file is None and not signed and (old_version is None or new_version is None):
+            raise ValueError("DiffScreen needs a file, two versions, or signed=True")
+        self.policy_name = name if name is not None else (request.name if request else None)
+        self.file = str(file) if file is not None else None
+        self.old_version = old_version
+        self.new_version = new_version
+        self.signed = signed
+        self.key_id = key_id
+        self._ops = ops
+        self._request = request
+        self._layout = layout
+
+    # -- layout ----------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(self._title()), id="diff-title")
+        yield Static(id="diff-problem")
+        yield DiffView(self._request, layout=self._layout, id="diff-view")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self._request is None:
+            self.query_one(DiffView).body.loading = True
+            self._load()
+        self.query_one(DiffView).body.focus()
+
+    @property
+    def ops(self):
+        return self._ops if self._ops is not None else getattr(self.app, "ops", None)
+
+    @property
+    def request(self) -> DiffRequest | None:
+        return self._request
+
+    def _title(self) -> str:
+        name = safe_label(self.policy_name or "")
+        if self._request is not None and self._request.kind == "signed" or (self._request is None and self.signed):
+            return f"Diff  {name}: the version the signature was made for → the stored policy now"
+        if self.file is not None or (self._request is not None and self._request.kind == "local"):
+            file = safe_label(self.file or (self._request.file if self._request else "") or "")
+            return f"Diff  what pushing {file} as {name} would change"
+        if self._request is not None and self._request.kind == "versions":
+            return f"Diff  two stored versions of {name}"
+        if self.old_version is not None:
+            return f"Diff  {name}: stored version {self.old_version} → {self.new_version}"
+        return f"Diff  {name}"
+
+    # -- loading ---------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="diff-load")
+    def _load(self) -> None:
+        ops = self.ops
+        try:
+            if ops is None:
+                raise SentinelError("This screen has no AWS context to read the stored policy from.",
+                                    "Open the diff from the app, or hand the screen an Ops.", kind="usage")
+            mode = self._request.mode if self._request else "bytes"
+            context = self._request.context if self._request else 3
+            if self.signed:
+                request = load_signed(ops, self.policy_name, mode=mode, context=context)
+            elif self.file is not None:
+                request = load_local(ops, self.policy_name, self.file, key_id=self.key_id, mode=mode,
+                                     context=context)
+            else:
+                request = load_versions(ops, self.policy_name, self.old_version, self.new_version,
+                                        mode=mode, context=context)
+        except SentinelError as exc:
+            self.post_message(self.Failed(exc))
+            return
+        except Exception as exc:  # never a traceback on the operator's screen
+            self.post_message(self.Failed(SentinelError(
+                f"Could not read the inputs of the diff: {type(exc).__name__}: {exc}",
+                "Press r to try again; if it persists this is a bug in sentinel-tui.", kind="unexpected")))
+            return
+        self.post_message(self.Loaded(request))
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        self._request = message.request
+        self.remove_class("-failed")
+        view = self.query_one(DiffView)
+        view.body.loading = False
+        view.set_request(message.request)
+        self.query_one("#diff-title", Static).update(Text(self._title()))
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        view = self.query_one(DiffView)
+        view.body.loading = False
+        text = Text()
+        text.append(message.error.what, "bold")
+        if message.error.fix:
+            text.append("\n" + message.error.fix)
+        text.append("\n\nesc goes back, r tries again" + (", o picks another file" if self.file else "") + ".")
+        self.query_one("#diff-problem", Static).update(text)
+        self.add_class("-failed")
+
+    # -- actions ---------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_reload(self) -> None:
+        if self.policy_name is None or (self.file is None and not self.signed and self.old_version is None):
+            self.notify("These inputs were handed in, not read: there is nothing to read again.", timeout=4)
+            return
+        self.query_one(DiffView).body.loading = True
+        self._load()
+
+    def action_pick_file(self) -> None:
+        if self.policy_name is None:
+            self.notify("Pick a file from a policy's row in the browser (d).", timeout=4)
+            return
+        from .file_picker import FilePicker
+
+        start = None
+        ops = self.ops
+        if ops is not None and getattr(ops.settings, "local_dir", None):
+            start = ops.settings.local_dir
+
+        def picked(path: str | None) -> None:
+            if path:
+                self.file = path
+                self.signed = False
+                self.old_version = self.new_version = None
+                self.query_one("#diff-title", Static).update(Text(self._title()))
+                self.query_one(DiffView).body.loading = True
+                self._load()
+
+        self.app.push_screen(FilePicker(start, title=f"Compare {self.policy_name} with which file?"), picked)
+
+    def action_push(self) -> None:
+        request = self._request
+        if request is None:
+            self.notify("The diff is still loading.", timeout=3)
+            return
+        if request.kind != "local" or not request.file or not request.name:
+            self.notify("Push takes a local file: open the diff of the policy against its file (d in the browser).",
+                        title="Nothing to push", timeout=6)
+            return
+        start_push = getattr(self.app, "start_push", None)
+        if callable(start_push):
+            start_push(request.name, request.file)
+            return
+        ops = self.ops
+        key = request.key_id or (ops.settings.default_key if ops is not None else None)
+        command = push_command(request.name, request.file, key)
+        explanation = ("The guided push is not in the app yet. This command does the same, safely: it "
+                       "validates, shows this diff, signs before writing, and checks the result as the TVM would.")
+        if ops is not None and getattr(ops.settings, "read_only", False):
+            explanation += " This session is read-only: run it where writes are allowed."
+        self.app.push_screen(CommandHint("Push " + safe_label(request.name), explanation, command))
