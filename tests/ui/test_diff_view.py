@@ -375,3 +375,52 @@ def test_snapshot_unified_meaning_same_meaning(snap_compare):
 
 def test_snapshot_push_hint(snap_compare):
     assert snap_compare(ScreenHost(lambda: DiffScreen(request=local_request())), press=["P"], terminal_size=SIZE)
+
+
+def test_screen_switches_to_two_versions_and_to_the_signed_version(ops, tmp_path):
+    from sentinel_tui.ui.screens.version_picker import VersionPicker
+
+    from .diff_data import envelope_for
+
+    ops.store.put(PATH, STORED.decode())
+    ops.store.put(PATH, LOCAL.decode())
+    ops.store.put(PATH, COSMETIC.decode())
+    ops.store.put("/sentinel/signatures/production", envelope_for(LOCAL))
+    local = tmp_path / "production.yaml"
+    local.write_bytes(LOCAL)
+
+    async def settle(app, pilot):
+        for _ in range(3):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+
+    async def go():
+        app = ScreenHost(lambda: DiffScreen("production", local, ops=ops))
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            screen = app.screen
+            await pilot.press("h")
+            await settle(app, pilot)
+            picker = app.screen
+            assert isinstance(picker, VersionPicker)
+            lines = [str(picker.query_one("OptionList").get_option_at_index(i).prompt) for i in range(3)]
+            assert lines[0].startswith("v3") and "current" in lines[0]
+            assert lines[1].startswith("v2") and "signature was made for this version" in lines[1]
+            options = picker.query_one("OptionList")
+            options.highlighted = 2
+            await pilot.press("enter")  # old side: v1
+            options.highlighted = 0
+            await pilot.press("enter")  # new side: v3
+            await settle(app, pilot)
+            assert app.screen is screen
+            view = screen.query_one(DiffView)
+            assert view.model.request.old_label == f"stored version 1 of {PATH}"
+            assert view.model.request.new_label == f"stored version 3 of {PATH}"
+            assert "stored version 1 → 3" in str(screen.query_one("#diff-title").render())
+            await pilot.press("s")
+            await settle(app, pilot)
+            assert view.model.request.kind == "signed"
+            assert view.model.request.old_label == f"stored version 2 of {PATH} (signed)"
+            assert view.model.request.new_label == f"stored version 3 of {PATH} (current)"
+
+    run(go())

@@ -13,7 +13,8 @@ A ready :class:`~sentinel_tui.ops.diffs.DiffRequest` can be handed in instead
 
 ``esc`` backs out, ``o`` picks another local file, ``r`` reads the inputs again, ``P``
 starts the push of the local file: until the guided push flow exists, it shows the
-equivalent headless command.
+equivalent headless command. ``h`` compares two stored versions (picked from the history)
+and ``s`` the version the signature was made for with the stored policy now.
 """
 
 from __future__ import annotations
@@ -110,6 +111,9 @@ class DiffScreen(Screen):
         Binding("escape", "back", "Back", id="diff.back", tooltip="Close the diff"),
         Binding("P", "push", "Push", id="diff.push", tooltip="Push the local file (signed)"),
         Binding("o", "pick_file", "Other file", id="diff.pick_file", tooltip="Compare with another local file"),
+        Binding("h", "pick_versions", "Versions", id="diff.versions", tooltip="Compare two stored versions"),
+        Binding("s", "signed", "Since signing", id="diff.signed",
+                tooltip="The version the signature was made for against the stored policy now"),
         Binding("r", "reload", "Reload", id="diff.reload", tooltip="Read the stored policy and the file again"),
     ]
 
@@ -166,15 +170,18 @@ class DiffScreen(Screen):
 
     def _title(self) -> str:
         name = safe_label(self.policy_name or "")
-        if self._request is not None and self._request.kind == "signed" or (self._request is None and self.signed):
+        kind = ("signed" if self.signed else "local" if self.file is not None else
+                "versions" if self.old_version is not None else
+                self._request.kind if self._request is not None else "")
+        if kind == "signed":
             return f"Diff  {name}: the version the signature was made for → the stored policy now"
-        if self.file is not None or (self._request is not None and self._request.kind == "local"):
+        if kind == "local":
             file = safe_label(self.file or (self._request.file if self._request else "") or "")
             return f"Diff  what pushing {file} as {name} would change"
-        if self._request is not None and self._request.kind == "versions":
+        if kind == "versions":
+            if self.old_version is not None:
+                return f"Diff  {name}: stored version {self.old_version} → {self.new_version}"
             return f"Diff  two stored versions of {name}"
-        if self.old_version is not None:
-            return f"Diff  {name}: stored version {self.old_version} → {self.new_version}"
         return f"Diff  {name}"
 
     # -- loading ---------------------------------------------------------------------
@@ -240,8 +247,7 @@ class DiffScreen(Screen):
         self._load()
 
     def action_pick_file(self) -> None:
-        if self.policy_name is None:
-            self.notify("Pick a file from a policy's row in the browser (d).", timeout=4)
+        if self._needs_source("Comparing with a file"):
             return
         from .file_picker import FilePicker
 
@@ -252,14 +258,41 @@ class DiffScreen(Screen):
 
         def picked(path: str | None) -> None:
             if path:
-                self.file = path
-                self.signed = False
-                self.old_version = self.new_version = None
-                self.query_one("#diff-title", Static).update(Text(self._title()))
-                self.query_one(DiffView).body.loading = True
-                self._load()
+                self._switch(file=path)
 
         self.app.push_screen(FilePicker(start, title=f"Compare {self.policy_name} with which file?"), picked)
+
+    def _switch(self, *, file: str | None = None, versions: tuple[int, int] | None = None,
+                signed: bool = False) -> None:
+        self.file = file
+        self.old_version, self.new_version = versions if versions else (None, None)
+        self.signed = signed
+        self.remove_class("-failed")
+        self.query_one("#diff-title", Static).update(Text(self._title()))
+        self.query_one(DiffView).body.loading = True
+        self._load()
+
+    def _needs_source(self, what: str) -> bool:
+        if self.policy_name is None or self.ops is None:
+            self.notify(f"{what} needs a stored policy: open the diff from a policy in the browser.", timeout=4)
+            return True
+        return False
+
+    def action_pick_versions(self) -> None:
+        if self._needs_source("Comparing versions"):
+            return
+        from .version_picker import VersionPicker
+
+        def picked(versions: tuple[int, int] | None) -> None:
+            if versions:
+                self._switch(versions=versions)
+
+        self.app.push_screen(VersionPicker(self.ops, self.policy_name), picked)
+
+    def action_signed(self) -> None:
+        if self._needs_source("Comparing with the signed version"):
+            return
+        self._switch(signed=True)
 
     def action_push(self) -> None:
         request = self._request

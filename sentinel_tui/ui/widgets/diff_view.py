@@ -292,6 +292,16 @@ class DiffBody(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self._strips.clear()
         self._update_virtual_size()
+        self._refresh_labels()
+
+    def _refresh_labels(self) -> None:
+        try:
+            self.parent.query_one(DiffLabels).refresh()
+        except Exception:
+            pass
+
+    def watch_show_vertical_scrollbar(self) -> None:
+        self._refresh_labels()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -502,6 +512,10 @@ class DiffLabels(Widget):
             text.append(new)
             return text
         width = self.size.width
+        try:  # line up with the body's halves (it may have a vertical scrollbar)
+            width = min(width, self.parent.query_one(DiffBody)._view_width()) or width
+        except Exception:
+            pass
         left = (width - 1) // 2
         right = width - 1 - left
         text = Text(no_wrap=True, end="")
