@@ -107,14 +107,14 @@ def test_sign_denied_during_a_re_signing_restore_writes_nothing(history):
     assert (history.store.get(PATH).data, history.store.get(SIG).value) == before
 
 
-@pytest.mark.parametrize("fault", ["throttled", "reset"])
+@pytest.mark.parametrize("fault", ["denied", "reset"])  # throttling: test_put_throttled_... below
 def test_failure_between_the_two_writes_puts_the_previous_pair_back(history, fault):
     history = single_attempt(history)
 
     def on_put(params):
         if params["Name"] == SIG:
-            if fault == "throttled":
-                return aws_error("ThrottlingException", "Rate exceeded")
+            if fault == "denied":
+                return aws_error("AccessDeniedException", "not authorized to perform: ssm:PutParameter")
             raise ConnectionClosedError(endpoint_url=history.settings.endpoint_url)
     candidate = restore_candidates(history, "dev")[1]
     before = (history.store.get(PATH).data, history.store.get(SIG).value)
