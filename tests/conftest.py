@@ -45,6 +45,23 @@ def isolated_env(monkeypatch, tmp_path):
     yield
 
 
+@pytest.fixture(autouse=True)
+def instant_retries(monkeypatch):
+    """botocore's retries (adaptive mode) really happen, without their back-off sleeps.
+
+    Injected throttling would otherwise cost seconds of exponential back-off per test.
+    """
+    import types
+
+    import botocore.endpoint
+    import botocore.retries.bucket
+
+    fake_time = types.SimpleNamespace(**{n: getattr(__import__("time"), n) for n in ("time", "monotonic")})
+    fake_time.sleep = lambda seconds: None
+    monkeypatch.setattr(botocore.endpoint, "time", fake_time)
+    monkeypatch.setattr(botocore.retries.bucket.TokenBucket, "acquire", lambda self, amount=1, block=True: True)
+
+
 @pytest.fixture
 def endpoint(emulator):
     reset_emulator(emulator.url)
