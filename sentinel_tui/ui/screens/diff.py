@@ -110,11 +110,11 @@ class DiffScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "Back", id="diff.back", tooltip="Close the diff"),
         Binding("P", "push", "Push", id="diff.push", tooltip="Push the local file (signed)"),
-        Binding("o", "pick_file", "Other file", id="diff.pick_file", tooltip="Compare with another local file"),
+        Binding("o", "pick_file", "File", id="diff.pick_file", tooltip="Compare with another local file"),
         Binding("h", "pick_versions", "Versions", id="diff.versions", tooltip="Compare two stored versions"),
-        Binding("s", "signed", "Since signing", id="diff.signed",
+        Binding("s", "signed", "Signed", id="diff.signed",
                 tooltip="The version the signature was made for against the stored policy now"),
-        Binding("r", "reload", "Reload", id="diff.reload", tooltip="Read the stored policy and the file again"),
+        Binding("r", "reload", "Reload", show=False, id="diff.reload", tooltip="Read the stored policy and the file again"),
     ]
 
     class Loaded(Message):

@@ -563,11 +563,11 @@ class DiffView(Widget):
     """
 
     BINDINGS = [
-        Binding("n", "next_hunk", "Next hunk", id="diff.next_hunk", tooltip="Scroll to the next change"),
-        Binding("p", "previous_hunk", "Prev hunk", id="diff.previous_hunk", tooltip="Scroll to the previous change"),
-        Binding("plus,equals_sign", "more_context", "More context", key_display="+", id="diff.more_context",
+        Binding("n", "next_hunk", "Next", id="diff.next_hunk", tooltip="Scroll to the next change"),
+        Binding("p", "previous_hunk", "Prev", id="diff.previous_hunk", tooltip="Scroll to the previous change"),
+        Binding("plus,equals_sign", "more_context", "Context", key_display="+", id="diff.more_context",
                 tooltip="Show more unchanged lines around each change"),
-        Binding("minus", "less_context", "Less context", key_display="-", id="diff.less_context",
+        Binding("minus", "less_context", "Less context", key_display="-", show=False, id="diff.less_context",
                 tooltip="Show fewer unchanged lines around each change"),
         Binding("t", "toggle_layout", "Layout", id="diff.layout", tooltip="Side by side or unified"),
         Binding("m", "toggle_mode", "Bytes/Meaning", id="diff.mode",
