@@ -424,3 +424,20 @@ def test_screen_switches_to_two_versions_and_to_the_signed_version(ops, tmp_path
             assert view.model.request.new_label == f"stored version 3 of {PATH} (current)"
 
     run(go())
+
+
+def test_yaml_is_lexed_lazily_and_per_line():
+    from pygments.token import Token
+
+    from sentinel_tui.ui.widgets.diff_view import _LazyTokens
+
+    text = "".join(f"key{i}: value  # note\r\n" for i in range(2000))
+    lazy = _LazyTokens(text)
+    first = lazy.line(0)
+    assert lazy._lexed_to < len(text) // 10  # only the start was lexed
+    kinds = {ttype for _, _, ttype in first}
+    assert any(t in Token.Name.Tag for t in kinds) and any(t in Token.Comment for t in kinds)
+    spans = [(s, e) for s, e, _ in lazy.line(1999)]
+    line = "key1999: value  # note"
+    assert line[spans[0][0]:spans[0][1]] == "key1999" and all(e <= len(line) for _, e in spans)
+    assert lazy.line(5000) == [] and lazy.line(-1) == []
