@@ -123,6 +123,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--key-id", metavar="K", help="the TVM's key, when no TVM is found")
     p.add_argument("--json", action="store_true")
+
+    p = psub.add_parser("explain", parents=[common],
+                        help="explain a TVM log line or error text, ranking its causes for this fleet")
+    p.add_argument("text", nargs="+", help="the text (quote it), or - to read it from stdin")
+    p.add_argument("--offline", action="store_true", help="do not load the fleet: rank causes without it")
+    p.add_argument("--json", action="store_true")
+
+    keys = sub.add_parser("keys", help="the signing key: first-time setup, rotation check")
+    ksub = keys.add_subparsers(dest="keys_command", metavar="SUBCOMMAND", required=True)
+    p = ksub.add_parser("setup", parents=[common],
+                        help="find or create the signing key and print the IAM, Terraform and Lambda settings")
+    p.add_argument("--alias", metavar="A", help="the key's alias (default alias/sentinel-policy-signing)")
+    p.add_argument("--yes", action="store_true", help="create the key without asking when it does not exist")
+    p.add_argument("--save-dir", metavar="DIR", help="write the documents into DIR (mode 0600) instead of printing them")
+    p.add_argument("--force", action="store_true", help="replace existing files in DIR")
+    p.add_argument("--make-default", action="store_true", help="make the alias the default key in the settings")
+    p.add_argument("--sign-unsigned", action="store_true",
+                   help="then re-sign every unsigned policy with it (the bulk flow; asks unless --yes)")
+    p = ksub.add_parser("rotation", parents=[common],
+                        help="which policies would fail if the TVMs verified with KEY now (exit 0 none, 1 some)")
+    p.add_argument("key", metavar="KEY")
+    p.add_argument("--json", action="store_true")
     return parser
 
 
@@ -490,6 +512,116 @@ def cmd_doctor(args) -> int:
     return report.exit_code
 
 
+def cmd_explain(args) -> int:
+    from .ops.explain import explain
+
+    text = sys.stdin.read() if args.text == ["-"] else " ".join(args.text)
+    snapshot = None
+    if not args.offline:
+        ops = make_ops(args)
+        try:
+            snapshot = ops.fleet.load()
+        except SentinelError as exc:
+            _err(f"note: the fleet could not be loaded ({exc.what}); causes are ranked without it")
+        root = ops.settings.policy_root
+    else:
+        root = settings_from(args).policy_root
+    result = explain(text, snapshot, root=root)
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2))
+    else:
+        for line in result.lines():
+            _out(line)
+    return EXIT_OK if result.recognised else EXIT_FAIL
+
+
+def _ask_yes(question: str, assume_yes: bool) -> bool:
+    if assume_yes:
+        return True
+    if not sys.stdin.isatty() and not os.environ.get("SENTINEL_TUI_ASSUME_TTY"):
+        raise SentinelError(f"{question} needs confirmation, and there is no terminal to ask on.",
+                            "Run it in a terminal, or pass --yes.", kind="usage")
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
+def cmd_keys_setup(args) -> int:
+    from .ops import keysetup
+
+    ops = make_ops(args)
+    state = keysetup.inspect_alias(ops, args.alias)
+    for line in state.lines():
+        _out(line)
+    if state.error is not None:
+        return EXIT_ERROR
+    key = state.key
+    if state.needs_key:
+        identity = ops.clients.identity()
+        if ops.settings.read_only:
+            _err("Read-only mode: no key is created. The documents below carry a placeholder for the key ARN.")
+        elif _ask_yes(f"Create an RSA_4096 SIGN_VERIFY key with alias {state.alias} in account {identity.account}, "
+                      f"region {ops.clients.region}?", args.yes):
+            key = keysetup.create_key(ops, state.alias)
+            _out(f"Created {state.alias} → {key.arn} (RSA_4096, SIGN_VERIFY).")
+        else:
+            _out("Cancelled; nothing was created.")
+            return EXIT_FAIL
+    docs = keysetup.documents_for(ops, state.alias, key)
+    for name, text in docs.items():
+        if args.save_dir:
+            target = Path(args.save_dir)
+            target.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _err(f"Wrote {keysetup.save_document(target / name, text, force=args.force)} (mode 0600).")
+        else:
+            _out("")
+            _out(f"# ---- {name}: {keysetup.DOCUMENT_TITLES[name]}")
+            _out(text.rstrip("\n"))
+    if key is None:
+        return EXIT_FAIL
+    if args.make_default:
+        path = keysetup.make_default(ops, state.alias)
+        _err(f"{state.alias} is now default_key in {path}.")
+        override = keysetup.default_key_overridden()
+        if override:
+            _err(f"note: {override} is set and overrides the settings file.")
+    if args.sign_unsigned and not state.problems:
+        names = keysetup.unsigned_policies(ops.fleet.load())
+        if not names:
+            _out("No unsigned policy to sign.")
+        elif _ask_yes(f"Sign {len(names)} unsigned polic{'y' if len(names) == 1 else 'ies'} "
+                      f"({', '.join(names)}) with {state.alias}?", args.yes):
+            from .ops.bulk import resign_many
+
+            result = resign_many(ops, names, key_id=state.alias)
+            for item in result.outcomes:
+                _out(f"  {item.state:7} {item.name}" + (f": {item.detail}" if item.detail else ""))
+            _out(result.summary() + ".")
+            if not result.ok:
+                return EXIT_FAIL
+    return EXIT_OK if not state.problems else EXIT_FAIL
+
+
+def cmd_keys_rotation(args) -> int:
+    from .ops.rotation import rotation_lines, rotation_report
+
+    ops = make_ops(args)
+    snap = ops.fleet.load()
+    if snap.error is not None and not snap.entries:
+        raise snap.error
+    rows = rotation_report(ops, snap, args.key)
+    if args.json:
+        print(json.dumps({"key": args.key, "policies": [
+            {"name": r.entry.name, "ok": r.ok, "reason": r.reason,
+             "status_now": str(r.entry.status) if r.entry.status else None,
+             "served_by": [t.source for t in r.entry.tvms]} for r in rows]}, indent=2))
+    else:
+        for line in rotation_lines(rows, args.key):
+            _out(line)
+    return EXIT_OK if all(r.ok for r in rows) else EXIT_FAIL
+
+
+KEY_COMMANDS = {"setup": cmd_keys_setup, "rotation": cmd_keys_rotation}
+
+
 # -- the app and the demo ----------------------------------------------------------------
 
 def open_app(ops, *, initial_diff: tuple[str, str] | None = None) -> int:
@@ -562,7 +694,7 @@ def cmd_diff_app(args) -> int:
 COMMANDS = {
     "validate": cmd_validate, "sign": cmd_sign, "verify": cmd_verify, "pull": cmd_pull,
     "diff": cmd_diff, "push": cmd_push, "status": cmd_status, "doctor": cmd_doctor,
-    "restore": cmd_restore, "resign": cmd_resign,
+    "restore": cmd_restore, "resign": cmd_resign, "explain": cmd_explain,
 }
 
 
@@ -572,6 +704,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "policy":
             return COMMANDS[args.policy_command](args)
+        if args.command == "keys":
+            return KEY_COMMANDS[args.keys_command](args)
         if args.command == "demo":
             return cmd_demo(args)
         if args.command == "diff":

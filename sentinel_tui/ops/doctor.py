@@ -229,11 +229,14 @@ def _sig_len(spec: str) -> int:
         return 512
 
 
-RESIGN_FIX = "Re-sign the stored bytes with {key} (the doctor's re-sign flow, or push the reviewed file with --sign --key-id {key})."
+def _resign_fix(key: str | None, name: str = "NAME") -> str:
+    key = key or "the TVM's key"
+    return (f"Re-sign the stored bytes with {key} once they are reviewed: sentinel-tui policy resign {name} "
+            f"--key-id {key} (the re-sign flow).")
 
 
-def _resign_fix(key: str | None) -> str:
-    return RESIGN_FIX.format(key=key or "the TVM's key")
+def _restore_fix(name: str, version: int) -> str:
+    return f"sentinel-tui policy restore {name} --version {version} (the restore flow)"
 
 
 class _Doctor:
@@ -453,7 +456,7 @@ class _Doctor:
             else:
                 effect = "an enforcing TVM would deny it (policy not signed)"
             action = PUSH if self.policy is not None and len(self.policy.data) > MAX_POLICY_BYTES else RESIGN
-            fix = (_resign_fix(self.key).replace("Re-sign", "Sign", 1) if action == RESIGN else
+            fix = (_resign_fix(self.key, self.report.name).replace("Re-sign", "Sign", 1) if action == RESIGN else
                    "Shorten it first (check 2), then push it signed.")
             if self.policy is None:
                 self.add(4, SKIP, f"no signature at {sig_path} either")
@@ -475,7 +478,7 @@ class _Doctor:
             go = exc.go_error or exc.reason
             self.add(5, FAIL, f"{exc.reason}; the TVM denies: failed to parse signature for {self.path}: {go}",
                      "Re-sign the policy: sentinel-tui writes the envelope exactly as Go writes it. "
-                     + _resign_fix(self.key), RESIGN)
+                     + _resign_fix(self.key, self.report.name), RESIGN)
             return
         self.envelope = env
         notes = []
@@ -490,7 +493,7 @@ class _Doctor:
                    f"{len(env.signature)}-byte signature")
         if notes:
             self.add(5, WARN, f"parses ({summary}), but " + "; ".join(notes),
-                     "Re-sign it so the envelope carries complete metadata. " + _resign_fix(self.key), RESIGN)
+                     "Re-sign it so the envelope carries complete metadata. " + _resign_fix(self.key, self.report.name), RESIGN)
         else:
             self.add(5, PASS, f"parses ({summary})")
 
@@ -516,7 +519,7 @@ class _Doctor:
             self.add(6, FAIL, f"the policy changed after signing: the envelope covers sha256 {env.policy_hash[:16]}…, "
                      f"the stored bytes are {digest[:16]}…; the stored one is {_changed(self.policy)} (history unavailable: "
                      f"{self.history_error})",
-                     "Review the change, then re-sign it if it is wanted. " + _resign_fix(self.key), RESIGN)
+                     "Review the change, then re-sign it if it is wanted. " + _resign_fix(self.key, self.report.name), RESIGN)
             return
         signed = [v for v in history if policy_hash(v.data) == env.policy_hash.lower()]
         if signed:
@@ -530,7 +533,8 @@ class _Doctor:
             self.add(6, FAIL, reason,
                      f"Review what changed since version {base.version} (the history view, or: sentinel-tui policy "
                      f"pull {self.report.name} -o FILE and a diff). If it is wanted, re-sign it with {self.key or 'the TVM key'}; "
-                     f"if not, restore version {base.version}, which the signature covers.",
+                     f"if not, restore version {base.version}, which the signature covers: "
+                     f"{_restore_fix(self.report.name, base.version)}.",
                      RESIGN, (RESTORE,))
             return
         capped = " (SSM keeps only the last 100 versions)" if len(history) >= 100 else ""
@@ -538,7 +542,7 @@ class _Doctor:
                  f"has the signed sha256 {env.policy_hash[:16]}… (the stored bytes: {digest[:16]}…); the stored one is "
                  f"{_changed(self.policy)}",
                  "Find out where the signed bytes came from, review the stored policy, then re-sign it. "
-                 + _resign_fix(self.key), RESIGN)
+                 + _resign_fix(self.key, self.report.name), RESIGN)
 
     # -- 7 -----------------------------------------------------------------------------------
 
@@ -606,12 +610,12 @@ class _Doctor:
         wrong = self.assessment.with_envelope_key if self.assessment else None
         if wrong is not None and wrong.valid:
             self.add(7, FAIL, f"does not verify with {key}; it verifies with {wrong.key}, the envelope's key_id "
-                     f"(check 8): {denied}", _resign_fix(key), RESIGN)
+                     f"(check 8): {denied}", _resign_fix(key, self.report.name), RESIGN)
             return
         self.add(7, FAIL, f"the hash matches, but the signature does not verify with {key} (nor with the "
                  f"envelope's key_id): the signature was made over other bytes or has been altered; {denied}",
                  "Treat it as tampering until explained: check who wrote the signature (check 4), review the "
-                 "stored policy, then re-sign it. " + _resign_fix(key), RESIGN)
+                 "stored policy, then re-sign it. " + _resign_fix(key, self.report.name), RESIGN)
 
     # -- 8 -----------------------------------------------------------------------------------
 
@@ -626,7 +630,7 @@ class _Doctor:
         verified = self.check_state(7) == PASS
         if not env.key_id:
             self.add(8, WARN if verified else FAIL, "the envelope names no key_id (informational for the TVM)",
-                     _resign_fix(self.key), RESIGN)
+                     _resign_fix(self.key, self.report.name), RESIGN)
             return
         tvm_info = self.describe(self.key)
         env_info = self.describe(env.key_id)
@@ -637,7 +641,7 @@ class _Doctor:
             state = WARN if verified else FAIL
             self.add(8, state, f"the envelope's key_id {env.key_id} cannot be resolved ({env_info.what}); the TVM "
                      f"uses {self.key} → {tvm_info.arn}",
-                     "Re-sign with the TVM's key so key_id names it. " + _resign_fix(self.key), RESIGN)
+                     "Re-sign with the TVM's key so key_id names it. " + _resign_fix(self.key, self.report.name), RESIGN)
             return
         if env_info.arn == tvm_info.arn:
             same = env.key_id if env.key_id == self.key else f"{env.key_id} and {self.key}"
@@ -853,22 +857,44 @@ class _Doctor:
             self.add(12, WARN, f"version {current.version} brings back the bytes of version {earlier.version} (replaced "
                      f"by version {nxt.version} on {_when(nxt.last_modified)}), and the envelope has no signed_at to "
                      "tell whether it was re-signed since",
-                     "If the rollback was intended, re-sign it now. " + _resign_fix(self.key), RESIGN)
+                     "If the rollback was intended, re-sign it now. " + _resign_fix(self.key, self.report.name), RESIGN)
             return
         if nxt.last_modified is not None and env.signed_at < nxt.last_modified:
             sig_note = self._signature_replayed()
             previous = [v for v in versions if policy_hash(v.data) != digest][-1]
+            audited = self._audited_restore(current.version)
+            if audited is not None:
+                self.add(12, WARN, f"version {current.version} brings back the bytes of version {earlier.version} "
+                         f"with a signature from {env.signed_at_text}, older than version {nxt.version}'s change: "
+                         f"this is the restore recorded in this machine's audit log ({audited}), but to anyone "
+                         "reading SSM it is indistinguishable from a replayed older pair",
+                         "Re-sign it so the signature postdates the change: " + _resign_fix(self.key, self.report.name),
+                         RESIGN)
+                return
             self.add(12, FAIL, f"version {current.version} ({_when(current.last_modified)}, by {_who(current)}) brings "
                      f"back the bytes of version {earlier.version}, which version {nxt.version} replaced on "
                      f"{_when(nxt.last_modified)}; its signature dates from {env.signed_at_text}, before that "
                      f"change: an older signed pair was put back{sig_note}",
                      f"If this rollback was intended, re-sign it now so its signature postdates the change; if not, "
-                     f"restore version {previous.version}, the last other content, and find out who wrote version "
-                     f"{current.version}.",
+                     f"restore version {previous.version}, the last other content ({_restore_fix(self.report.name, previous.version)}), "
+                     f"and find out who wrote version {current.version}.",
                      RESIGN, (RESTORE,))
             return
         self.add(12, PASS, f"version {current.version} brings back the bytes of version {earlier.version}, and was "
                  f"re-signed afterwards ({env.signed_at_text})")
+
+    def _audited_restore(self, version: int) -> str | None:
+        """The audit line of a restore by sentinel-tui that wrote this version, if this machine made it."""
+        try:
+            lines = self.ops.audit.read()
+        except (OSError, ValueError):
+            return None
+        for line in reversed(lines):
+            if (line.get("action") == "restore" and line.get("parameter") == self.path
+                    and line.get("version_after") == version and line.get("outcome") == "ok"):
+                return f"{line.get('time')}, by {line.get('caller') or 'an unknown caller'}, from version " \
+                       f"{line.get('restored_from')}"
+        return None
 
     def _signature_replayed(self) -> str:
         try:

@@ -320,3 +320,16 @@ def test_cli_doctor_exit_codes_and_json(ops, demo, endpoint, capsys):
     seven = next(c for c in data["checks"] if c["number"] == 7)
     assert seven["state"] == "fail" and seven["action"] == "resign" and seven["fix"]
     assert main(["policy", "doctor", "production", "--endpoint-url", "http://127.0.0.1:9"]) == 2
+
+
+def test_a_restore_made_here_is_a_warning_not_a_replay(ops, signing_key, pushed):
+    from sentinel_tui.ops.restore import restore, restore_candidates
+
+    pushed(POLICY_V1)
+    pushed(POLICY_V2)
+    candidate = next(c for c in restore_candidates(ops, "dev") if c.version == 1)
+    result = restore(ops, "dev", candidate)
+    assert result.reused_signature  # the old envelope still verifies, so restore reuses it
+    twelve = run_doctor(ops, "dev").check(12)
+    assert twelve.state == WARN and "restore recorded in this machine's audit log" in twelve.reason
+    assert "sentinel-tui policy resign dev" in twelve.fix
