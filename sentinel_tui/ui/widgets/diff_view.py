@@ -635,10 +635,14 @@ class DiffView(Widget):
         self._request = request
         self._meaning = None
         self._meaning_for = None
+        self._pending_meaning_mode = False
+        self.model = None  # another diff: start at its first hunk
         self.set_reactive(DiffView.mode, request.mode)
         self.set_reactive(DiffView.context, request.context)
         if self.is_mounted:
+            self.body.loading = False
             self._rebuild()
+            self.body.scroll_home(animate=False)
 
     # -- building --------------------------------------------------------------------
 
@@ -700,7 +704,10 @@ class DiffView(Widget):
 
     @work(thread=True, exclusive=True, group="diff-meaning", exit_on_error=False)
     def _compute_meaning(self, request: DiffRequest) -> None:
-        meaning = compare_meaning(request.old, request.new, request.old_label, request.new_label)
+        try:
+            meaning = compare_meaning(request.old, request.new, request.old_label, request.new_label)
+        except Exception as exc:  # a parser bug must not leave the view loading for ever
+            meaning = Meaning(None, None, f"the meaning could not be compared: {type(exc).__name__}: {exc}")
         self.post_message(self._MeaningReady(request, meaning))
 
     def on_diff_view__meaning_ready(self, message: _MeaningReady) -> None:
