@@ -1,0 +1,73 @@
+"""`:`: a one-line command prompt at the bottom (k9s style), with completion from the registry."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Input, Static
+
+from ..commands import CommandRegistry
+
+
+class CommandScreen(ModalScreen[str | None]):
+    """Dismisses with the typed line (without the `:`), or None on esc."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="command.cancel"),
+        Binding("tab", "complete", "Complete", id="command.complete"),
+    ]
+
+    def __init__(self, registry: CommandRegistry, prefill: str = "") -> None:
+        super().__init__()
+        self.registry = registry
+        self.prefill = prefill
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="command-box"):
+            yield Static(id="command-hints")
+            yield Input(value=self.prefill, placeholder="command (tab completes, esc cancels)",
+                        suggester=SuggestFromList(self.registry.names(), case_sensitive=False),
+                        id="command-input", select_on_focus=False)
+
+    def on_mount(self) -> None:
+        field = self.query_one(Input)
+        field.cursor_blink = not self.app.is_headless
+        field.focus()
+        field.cursor_position = len(field.value)
+        self._show_hints(field.value)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._show_hints(event.value)
+
+    def _show_hints(self, value: str) -> None:
+        head = value.strip().lstrip(":").split(" ", 1)[0].lower()
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column(style="dim")
+        shown = 0
+        for command in self.registry:
+            names = (command.name, *command.aliases)
+            if head and not any(n.startswith(head) for n in names):
+                continue
+            table.add_row(Text(f":{command.usage}"), Text(command.help))
+            shown += 1
+            if shown >= 8:
+                break
+        self.query_one("#command-hints", Static).update(table if shown else Text("no such command", style="dim"))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value.strip() or None)
+
+    def action_complete(self) -> None:
+        field = self.query_one(Input)
+        field.cursor_position = len(field.value)
+        field.action_cursor_right()  # at the end of the line, this accepts the suggestion
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,117 @@
+"""The context header: where you are, always. Account and caller, profile, region, endpoint,
+policy root, the verification key and enforcement in force, and READ-ONLY.
+
+Fields are packed into as many lines as the width needs (a field is never split
+across lines; one longer than the whole width is shortened with `…`), so at 80
+columns nothing is cut off, and at 200 it is one or two lines.
+
+It reads everything from the app (`ops`, `identity`, `selected`), so any screen can
+yield a `ContextHeader()`; it never calls AWS itself.
+"""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.geometry import Size
+from textual.widget import Widget
+
+from ..format import clean, role_style
+
+SEPARATOR = "  "
+
+
+def pack(fields: list[Text], width: int) -> list[Text]:
+    """Greedy line packing of whole fields."""
+    width = max(width, 10)
+    lines: list[Text] = []
+    current = Text()
+    for field in fields:
+        if field.cell_len > width:
+            field = field.copy()
+            field.truncate(width - 1)
+            field.append("…")
+        if current.cell_len and current.cell_len + len(SEPARATOR) + field.cell_len > width:
+            lines.append(current)
+            current = Text()
+        if current.cell_len:
+            current.append(SEPARATOR)
+        current.append_text(field)
+    if current.cell_len or not lines:
+        lines.append(current)
+    return lines
+
+
+class ContextHeader(Widget):
+    DEFAULT_CSS = """
+    ContextHeader {
+        height: auto;
+        padding: 0 1;
+        background: $panel;
+        color: $foreground;
+    }
+    """
+
+    WATCHED = ("ops", "identity", "identity_error", "resolved_region", "selected")
+
+    def on_mount(self) -> None:
+        for name in self.WATCHED:
+            if hasattr(self.app, name):
+                self.watch(self.app, name, self._context_changed, init=False)
+
+    def _context_changed(self, *_args) -> None:
+        self.refresh(layout=True)
+
+    def _field(self, label: str, value: str, *, style: Style | str = "bold") -> Text:
+        text = Text()
+        text.append(f"{label} ", style=Style(dim=True))
+        text.append(clean(value), style=style)
+        return text
+
+    def fields(self) -> list[Text]:
+        app = self.app
+        ops = getattr(app, "ops", None)
+        if ops is None:
+            return [Text("sentinel-tui")]
+        roles = app.theme_variables
+        settings = ops.settings
+        out: list[Text] = []
+        if settings.read_only:
+            out.append(Text(" READ-ONLY ", style=role_style(roles, "warning", bold=True) + Style(reverse=True)))
+        identity = getattr(app, "identity", None)
+        error = getattr(app, "identity_error", None)
+        if identity is not None:
+            out.append(self._field("account", identity.account))
+            out.append(self._field("caller", identity.arn, style=""))
+        elif error is not None:
+            out.append(self._field("account", f"unknown ({error.kind})", style=role_style(roles, "error")))
+        else:
+            out.append(self._field("account", "…", style=""))
+        out.append(self._field("profile", settings.aws_profile or "default"))
+        region = settings.region or getattr(app, "resolved_region", None) or "?"
+        out.append(self._field("region", region))
+        if settings.endpoint_url:
+            out.append(self._field("endpoint", settings.endpoint_url, style=role_style(roles, "accent")))
+        out.append(self._field("root", settings.policy_root))
+        selected = getattr(app, "selected", None)
+        tvm = ops.fleet.verification_tvm(selected.tvms if selected is not None else ())
+        key = tvm.signing_key or (settings.default_key if tvm.source == "settings" else None)
+        out.append(self._field("key", key or "none"))
+        mode = tvm.describe_mode()
+        mode_role = "success" if tvm.enforcing and tvm.verifies else "warning"
+        if tvm.config_error:
+            mode_role = "error"
+        source = "settings" if tvm.source == "settings" else tvm.source
+        mode_text = self._field("mode", mode, style=role_style(roles, mode_role, bold=True))
+        mode_text.append(f" ({clean(source)})", style=Style(dim=True))
+        out.append(mode_text)
+        return out
+
+    def _lines(self, width: int) -> list[Text]:
+        return pack(self.fields(), width)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._lines(width))
+
+    def render(self) -> Text:
+        return Text("\n").join(self._lines(self.content_region.width or self.size.width))
