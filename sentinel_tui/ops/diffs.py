@@ -36,7 +36,7 @@ __all__ = [
     "MODES", "DiffInputError", "DiffRequest", "DiffModel", "Meaning", "build_diff", "compare_meaning",
     "with_meaning", "stored_label", "versions_with_hash", "find_signed_version", "local_request",
     "versions_request", "signed_request", "load_local", "load_versions", "load_signed", "load_history",
-    "push_command", "MEANING_SYNC_LIMIT",
+    "push_command", "display_path", "MEANING_SYNC_LIMIT",
 ]
 
 MODES = ("bytes", "meaning")
@@ -313,6 +313,25 @@ def find_signed_version(history: Iterable[Parameter], envelope: Envelope | str |
     return found[0] if found else None
 
 
+def display_path(file: str | Path) -> str:
+    """A file's path as a label: relative to the working directory when inside it, else ``~/...``
+    under the home directory, else as given."""
+    p = Path(file)
+    try:
+        absolute = p.resolve() if not p.is_absolute() else p
+        try:
+            return str(absolute.relative_to(Path.cwd().resolve()))
+        except ValueError:
+            pass
+        try:
+            return "~/" + str(absolute.relative_to(Path.home().resolve()))
+        except (ValueError, RuntimeError):
+            pass
+    except OSError:
+        pass
+    return str(file)
+
+
 def local_request(path: str, stored: Parameter | None, signature: Parameter | None, file: str | Path,
                   data: bytes, *, name: str | None = None, key_id: str | None = None,
                   mode: str = "bytes", context: int = 3) -> DiffRequest:
@@ -321,7 +340,7 @@ def local_request(path: str, stored: Parameter | None, signature: Parameter | No
         old=stored.data if stored is not None and stored.value is not None else None,
         new=bytes(data),
         old_label=stored_label(path, stored.version if stored is not None else None),
-        new_label=str(file),
+        new_label=display_path(file),
         envelope=signature.value if signature is not None else None,
         mode=mode, context=context, kind="local", name=name, path=path, file=str(file), key_id=key_id,
     )

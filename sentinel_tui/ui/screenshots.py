@@ -54,12 +54,81 @@ async def _help(app, pilot) -> None:
     await pilot.pause()
 
 
+def _edited_production() -> bytes:
+    """The demo's production policy as an operator might have edited it: a user added, the
+    window widened, and three changes only a byte diff shows (a trailing space, a tab, the
+    final newline lost)."""
+    from ..demo.fleet import PRODUCTION
+
+    return (PRODUCTION
+            .replace("users: [oncall-primary, oncall-secondary]",
+                     "users: [oncall-primary, oncall-secondary, oncall-tertiary]")
+            .replace('end: "18:00"', 'end: "20:00"')
+            .replace("session_table: sentinel-sessions", "session_table: sentinel-sessions ")
+            .replace("reason: Production is closed otherwise\n", "reason: Production is\tclosed otherwise")
+            ).encode()
+
+
+async def _diff_of_edit(app, pilot, keys: tuple[str, ...] = ()) -> None:
+    """`:diff production` on an edited local file, run from the demo's workspace so that the
+    file's label is the relative `policies/production.yaml`."""
+    import os
+
+    await _settle(app, pilot)
+    local = Path(app.ops.settings.local_dir) / "production.yaml"
+    original = local.read_bytes()
+    cwd = os.getcwd()
+    try:
+        os.chdir(local.parent.parent)
+        local.write_bytes(_edited_production())
+        app.execute_command("diff production policies/production.yaml")
+        await _settle(app, pilot)
+        if keys:
+            await pilot.press(*keys)
+            await _settle(app, pilot)
+    finally:
+        os.chdir(cwd)
+        local.write_bytes(original)
+
+
+async def _diff(app, pilot) -> None:
+    await _diff_of_edit(app, pilot)
+
+
+async def _diff_meaning(app, pilot) -> None:
+    await _diff_of_edit(app, pilot, ("t", "m"))
+
+
+async def _doctor(app, pilot) -> None:
+    await _settle(app, pilot)
+    app.execute_command("doctor team/data/analytics")
+    await _settle(app, pilot)
+
+
+async def _explain(app, pilot) -> None:
+    await _settle(app, pilot)
+    app.execute_command("explain 2026/11/30 09:41:07 ERROR: Failed to load policy: "
+                        "/sentinel/policies/team/data/analytics: policy signature verification failed")
+    await _settle(app, pilot)
+
+
+async def _keysetup(app, pilot) -> None:
+    await _settle(app, pilot)
+    app.execute_command("keysetup")
+    await _settle(app, pilot)
+
+
 SHOTS: dict[str, Callable[..., Awaitable[None]]] = {
     "main": _main_screen,
     "detail": _detail,
     "signature": _signature,
     "filter": _filter,
     "keys": _help,
+    "doctor": _doctor,
+    "explain": _explain,
+    "keysetup": _keysetup,
+    "diff": _diff,
+    "diff-meaning": _diff_meaning,
 }
 
 

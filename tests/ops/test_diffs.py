@@ -239,10 +239,13 @@ def test_versions_request_and_labels():
         versions_request(PATH, history, 1, 9, None)
 
 
-def test_local_request_labels_and_push_command(tmp_path):
+def test_local_request_labels_and_push_command(tmp_path, monkeypatch):
     stored = Parameter(name=PATH, value=POLICY.decode(), version=7)
-    req = local_request(PATH, stored, None, tmp_path / "dev.yaml", POLICY, name="dev", key_id="alias/k")
-    assert req.old_label == f"stored version 7 of {PATH}" and req.new_label == str(tmp_path / "dev.yaml")
+    monkeypatch.chdir(tmp_path)
+    req = local_request(PATH, stored, None, tmp_path / "policies" / "dev.yaml", POLICY, name="dev", key_id="alias/k")
+    assert req.old_label == f"stored version 7 of {PATH}"
+    assert req.new_label == "policies/dev.yaml"  # relative to the working directory, like git
+    assert req.file == str(tmp_path / "policies" / "dev.yaml")  # what a push is given stays absolute
     absent = local_request(PATH, None, None, "dev.yaml", POLICY)
     assert absent.old is None and "not stored" in absent.old_label
     assert push_command("dev", "my policies/dev.yaml", "alias/k") == \

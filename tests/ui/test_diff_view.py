@@ -316,6 +316,8 @@ def test_screen_reads_the_stored_policy_and_the_file(ops, tmp_path):
             assert view.model.request.old_label == f"stored version 1 of {PATH}"
             assert view.model.signature_covers_old is None  # unsigned in this store
             assert "what pushing" in str(app.screen.query_one("#diff-title").render())
+            await pilot.press("t")  # the view has the focus once loaded: its keys work
+            assert not view.split
 
     run(go())
 

@@ -41,6 +41,8 @@ class BrowserScreen(Screen):
         Binding("4", "tab('history')", "History tab", show=False, id="browser.tab_history"),
         Binding("f", "maximize_detail", "Full detail", show=False, id="browser.maximize",
                 tooltip="Show the detail pane on the whole screen (esc restores)"),
+        Binding("d", "diff", "Diff", id="browser.diff",
+                tooltip="What pushing the local file would change, byte for byte (picks a file when there is none)"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -196,6 +198,29 @@ class BrowserScreen(Screen):
             self.minimize()
         else:
             self.maximize(self.detail, container=False)
+
+    def action_diff(self) -> None:
+        """The diff of the selected policy against its local file; without one, pick a file."""
+        entry = self.table.selected_entry
+        if entry is None:
+            self.notify("Select a policy first.", timeout=3)
+            return
+        from .diff import DiffScreen
+        from .file_picker import FilePicker
+
+        key = next((tvm.signing_key for tvm in entry.tvms if tvm.signing_key), None)
+        if entry.local_path is not None:
+            self.app.push_screen(DiffScreen(entry.name, entry.local_path, key_id=key))
+            return
+
+        def picked(path: str | None) -> None:
+            if path:
+                self.app.push_screen(DiffScreen(entry.name, path, key_id=key))
+
+        ops = getattr(self.app, "ops", None)
+        start = ops.settings.local_dir if ops is not None else None
+        self.app.push_screen(FilePicker(start, title=f"No local file for {entry.name}: compare it with which file?"),
+                             picked)
 
     def action_refresh(self) -> None:
         reload = getattr(self.app, "reload", None)

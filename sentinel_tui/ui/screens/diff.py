@@ -220,6 +220,7 @@ class DiffScreen(Screen):
         view = self.query_one(DiffView)
         view.body.loading = False
         view.set_request(message.request)
+        view.body.focus()  # a loading widget cannot take focus: the keys work from here on
         self.query_one("#diff-title", Static).update(Text(self._title()))
 
     @on(Failed)

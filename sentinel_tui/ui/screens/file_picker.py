@@ -47,7 +47,7 @@ class FilePicker(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(self._title), id="picker-title")
+            yield Static(Text(safe_label(self._title)), id="picker-title")
             yield Static(Text("Type a path and press enter, or choose a file below. esc cancels."), id="picker-help")
             yield Input(placeholder=str(self.start) + os.sep, id="picker-path")
             yield Static(id="picker-error")

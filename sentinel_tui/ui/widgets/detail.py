@@ -525,6 +525,32 @@ class DetailPane(Vertical):
         if self.entry is not None and self._version_key(self.entry) == message.version:
             self._render_tvms()
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """enter on a history row: the diff of that version against the current one."""
+        if event.data_table.id != "history-table":
+            return
+        event.stop()
+        entry = self.entry
+        versions = self._history.get(self._version_key(entry)) if entry is not None else None
+        if entry is None or entry.policy is None or not versions:
+            return
+        newest_first = list(reversed(versions))
+        try:
+            picked = newest_first[int(event.row_key.value)]
+        except (TypeError, ValueError, IndexError):
+            return
+        current = entry.policy.version
+        old = picked.version
+        if old == current:  # the current version: what its last change did
+            earlier = [v.version for v in versions if v.version < current]
+            if not earlier:
+                self.notify("Only one version is stored: there is nothing to compare it with.", timeout=4)
+                return
+            old = earlier[-1]
+        from ..screens.diff import DiffScreen
+
+        self.app.push_screen(DiffScreen(entry.name, old_version=old, new_version=current))
+
     def on_detail_pane_history_ready(self, message: HistoryReady) -> None:
         message.stop()
         if message.error is not None:
