@@ -443,3 +443,22 @@ def test_yaml_is_lexed_lazily_and_per_line():
     line = "key1999: value  # note"
     assert line[spans[0][0]:spans[0][1]] == "key1999" and all(e <= len(line) for _, e in spans)
     assert lazy.line(5000) == [] and lazy.line(-1) == []
+
+
+def test_screen_push_key_starts_the_guided_push_when_the_app_has_one():
+    started = []
+
+    class WithPush(ScreenHost):
+        def start_push(self, name, file):
+            started.append((name, file))
+
+    async def go():
+        app = WithPush(lambda: DiffScreen(request=local_request()))
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.press("P")
+            await pilot.pause()
+            assert started == [("production", "policies/production.yaml")]
+            assert not isinstance(app.screen, CommandHint)
+
+    run(go())
