@@ -41,6 +41,7 @@ from .messages import FleetUpdated, IdentityLoaded
 from .screens.browser import BrowserScreen
 from .screens.command import CommandScreen
 from .screens.error import ErrorScreen
+from .screens.flows import PushFlow, install_flows
 from .screens.help import HelpScreen, keys_for
 from .widgets.policy_table import COLUMNS, find_column
 
@@ -77,6 +78,7 @@ class SentinelApp(App[int]):
         self.commands = CommandRegistry()
         self._load_id = 0
         self._register_builtin_commands()
+        install_flows(self)  # :sign :verify :push :restore :resign
 
     # -- screens ------------------------------------------------------------------------
 
@@ -108,6 +110,10 @@ class SentinelApp(App[int]):
     def show_error(self, error: BaseException, *, title: str | None = None) -> None:
         """Open the ErrorScreen (what happened, what to do); the app stays usable behind it."""
         self.push_screen(ErrorScreen(error, title=title))
+
+    def start_push(self, name: str, file: str) -> None:
+        """The guided push of `file` as policy `name` (the diff screen's P)."""
+        self.push_screen(PushFlow(self.ops, name, file))
 
     def go_home(self) -> None:
         """Back to the policy browser, closing any screens above it."""

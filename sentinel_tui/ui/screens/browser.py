@@ -41,6 +41,19 @@ class BrowserScreen(Screen):
         Binding("4", "tab('history')", "History tab", show=False, id="browser.tab_history"),
         Binding("f", "maximize_detail", "Full detail", show=False, id="browser.maximize",
                 tooltip="Show the detail pane on the whole screen (esc restores)"),
+        # the guided flows (ui/screens/flows); not in the footer yet, so its snapshots hold: ? lists them
+        Binding("P", "flow('push')", "Push", show=False, id="browser.push",
+                tooltip="Push the selected policy's local file: validate, diff, confirm, sign, write, verify"),
+        Binding("v", "flow('verify')", "Verify", show=False, id="browser.verify",
+                tooltip="Verify the selected pair through KMS (as the TVM) or offline"),
+        Binding("i", "flow('sign')", "Sign file", show=False, id="browser.sign",
+                tooltip="Sign a local policy file and save FILE.sig (0600)"),
+        Binding("u", "flow('restore')", "Restore", show=False, id="browser.restore",
+                tooltip="Make an earlier version whose signature still verifies current again"),
+        Binding("space", "mark", "Mark", show=False, id="browser.mark",
+                tooltip="Mark or unmark the row for bulk re-signing"),
+        Binding("B", "flow('resign')", "Re-sign marked", show=False, id="browser.resign",
+                tooltip="Re-sign the stored bytes of the marked rows (unsigned or stale, after review)"),
         Binding("d", "diff", "Diff", id="browser.diff",
                 tooltip="What pushing the local file would change, byte for byte (picks a file when there is none)"),
     ]
@@ -221,6 +234,24 @@ class BrowserScreen(Screen):
         start = ops.settings.local_dir if ops is not None else None
         self.app.push_screen(FilePicker(start, title=f"No local file for {entry.name}: compare it with which file?"),
                              picked)
+
+    def action_flow(self, which: str) -> None:
+        from .flows import open_flow
+
+        try:
+            open_flow(self.app, which, self.table.selected_entry, self.table.marked_names())
+        except Exception as exc:  # e.g. nothing selected: said, never a traceback
+            self.app.show_error(exc)
+            return
+        if which == "resign":
+            self.table.clear_marks()
+
+    def action_mark(self) -> None:
+        entry = self.table.toggle_mark()
+        if entry is not None:
+            count = len(self.table.marked_names())
+            self.notify(f"{count} marked: B re-signs their stored bytes" if count else "No row marked",
+                        timeout=3)
 
     def action_refresh(self) -> None:
         reload = getattr(self.app, "reload", None)

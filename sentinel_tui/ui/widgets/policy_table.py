@@ -25,6 +25,7 @@ from ..format import (
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+MARK = "● "  # before the name of a row marked with space (for bulk re-signing)
 _VERDICT_ORDER = {Verdict.ISSUES: 0, Verdict.UNVERIFIED: 1, Verdict.UNKNOWN: 2, Verdict.DENIES: 3}
 _LOCAL_ROLE = {LocalState.SAME: "muted", LocalState.DIFFERS: "warning", LocalState.LOCAL_ONLY: "accent",
                LocalState.REMOTE_ONLY: "muted"}
@@ -162,6 +163,7 @@ class PolicyTable(DataTable):
         self._shown: dict[str, FleetEntry] = {}  # path -> entry as rendered
         self._sort_keys: dict[str, tuple] = {}  # rendered name -> sort key
         self._last_selected: FleetEntry | None = None
+        self.marked: set[str] = set()  # paths marked with space
 
     def on_mount(self) -> None:
         for column in COLUMNS:
@@ -208,6 +210,26 @@ class PolicyTable(DataTable):
                 return True
         return False
 
+    # -- marks (space) -------------------------------------------------------------
+
+    def toggle_mark(self) -> FleetEntry | None:
+        """Mark or unmark the row under the cursor; returns its entry."""
+        entry = self.selected_entry
+        if entry is None:
+            return None
+        self.marked ^= {entry.path}
+        self.update_cell(entry.path, "name", self.cells(entry)[0], update_width=True)
+        return entry
+
+    def marked_names(self) -> list[str]:
+        """The marked policies still listed, in name order."""
+        return sorted(e.name for p, e in self.entries.items() if p in self.marked)
+
+    def clear_marks(self) -> None:
+        marked, self.marked = self.marked, set()
+        for path in marked & set(self._shown):
+            self.update_cell(path, "name", self.cells(self._shown[path])[0])
+
     # -- view settings -----------------------------------------------------------
 
     def set_filter(self, text: str) -> None:
@@ -243,7 +265,7 @@ class PolicyTable(DataTable):
         local = Text(str(entry.local), style=role_style(roles, _LOCAL_ROLE[entry.local])) if entry.local else Text("")
         readable = entry.policy is not None and entry.policy.value is not None
         cells = {
-            "name": Text(clean(entry.name)),
+            "name": Text((MARK if entry.path in self.marked else "") + clean(entry.name)),
             "status": status_text(entry.status, roles, pending=entry.pending),
             "tvm": Text("…", style="dim") if entry.pending else verdict_text(a, roles),
             "version": Text(str(entry.policy.version) if entry.policy else "", justify="right"),
@@ -280,7 +302,7 @@ class PolicyTable(DataTable):
             self._shown[path] = entry
         self._sort_keys = {clean(e.name): (column.sort_key(e), e.name) for e in wanted.values()}
         if wanted:
-            self.sort("name", key=lambda cell: self._sort_keys.get(cell.plain, ((), "")),
+            self.sort("name", key=lambda cell: self._sort_keys.get(cell.plain.removeprefix(MARK), ((), "")),
                       reverse=self.sort_reverse)
         # The cursor follows its policy, except at the top row: while rows stream in, a
         # cursor that was never moved stays on the first row instead of wandering off.

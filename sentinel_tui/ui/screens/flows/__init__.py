@@ -54,7 +54,13 @@ def install_flows(app: Any) -> None:
 
     def push(arg: str) -> None:
         words = _words(arg)
-        app.push_screen(PushFlow(app.ops, words[0] if words else None, words[1] if len(words) > 1 else None))
+        name = words[0] if words else selected_name()
+        file = words[1] if len(words) > 1 else None
+        if name and file is None:  # the policy's file in the local folder, when there is one
+            entry = app.entry(name) if hasattr(app, "entry") else None
+            local = getattr(entry, "local_path", None)
+            file = str(local) if local else None
+        app.push_screen(PushFlow(app.ops, name, file))
 
     def restore(arg: str) -> None:
         words = _words(arg)
