@@ -158,7 +158,8 @@ def measure_size(runner: Runner, emu, n: int, args, log) -> dict:
         if app_available():
             log(f"N={n}: headless app")
             try:
-                result["app"] = runner.child("app", n, diff_lines=4000 if n == max(args.sizes) else 0)
+                result["app"] = runner.child("app", n, timeout=3600,
+                                             diff_lines=4000 if n == max(args.sizes) else 0)
             except (RuntimeError, subprocess.TimeoutExpired) as exc:  # reported, and a failed check
                 log(f"N={n}: the headless app measurement failed")
                 result["app"] = {"failed": str(exc)[-3000:]}
