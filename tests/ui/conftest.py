@@ -18,10 +18,22 @@ def run(coro):
     return asyncio.run(coro)
 
 
+async def workers_done(app) -> None:
+    """Wait for the running workers; a cancelled one (replaced by newer work) is not an error."""
+    from textual.worker import WorkerCancelled
+
+    for _ in range(5):
+        try:
+            await app.workers.wait_for_complete()
+            return
+        except WorkerCancelled:
+            continue
+
+
 async def settle(app, pilot) -> None:
     """Wait until every worker is done and the messages they posted are handled."""
     for _ in range(3):
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import threading
 
@@ -21,7 +22,7 @@ from sentinel_tui.ui.widgets.detail import DetailPane
 from sentinel_tui.ui.widgets.header import ContextHeader
 from sentinel_tui.ui.widgets.policy_table import PolicyTable
 
-from .conftest import run, settle
+from .conftest import run, settle, workers_done
 
 EXPECTED = {
     "production": Status.VALID,
@@ -269,6 +270,18 @@ def test_detail_tabs_and_history_with_keys(shared_ops):
             await pilot.press("escape")
             await pilot.pause()
             assert not detail.display and app.focused is table_of(app)
+            # Every kind of entry (orphan, unreadable, local only, too large...) renders in every tab.
+            # (Policy and Signature are rendered on every show; TVMs and History load in workers.)
+            detail.display = True
+            for tab in ("tvms", "history"):
+                detail.show_tab(tab)
+                for entry in app.fleet.sorted_entries():
+                    detail.show(entry)
+                    await workers_done(app)
+                await pilot.pause()
+            assert isinstance(app.screen, BrowserScreen)
+            assert "could not be read" in _plain(detail.query_one("#history-note").content) or \
+                detail.query_one("#history-table").row_count
 
     run(body())
 
@@ -406,6 +419,12 @@ def test_unknown_profile_opens_the_error_screen_and_the_app_stays_usable(shared_
             assert isinstance(app.screen, ErrorScreen) and app.screen.kind == "usage"
             await pilot.press("escape")
             await pilot.pause()
+            # Typed text is never markup: a name like this must not break the notification.
+            await type_command(pilot, "profile [/bogus]")
+            await settle(app, pilot)
+            assert isinstance(app.screen, ErrorScreen) and "[/bogus]" in app.screen.what
+            await pilot.press("escape")
+            await pilot.pause()
 
     run(body())
 
@@ -512,7 +531,10 @@ def test_the_table_costs_listing_pages_and_one_key_fetch_per_key(shared_ops):
         async with app.run_test(size=(140, 40)) as pilot:
             await settle(app, pilot)
             policies = sum(1 for e in app.fleet.entries.values() if e.policy is not None)
-            assert call_counter.count("ssm.GetParametersByPath") <= 2 * math.ceil(policies / 10) + 2
+            signatures = sum(1 for e in app.fleet.entries.values() if e.signature is not None)
+            pages = call_counter.count("ssm.GetParametersByPath")
+            assert pages == math.ceil(policies / 10) + math.ceil(signatures / 10)
+            assert pages <= 2 * math.ceil(max(policies, signatures) / 10)
             keys = {e.assessment.envelope.key_id for e in app.fleet.entries.values()
                     if e.assessment and e.assessment.envelope}
             assert call_counter.count("kms.GetPublicKey") <= len(keys)
@@ -688,7 +710,7 @@ def _plain(renderable) -> str:
     """The text of a Static's content (a Text, or a Group of Texts and grids)."""
     from rich.console import Console
 
-    console = Console(width=400, record=True, color_system=None, legacy_windows=False)
+    console = Console(width=400, record=True, color_system=None, legacy_windows=False, file=io.StringIO())
     console.print(renderable)
     return console.export_text()
 

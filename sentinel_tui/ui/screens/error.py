@@ -80,7 +80,7 @@ class ErrorScreen(ModalScreen[None]):
         border: thick $error; background: $surface; padding: 1 2;
     }
     ErrorScreen #error-title { text-style: bold; color: $text-error; margin-bottom: 1; }
-    ErrorScreen #error-body { height: auto; max-height: 20; }
+    ErrorScreen #error-body { height: auto; max-height: 50vh; }
     ErrorScreen #error-fix { margin-top: 1; }
     ErrorScreen #error-details { display: none; margin-top: 1; color: $text-muted; }
     ErrorScreen.-details #error-details { display: block; }
@@ -108,8 +108,8 @@ class ErrorScreen(ModalScreen[None]):
                 details.append(clean(self.detail or "(no further details)"))
                 yield Static(details, id="error-details")
             with Horizontal(id="error-buttons"):
-                yield Button("Details (d)", id="error-toggle")
-                yield Button("Close (esc)", id="error-close", variant="error")
+                yield Button("Details (d)", id="error-toggle", compact=True)
+                yield Button("Close (esc)", id="error-close", variant="error", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#error-close", Button).focus()

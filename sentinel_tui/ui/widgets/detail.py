@@ -365,6 +365,7 @@ class DetailPane(Vertical):
         self._tvm_rows: dict[tuple, list[TvmRow]] = {}
         self._history: dict[tuple, list] = {}
         self._history_error: dict[tuple, BaseException] = {}
+        self._pending: set[tuple] = set()  # (tab, version key) being loaded
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-banner")
@@ -409,6 +410,7 @@ class DetailPane(Vertical):
 
     def cancel_work(self) -> None:
         self.workers.cancel_node(self)
+        self._pending.clear()
 
     # -- rendering ---------------------------------------------------------------------
 
@@ -483,10 +485,14 @@ class DetailPane(Vertical):
         if entry is None or not self.display:
             return
         key = self._version_key(entry)
+        if (tab, key) in self._pending:
+            return
         if tab == "tvms" and key not in self._tvm_rows:
+            self._pending.add((tab, key))
             self._assess_tvms(entry, key)
         elif tab == "history" and key not in self._history and key not in self._history_error \
                 and (entry.policy is not None or entry.policy_error):
+            self._pending.add((tab, key))
             self._load_history(entry, key)
 
     def _ops(self):
@@ -521,6 +527,7 @@ class DetailPane(Vertical):
 
     def on_detail_pane_tvms_ready(self, message: TvmsReady) -> None:
         message.stop()
+        self._pending.discard(("tvms", message.version))
         self._tvm_rows[message.version] = message.rows
         if self.entry is not None and self._version_key(self.entry) == message.version:
             self._render_tvms()
@@ -553,6 +560,7 @@ class DetailPane(Vertical):
 
     def on_detail_pane_history_ready(self, message: HistoryReady) -> None:
         message.stop()
+        self._pending.discard(("history", message.version))
         if message.error is not None:
             self._history_error[message.version] = message.error
         else:
