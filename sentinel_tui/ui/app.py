@@ -33,7 +33,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from ..aws.errors import SentinelError
+from ..aws.errors import SentinelError, inert
 from ..ops.context import Ops
 from ..ops.fleet import FleetEntry, FleetSnapshot
 from .commands import CommandRegistry, SentinelCommandProvider, split_args
@@ -226,7 +226,7 @@ class SentinelApp(App[int]):
         self._load_identity(ops)
         self.reload(full=True)
         what = ", ".join(f"{k.replace('aws_', '').replace('_', ' ')} {v}" for k, v in changes.items())
-        self.notify(f"Switched to {what}", timeout=3)
+        self.notify(inert(f"Switched to {what}"), timeout=3, markup=False)  # typed text is not markup
 
     # -- commands ---------------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ class BrowserScreen(Screen):
                 tooltip="Show only the policies that need attention (anything not valid)"),
         Binding("s", "sort_next", "Sort", id="browser.sort", tooltip="Sort by the next column"),
         Binding("S", "sort_reverse", "Reverse sort", show=False, id="browser.sort_reverse"),
-        Binding("enter", "open_detail", "Detail", id="browser.detail",
+        Binding("enter", "open_detail", "Detail", show=False, id="browser.detail",
                 tooltip="Open the detail pane of the selected policy"),
         Binding("r", "refresh", "Refresh", id="browser.refresh",
                 tooltip="Re-read what changed (only parameters whose version moved)"),
@@ -148,14 +148,15 @@ class BrowserScreen(Screen):
             kind = "regex" if table.filter.is_regex else "substring"
             text.append(f"  filter {kind}: ", style=Style(dim=True))
             text.append(table.filter.text, style=role_style(roles, "accent"))
-        column = next(c for c in COLUMNS if c.key == table.sort_column)
-        text.append(f"  sort {column.words} {'▼' if table.sort_reverse else '▲'}", style=Style(dim=True))
         if getattr(self.app, "fleet_loading", False):
             text.append("  loading…", style=role_style(roles, "accent"))
         else:
             error = getattr(getattr(self.app, "fleet", None), "error", None)
             if error is not None and getattr(error, "kind", "") != "cancelled":
-                text.append("  partial listing (see the error)", style=role_style(roles, "error"))
+                text.append("  partial listing" if total else "  listing failed", style=role_style(roles, "error"))
+                text.append(" (r retries)", style=Style(dim=True))
+        column = next(c for c in COLUMNS if c.key == table.sort_column)
+        text.append(f"  sort {column.words} {'▼' if table.sort_reverse else '▲'}", style=Style(dim=True))
         self.query_one("#browser-summary", Static).update(text)
 
     # -- actions ------------------------------------------------------------------------------
