@@ -675,7 +675,8 @@ class DiffView(Widget):
             model = build_diff(request, check_meaning=meaning is not None, meaning=meaning)
         except DiffInputError as exc:
             if request.mode == "meaning":
-                self.notify(f"{exc.what}\n{exc.fix}", title="No meaning diff", severity="error", timeout=8)
+                self.notify(f"{exc.what}\n{exc.fix}", title="No meaning diff", severity="error", timeout=8,
+                            markup=False)
                 self.set_reactive(DiffView.mode, "bytes")
                 self._rebuild()
                 return
