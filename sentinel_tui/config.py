@@ -35,7 +35,12 @@ class Settings:
     read_only: bool = False
 
     def with_(self, **changes) -> "Settings":
+        """A copy with `changes`; None leaves a setting as it is, "" clears an optional one
+        (e.g. endpoint_url="" goes back to AWS's own endpoints)."""
         changes = {k: v for k, v in changes.items() if v is not None}
+        for key in ("local_dir", "aws_profile", "region", "endpoint_url"):
+            if changes.get(key) == "":
+                changes[key] = None
         if "policy_root" in changes:
             changes["policy_root"] = normalize_root(changes["policy_root"])
         return replace(self, **changes)

@@ -49,3 +49,10 @@ def test_save_writes_only_non_defaults_with_mode_0600():
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert load_settings() == Settings(default_key="alias/new", local_dir="/tmp/p")
     assert "policy_root" not in path.read_text()
+
+
+def test_an_empty_value_clears_an_optional_setting_and_none_keeps_it():
+    s = Settings(endpoint_url="http://127.0.0.1:1", region="eu-west-1")
+    assert s.with_(endpoint_url=None).endpoint_url == "http://127.0.0.1:1"
+    cleared = s.with_(endpoint_url="")
+    assert cleared.endpoint_url is None and cleared.region == "eu-west-1"
