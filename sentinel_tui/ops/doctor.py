@@ -229,10 +229,13 @@ def _sig_len(spec: str) -> int:
         return 512
 
 
-def _resign_fix(key: str | None, name: str = "NAME") -> str:
+def _resign_fix(key: str | None, name: str = "NAME", lead: str = "") -> str:
+    """`lead` (a sentence without its full stop) comes first; then how to re-sign."""
     key = key or "the TVM's key"
-    return (f"Re-sign the stored bytes with {key} once they are reviewed: sentinel-tui policy resign {name} "
-            f"--key-id {key} (the re-sign flow).")
+    how = f"sentinel-tui policy resign {name} --key-id {key} (the re-sign flow)."
+    if lead:
+        return f"{lead}: {how}"
+    return f"Re-sign the stored bytes with {key} once they are reviewed: {how}"
 
 
 def _restore_fix(name: str, version: int) -> str:
@@ -477,8 +480,8 @@ class _Doctor:
         except EnvelopeError as exc:
             go = exc.go_error or exc.reason
             self.add(5, FAIL, f"{exc.reason}; the TVM denies: failed to parse signature for {self.path}: {go}",
-                     "Re-sign the policy: sentinel-tui writes the envelope exactly as Go writes it. "
-                     + _resign_fix(self.key, self.report.name), RESIGN)
+                     _resign_fix(self.key, self.report.name, "Re-sign it: sentinel-tui writes the envelope exactly "
+                                 "as Go writes it"), RESIGN)
             return
         self.envelope = env
         notes = []
@@ -493,7 +496,7 @@ class _Doctor:
                    f"{len(env.signature)}-byte signature")
         if notes:
             self.add(5, WARN, f"parses ({summary}), but " + "; ".join(notes),
-                     "Re-sign it so the envelope carries complete metadata. " + _resign_fix(self.key, self.report.name), RESIGN)
+                     _resign_fix(self.key, self.report.name, "Re-sign it so the envelope carries complete metadata"), RESIGN)
         else:
             self.add(5, PASS, f"parses ({summary})")
 
@@ -519,7 +522,7 @@ class _Doctor:
             self.add(6, FAIL, f"the policy changed after signing: the envelope covers sha256 {env.policy_hash[:16]}…, "
                      f"the stored bytes are {digest[:16]}…; the stored one is {_changed(self.policy)} (history unavailable: "
                      f"{self.history_error})",
-                     "Review the change, then re-sign it if it is wanted. " + _resign_fix(self.key, self.report.name), RESIGN)
+                     _resign_fix(self.key, self.report.name, "Review the change, then re-sign it if it is wanted"), RESIGN)
             return
         signed = [v for v in history if policy_hash(v.data) == env.policy_hash.lower()]
         if signed:
@@ -541,8 +544,8 @@ class _Doctor:
         self.add(6, FAIL, f"the policy changed after signing, or was signed as other bytes: no stored version{capped} "
                  f"has the signed sha256 {env.policy_hash[:16]}… (the stored bytes: {digest[:16]}…); the stored one is "
                  f"{_changed(self.policy)}",
-                 "Find out where the signed bytes came from, review the stored policy, then re-sign it. "
-                 + _resign_fix(self.key, self.report.name), RESIGN)
+                 _resign_fix(self.key, self.report.name, "Find out where the signed bytes came from and review the "
+                             "stored policy; then re-sign it"), RESIGN)
 
     # -- 7 -----------------------------------------------------------------------------------
 
@@ -614,8 +617,8 @@ class _Doctor:
             return
         self.add(7, FAIL, f"the hash matches, but the signature does not verify with {key} (nor with the "
                  f"envelope's key_id): the signature was made over other bytes or has been altered; {denied}",
-                 "Treat it as tampering until explained: check who wrote the signature (check 4), review the "
-                 "stored policy, then re-sign it. " + _resign_fix(key, self.report.name), RESIGN)
+                 _resign_fix(key, self.report.name, "Treat it as tampering until explained: check who wrote the "
+                             "signature (check 4) and review the stored policy; then re-sign it"), RESIGN)
 
     # -- 8 -----------------------------------------------------------------------------------
 
@@ -641,7 +644,7 @@ class _Doctor:
             state = WARN if verified else FAIL
             self.add(8, state, f"the envelope's key_id {env.key_id} cannot be resolved ({env_info.what}); the TVM "
                      f"uses {self.key} → {tvm_info.arn}",
-                     "Re-sign with the TVM's key so key_id names it. " + _resign_fix(self.key, self.report.name), RESIGN)
+                     _resign_fix(self.key, self.report.name, "Re-sign with the TVM's key so key_id names it"), RESIGN)
             return
         if env_info.arn == tvm_info.arn:
             same = env.key_id if env.key_id == self.key else f"{env.key_id} and {self.key}"
@@ -857,7 +860,7 @@ class _Doctor:
             self.add(12, WARN, f"version {current.version} brings back the bytes of version {earlier.version} (replaced "
                      f"by version {nxt.version} on {_when(nxt.last_modified)}), and the envelope has no signed_at to "
                      "tell whether it was re-signed since",
-                     "If the rollback was intended, re-sign it now. " + _resign_fix(self.key, self.report.name), RESIGN)
+                     _resign_fix(self.key, self.report.name, "If the rollback was intended, re-sign it now"), RESIGN)
             return
         if nxt.last_modified is not None and env.signed_at < nxt.last_modified:
             sig_note = self._signature_replayed()
@@ -868,7 +871,7 @@ class _Doctor:
                          f"with a signature from {env.signed_at_text}, older than version {nxt.version}'s change: "
                          f"this is the restore recorded in this machine's audit log ({audited}), but to anyone "
                          "reading SSM it is indistinguishable from a replayed older pair",
-                         "Re-sign it so the signature postdates the change: " + _resign_fix(self.key, self.report.name),
+                         _resign_fix(self.key, self.report.name, "Re-sign it so the signature postdates the change"),
                          RESIGN)
                 return
             self.add(12, FAIL, f"version {current.version} ({_when(current.last_modified)}, by {_who(current)}) brings "

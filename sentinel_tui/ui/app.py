@@ -40,6 +40,7 @@ from .commands import CommandRegistry, SentinelCommandProvider, split_args
 from .messages import FleetUpdated, IdentityLoaded
 from .screens.browser import BrowserScreen
 from .screens.command import CommandScreen
+from .screens.doctor import install_diagnostics
 from .screens.error import ErrorScreen
 from .screens.flows import PushFlow, install_flows
 from .screens.help import HelpScreen, keys_for
@@ -78,6 +79,7 @@ class SentinelApp(App[int]):
         self.commands = CommandRegistry()
         self._load_id = 0
         self._register_builtin_commands()
+        install_diagnostics(self)  # :doctor :explain :keysetup
         install_flows(self)  # :sign :verify :push :restore :resign
 
     # -- screens ------------------------------------------------------------------------

@@ -41,6 +41,8 @@ class BrowserScreen(Screen):
         Binding("4", "tab('history')", "History tab", show=False, id="browser.tab_history"),
         Binding("f", "maximize_detail", "Full detail", show=False, id="browser.maximize",
                 tooltip="Show the detail pane on the whole screen (esc restores)"),
+        Binding("D", "doctor", "Doctor", show=False, id="browser.doctor",
+                tooltip="Run every check the TVM and KMS make on the selected policy, each with its fix"),
         # the guided flows (ui/screens/flows); not in the footer yet, so its snapshots hold: ? lists them
         Binding("P", "flow('push')", "Push", show=False, id="browser.push",
                 tooltip="Push the selected policy's local file: validate, diff, confirm, sign, write, verify"),
@@ -205,6 +207,13 @@ class BrowserScreen(Screen):
         if tab in TABS:
             self.action_open_detail()
             self.detail.show_tab(tab)
+
+    def action_doctor(self) -> None:
+        entry = self.table.selected_entry
+        if entry is None or not entry.remote:
+            self.notify("Select a stored policy first: the doctor checks what SSM holds.", timeout=4)
+            return
+        self.app.execute_command(f"doctor {entry.name}")
 
     def action_maximize_detail(self) -> None:
         self.action_open_detail()

@@ -1,0 +1,276 @@
+"""The doctor screen: the twelve checks on one policy, each with its state, reason, fix and fixing flow.
+
+Opened from a browser row (the selected policy) or with `:doctor NAME`. The
+checks run in a thread worker through `ops.doctor.run_doctor`; the table shows
+each check's state as symbol, word and colour; the pane below shows the
+selected check's full reason and fix. `f` starts the check's fixing flow when
+the app has it (`:resign`, `:restore`, `:push`, `:keysetup`), else shows and
+copies the headless command.
+
+`install_diagnostics(app)` registers `:doctor`, `:explain` and `:keysetup`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import get_current_worker
+
+from ...aws.errors import SentinelError
+from ...ops.context import Ops
+from ...ops.doctor import FAIL, KEYSETUP, PASS, PUSH, RESIGN, RESTORE, SKIP, WARN, DoctorCheck, DoctorReport, run_doctor
+from ..format import clean, one_line, role_style
+
+STATE_SYMBOL = {PASS: "✔", WARN: "!", FAIL: "✘", SKIP: "–"}
+STATE_ROLE = {PASS: "success", WARN: "warning", FAIL: "error", SKIP: "muted"}
+FLOW_WORDS = {RESIGN: "re-sign", RESTORE: "restore", PUSH: "push", KEYSETUP: "key setup"}
+
+
+def flow_command(action: str, name: str) -> str:
+    """The app's `:` command that starts a fixing flow."""
+    return {RESIGN: f"resign {name}", RESTORE: f"restore {name}", PUSH: f"push {name}",
+            KEYSETUP: "keysetup"}[action]
+
+
+def headless_command(action: str, name: str) -> str:
+    return {RESIGN: f"sentinel-tui policy resign {name}", RESTORE: f"sentinel-tui policy restore {name}",
+            PUSH: f"sentinel-tui policy push {name} FILE --sign", KEYSETUP: "sentinel-tui keys setup"}[action]
+
+
+def state_text(state: str, roles) -> Text:
+    return Text(f"{STATE_SYMBOL[state]} {state.upper()}", style=role_style(roles, STATE_ROLE[state], bold=state == FAIL))
+
+
+class DoctorScreen(Screen):
+    """Every check the TVM and KMS make on one policy, in order."""
+
+    HELP_TITLE = "Doctor"
+    DEFAULT_CSS = """
+    DoctorScreen { layout: vertical; }
+    DoctorScreen #doctor-title { padding: 0 1; text-style: bold; background: $panel; }
+    DoctorScreen #doctor-summary { padding: 0 1; height: auto; }
+    DoctorScreen #doctor-checks { height: 1fr; min-height: 8; }
+    DoctorScreen #doctor-detail-box { height: auto; max-height: 45%; border-top: solid $primary; padding: 0 1; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "close", "Back", id="doctor.back", tooltip="Close the doctor"),
+        Binding("f", "fix", "Fix", id="doctor.fix", tooltip="Start the fixing flow of the selected check"),
+        Binding("F", "fix_other", "Other fix", show=False, id="doctor.fix_other",
+                tooltip="Start the other fixing flow of the selected check (e.g. restore instead of re-sign)"),
+        Binding("r", "rerun", "Run again", id="doctor.rerun", tooltip="Run every check again"),
+        Binding("c", "copy", "Copy", id="doctor.copy", tooltip="Copy the report as text"),
+    ]
+
+    def __init__(self, ops: Ops, name: str, key_id: str | None = None, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.ops = ops
+        self.policy = name
+        self.key_id = key_id
+        self.report: DoctorReport | None = None
+        self._started_flow = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(f"Doctor: {clean(self.policy)}"), id="doctor-title")
+        yield Static(id="doctor-summary")
+        yield DataTable(id="doctor-checks", cursor_type="row", zebra_stripes=False)
+        with VerticalScroll(id="doctor-detail-box"):
+            yield Static(id="doctor-detail")
+        yield Footer()
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#doctor-checks", DataTable)
+
+    def on_mount(self) -> None:
+        self._columns(None)
+        self.run()
+        self.table.focus()
+
+    def _columns(self, reason_width: int | None) -> None:
+        table = self.table
+        table.add_column("#", key="n", width=3)
+        table.add_column("state", key="state", width=7)
+        table.add_column("check", key="check", width=40)
+        table.add_column("reason (the full text below)", key="reason", width=reason_width)
+
+    def on_screen_resume(self) -> None:
+        if self._started_flow:  # back from a fixing flow: show what it changed
+            self._started_flow = False
+            self.run()
+
+    # -- running ---------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self.report = None
+        self.table.clear()
+        self._summary(Text("Running the checks…", style=role_style(self.app.theme_variables, "accent")))
+        self.query_one("#doctor-detail", Static).update("")
+        self.run_worker(self._work, thread=True, exclusive=True, group="doctor", exit_on_error=False)
+
+    def _work(self) -> None:
+        worker = get_current_worker()
+        report = run_doctor(self.ops, self.policy, key_id=self.key_id)
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._show, report)
+
+    def _summary(self, text: Text) -> None:
+        self.query_one("#doctor-summary", Static).update(text)
+
+    def _show(self, report: DoctorReport) -> None:
+        if not self.is_attached:
+            return
+        self.report = report
+        roles = self.app.theme_variables
+        self.query_one("#doctor-title", Static).update(Text(f"Doctor: {clean(report.path)}"))
+        text = Text()
+        if report.key or report.key_source:
+            text.append("key ", style=Style(dim=True))
+            text.append(clean(report.key or "(none)"))
+            text.append(f"  ({clean(report.key_source)})\n", style=Style(dim=True))
+        if report.status is not None:
+            text.append("status ", style=Style(dim=True))
+            text.append(str(report.status))
+            text.append("   TVM ", style=Style(dim=True))
+            text.append(one_line(report.tvm_verdict, 150))
+            text.append("\n")
+        role = "error" if report.exit_code == 1 else "warning" if report.exit_code == 2 else "success"
+        text.append(clean(report.summary()), style=role_style(roles, role, bold=True))
+        self._summary(text)
+        table = self.table
+        table.clear(columns=True)
+        width = max(30, self.size.width - 3 - 7 - 40 - 9)  # the reason column fits the screen
+        self._columns(width)
+        for check in report.checks:
+            table.add_row(Text(str(check.number)), state_text(check.state, roles), Text(clean(check.title)),
+                          Text(one_line(check.reason, width)), key=str(check.number))
+        first = report.first_failure or (report.warnings[0] if report.warnings else None)
+        if first is not None:
+            table.move_cursor(row=table.get_row_index(str(first.number)))
+        self._detail(self.selected_check)
+
+    # -- the selected check ------------------------------------------------------------------
+
+    @property
+    def selected_check(self) -> DoctorCheck | None:
+        if self.report is None or not self.report.checks:
+            return None
+        row = self.table.cursor_row
+        if 0 <= row < len(self.report.checks):
+            return self.report.checks[row]
+        return None
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._detail(self.selected_check)
+
+    def _detail(self, check: DoctorCheck | None) -> None:
+        box = self.query_one("#doctor-detail", Static)
+        if check is None:
+            if self.report is not None and self.report.error:
+                box.update(Text(clean(self.report.error), style=role_style(self.app.theme_variables, "error")))
+            return
+        roles = self.app.theme_variables
+        text = Text()
+        text.append(f"{check.number}. {clean(check.title)}  ", style=Style(bold=True))
+        text.append_text(state_text(check.state, roles))
+        text.append("\n")
+        text.append(clean(check.reason))
+        if check.fix:
+            text.append("\nFix: ", style=Style(bold=True))
+            text.append(clean(check.fix))
+        if check.actions and check.state in (FAIL, WARN):
+            name = self.report.name if self.report else self.policy
+            keys = []
+            for index, action in enumerate(check.actions[:2]):
+                key = "f" if index == 0 else "F"
+                where = (f"the {FLOW_WORDS[action]} flow" if self._has_command(action)
+                         else f"not in this build yet: {headless_command(action, name)}")
+                keys.append(f"{key}: {FLOW_WORDS[action]} ({where})")
+            text.append("\n" + "   ".join(keys), style=role_style(roles, "accent"))
+        box.update(text)
+
+    def _has_command(self, action: str) -> bool:
+        commands = getattr(self.app, "commands", None)
+        head = flow_command(action, "x").split()[0]
+        return commands is not None and head in commands
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def _start(self, index: int) -> None:
+        check = self.selected_check
+        if check is None:
+            return
+        if len(check.actions) <= index:
+            self.notify("No fixing flow for this check: its fix says what to do." if not check.actions
+                        else "This check has one fixing flow: press f.", timeout=4)
+            return
+        action = check.actions[index]
+        name = self.report.name if self.report else self.policy
+        if self._has_command(action):
+            self._started_flow = True
+            self.app.execute_command(flow_command(action, name))  # type: ignore[attr-defined]
+            return
+        command = headless_command(action, name)
+        try:
+            self.app.copy_to_clipboard(command)
+        except Exception:
+            pass
+        self.notify(f"The {FLOW_WORDS[action]} flow is not in this build yet; run (copied): {command}",
+                    title="Headless command", timeout=8)
+
+    def action_fix(self) -> None:
+        self._start(0)
+
+    def action_fix_other(self) -> None:
+        self._start(1)
+
+    def action_rerun(self) -> None:
+        self.run()
+
+    def action_copy(self) -> None:
+        if self.report is None:
+            return
+        self.app.copy_to_clipboard("\n".join(self.report.lines()))
+        self.notify("The report was copied.", timeout=3)
+
+    def action_close(self) -> None:
+        self.workers.cancel_node(self)
+        self.dismiss(self.report)
+
+
+def install_diagnostics(app: Any) -> None:
+    """Register `:doctor [NAME]`, `:explain [TEXT]` and `:keysetup [ALIAS]` on the app shell."""
+    from .explain import ExplainScreen
+    from .keysetup import KeySetupScreen
+
+    def selected_name() -> str | None:
+        entry = getattr(app, "selected", None)
+        return entry.name if entry is not None and entry.remote else None
+
+    def doctor(arg: str) -> None:
+        name = arg.strip() or selected_name()
+        if not name:
+            raise SentinelError("The doctor needs a policy: select its row, or type :doctor NAME.", kind="usage")
+        app.push_screen(DoctorScreen(app.ops, name))
+
+    def explain(arg: str) -> None:
+        app.push_screen(ExplainScreen(app.ops, arg))
+
+    def keysetup(arg: str) -> None:
+        app.push_screen(KeySetupScreen(app.ops, arg.strip() or None))
+
+    add = app.register_command
+    add("doctor", "Run every check the TVM and KMS make on a policy, each with its fix", doctor, arg="[NAME]",
+        optional_arg=True, aliases=("check",))
+    add("explain", "Explain a TVM log line or error text, ranking its causes for this fleet", explain,
+        arg="[TEXT]", optional_arg=True, aliases=("why",))
+    add("keysetup", "Find or create the signing key; IAM, Terraform and Lambda settings filled in", keysetup,
+        arg="[ALIAS]", optional_arg=True, aliases=("key-setup",))
