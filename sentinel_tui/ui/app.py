@@ -109,6 +109,12 @@ class SentinelApp(App[int]):
                 return screen
         return None
 
+    def notify(self, message: str, *, title: str = "", severity: str = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification is plain text: they carry policy names, paths and AWS messages,
+        which may hold Rich markup or control characters. (Widget.notify lands here too.)"""
+        super().notify(inert(message), title=inert(title), severity=severity, timeout=timeout, markup=False)
+
     def show_error(self, error: BaseException, *, title: str | None = None) -> None:
         """Open the ErrorScreen (what happened, what to do); the app stays usable behind it."""
         self.push_screen(ErrorScreen(error, title=title))
@@ -327,8 +333,8 @@ class SentinelApp(App[int]):
             arg="REGION")
         add("root", "Switch the policy root (then reload)", lambda arg: self.switch_context(policy_root=arg),
             arg="PATH", aliases=("policy-root",))
-        add("endpoint", "Switch the endpoint URL (an emulator or VPC endpoint)",
-            lambda arg: self.switch_context(endpoint_url=arg), arg="URL")
+        add("endpoint", "Switch the endpoint URL (an emulator or VPC endpoint); empty: AWS's own",
+            lambda arg: self.switch_context(endpoint_url=arg.strip()), arg="URL", optional_arg=True)
         add("refresh", "Re-read what changed", lambda arg: self.reload(), aliases=("r",))
         add("reload", "Read the whole fleet again", lambda arg: self.reload(full=True))
         add("filter", "Filter names and statuses (regex or text; ! inverts; empty clears)",

@@ -725,3 +725,16 @@ def _grid(renderable) -> list[tuple[str, str, str]]:
     table = tables[0]
     columns = [list(c.cells) for c in table.columns]
     return [tuple(cell.plain for cell in row) for row in zip(*columns)]
+
+
+
+def test_notifications_never_parse_markup_or_control_characters(ops):
+    async def body():
+        app = SentinelApp(ops)
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.notify("policy [/bold] \x1b[31mred", title="[b]t")
+            await pilot.pause()
+            shown = [n.message for n in app._notifications]
+            assert shown and shown[-1] == "policy [/bold] \\x1b[31mred"
+
+    run(body())
