@@ -16,7 +16,8 @@ on the emulator the parent seeded.
   alone cost ~60 ms a key); its latency runs from sending the key to the first
   paint of the table after the table re-applied the filter (`PolicyTable.apply`),
   so it includes filtering, re-sorting and repainting (when the table asked for no
-  repaint, because nothing it shows changed, the key is done when apply returns). Then the keys are erased
+  repaint, because nothing it shows changed, the key is done when apply returns).
+  The next key is sent once the app is idle again. Then the keys are erased
   one by one (the table grows back), then a status filter is typed and cleared
   with `esc`.
 - **Diff.** A `DiffScreen` over two 4,000-line versions of a policy file is
@@ -231,7 +232,8 @@ def run_app(spec: dict) -> dict:
                     problems.append(f"{text_after!r}: {got} rows, expected {want}"
                                     + ("" if applied else ", not applied") + ("" if painted else ", not repainted"))
                 queries.append({"key": k, "query": text_after, "rows": got, "ms": 1000 * (done - t0)})
-                await asyncio.sleep(0.05)  # let the idle work of this key finish before the next
+                await app.workers.wait_for_complete()
+                await pilot.pause()  # the idle work this key left (column widths) ends before the next key
 
             await pilot.press("slash")
             await pilot.pause()
