@@ -111,16 +111,13 @@ def test_refresh_rereads_only_what_changed(ops, demo, call_counter):
 def test_listing_failure_part_way_marks_the_snapshot_partial(ops, demo):
     from botocore.exceptions import EndpointConnectionError
 
-    state = {"n": 0}
+    from sentinel_tui.aws.faults import on_call
 
-    def drop(service, client):
-        def handler(**kwargs):
-            state["n"] += 1
-            if state["n"] == 3:
-                raise EndpointConnectionError(endpoint_url=ops.settings.endpoint_url)
-        client.meta.events.register("before-call.ssm.GetParametersByPath", handler)
+    def drop_second_signature_page(params):
+        if params.get("Path", "").startswith("/sentinel/signatures") and params.get("NextToken"):
+            raise EndpointConnectionError(endpoint_url=ops.settings.endpoint_url)
 
-    ops.clients.add_hook(drop)
+    ops.clients.add_hook(on_call("ssm", "GetParametersByPath", drop_second_signature_page))
     snap = ops.fleet.load()
     assert not snap.complete
     assert snap.error is not None and snap.error.kind in ("endpoint-unreachable", "connection-dropped")
