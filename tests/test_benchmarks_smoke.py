@@ -72,7 +72,7 @@ def test_the_status_load_costs_listings_and_one_key_fetch_per_key(run):
         assert set(calls) <= {"ssm.GetParametersByPath", "kms.GetPublicKey", "lambda.ListFunctions"}
         assert load["api_calls"] == sum(calls.values()) <= r["formula"] + 3
         assert load["http_requests"] == load["api_calls"]  # no retries
-        assert set(load["breakdown"]) == {"listing", "policy_check", "verify", "other"}
+        assert set(load["breakdown"]) == {"listing_calls", "policy_check", "verify", "rest"}
         assert load["peak_rss_mb"] > 0
 
 
