@@ -118,6 +118,53 @@ async def _keysetup(app, pilot) -> None:
     await _settle(app, pilot)
 
 
+async def _settle_flow(app, pilot) -> None:
+    """As _settle, where a worker replaced by newer work (cancelled) is not an error."""
+    from textual.worker import WorkerCancelled
+
+    for _ in range(3):
+        for _attempt in range(5):
+            try:
+                await app.workers.wait_for_complete()
+                break
+            except WorkerCancelled:
+                continue
+        await pilot.pause()
+
+
+async def _push_of_edit(app, pilot, *, finish: bool) -> None:
+    """The guided push of the edited production policy: its confirmation (an enforcing TVM
+    serves it, so the name must be typed), or with `finish` the result after typing it.
+    The finished push writes to the demo store: keep these shots last."""
+    import os
+
+    await _settle_flow(app, pilot)
+    local = Path(app.ops.settings.local_dir) / "production.yaml"
+    original = local.read_bytes()
+    cwd = os.getcwd()
+    try:
+        os.chdir(local.parent.parent)
+        local.write_bytes(_edited_production())
+        app.execute_command("push production policies/production.yaml")
+        await _settle_flow(app, pilot)
+        await pilot.press("enter")  # from the diff to the confirmation
+        await _settle_flow(app, pilot)
+        if finish:
+            await pilot.press(*"production", "enter")
+            await _settle_flow(app, pilot)
+    finally:
+        os.chdir(cwd)
+        local.write_bytes(original)
+
+
+async def _push_confirm(app, pilot) -> None:
+    await _push_of_edit(app, pilot, finish=False)
+
+
+async def _push_result(app, pilot) -> None:
+    await _push_of_edit(app, pilot, finish=True)
+
+
 SHOTS: dict[str, Callable[..., Awaitable[None]]] = {
     "main": _main_screen,
     "detail": _detail,
@@ -129,6 +176,9 @@ SHOTS: dict[str, Callable[..., Awaitable[None]]] = {
     "keysetup": _keysetup,
     "diff": _diff,
     "diff-meaning": _diff_meaning,
+    # these two last: the finished push writes to the demo store
+    "push-confirm": _push_confirm,
+    "push-result": _push_result,
 }
 
 

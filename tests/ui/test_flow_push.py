@@ -200,6 +200,7 @@ def test_pick_the_file_in_the_local_folder_then_the_target(ops, signing_key, loc
 
     async def body():
         async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: flow.query(PolicyFileTree))
             tree = flow.query_one(PolicyFileTree)
             await until(pilot, lambda: tree.cursor_node is not None and tree.cursor_node.children)
             await pilot.press("down", "enter")  # the first (only) file
@@ -207,6 +208,7 @@ def test_pick_the_file_in_the_local_folder_then_the_target(ops, signing_key, loc
             await until(pilot, lambda: target.value == "dev" and target.has_focus)
             await pilot.press("enter")
             await to_confirm(pilot, flow)
+            assert not flow.query(PolicyFileTree)  # unmounted once picked: its loader worker ends
             assert "create: no policy is stored there yet" in text_of(flow, "#confirm-text")
             await pilot.press("enter")
             await until(pilot, lambda: flow.phase == "done")

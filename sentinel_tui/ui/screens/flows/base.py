@@ -231,6 +231,22 @@ class FlowScreen(Screen):
             except Exception:
                 pass
 
+    def show_tree(self, container: str, tree_id: str) -> PolicyFileTree:
+        """The local folder's tree, mounted only while a file is picked: a DirectoryTree keeps a
+        loader worker running for as long as it is mounted."""
+        found = self.query(f"#{tree_id}")
+        if found:
+            tree = found.first(PolicyFileTree)
+        else:
+            tree = PolicyFileTree(self.local_dir() or Path.cwd(), id=tree_id)
+            self.query_one(f"#{container}").mount(tree)
+        self.call_after_refresh(tree.focus)
+        return tree
+
+    def drop_tree(self, tree_id: str) -> None:
+        for tree in self.query(f"#{tree_id}"):
+            tree.remove()
+
     def local_dir(self) -> Path | None:
         folder = self.ops.settings.local_dir
         return Path(folder) if folder and Path(folder).is_dir() else None

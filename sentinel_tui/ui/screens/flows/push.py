@@ -178,6 +178,8 @@ class WriteFlow(FlowScreen):
                             style=Style(bold=True)))
             field.display = False
         self.query_one("#confirm-error", Static).update("")
+        self.step("confirm", RUNNING, f"type {plan.name} and press enter" if self.needs_typed_name
+                  else "enter confirms")
         self.switcher.current = "confirm"
         self.keys(("type the name, then enter: " if self.needs_typed_name else "enter: ") + self.VERB.lower()
                   + " · esc: cancel (nothing is written)")
@@ -362,8 +364,6 @@ class PushFlow(WriteFlow):
                 yield Static(Text("Pick the file to push (enter on a file), then check the target policy name "
                                   "and press enter."), classes="page-title")
                 yield Input(id="push-target", placeholder="target policy name, e.g. production or team/dev")
-                root = self.local_dir() or Path.cwd()
-                yield PolicyFileTree(root, id="push-tree")
             yield from self.compose_write_pages()
 
     def on_mount(self) -> None:
@@ -378,7 +378,7 @@ class PushFlow(WriteFlow):
                 self.query_one("#push-target", Input).value = self.policy_name
             self.step("file", RUNNING, "pick a file in " + str(self.local_dir() or Path.cwd()))
             self.keys("enter on a file: choose it · tab: the target name · esc: cancel")
-            self.query_one("#push-tree", PolicyFileTree).focus()
+            self.show_tree("pick", "push-tree")
 
     def name_for(self, file: str) -> str:
         base = self.local_dir()
@@ -406,7 +406,7 @@ class PushFlow(WriteFlow):
         name = event.value.strip()
         if not self.file:
             self.step("file", RUNNING, "pick a file first (enter on a file in the tree)")
-            self.query_one("#push-tree", PolicyFileTree).focus()
+            self.show_tree("pick", "push-tree")
             return
         if not name:
             self.step("file", RUNNING, "type the target policy name")
@@ -419,6 +419,7 @@ class PushFlow(WriteFlow):
         self.policy_name = name
         self.query_one("#flow-title", Static).update(Text(self.title_text()))
         self.step("file", PASS, f"{self.file} → {name}")
+        self.drop_tree("push-tree")
         self.plan_it()
 
     def plan_it(self) -> None:

@@ -117,7 +117,6 @@ class SignFlow(FlowScreen):
         with ContentSwitcher(id="flow-pages", initial="pick"):
             with Vertical(id="pick"):
                 yield Static(Text("Pick the policy file to sign (enter on a file)."), classes="page-title")
-                yield PolicyFileTree(self.local_dir() or Path.cwd(), id="sign-tree")
             with VerticalScroll(id="keys"):
                 yield Static(Text("Pick the key to sign with (enter). Its checks are shown below."),
                              classes="page-title")
@@ -137,7 +136,7 @@ class SignFlow(FlowScreen):
         else:
             self.step("file", RUNNING, f"pick a file in {self.local_dir() or Path.cwd()}")
             self.keys("enter on a file: choose it · esc: cancel")
-            self.query_one("#sign-tree", PolicyFileTree).focus()
+            self.show_tree("pick", "sign-tree")
 
     @on(DirectoryTree.FileSelected, "#sign-tree")
     def _picked(self, event: DirectoryTree.FileSelected) -> None:
@@ -159,6 +158,7 @@ class SignFlow(FlowScreen):
 
     def analyse(self, file: str) -> None:
         self.file = file
+        self.drop_tree("sign-tree")
         self.step("file", PASS, file)
         try:
             data = read_policy_file(file)

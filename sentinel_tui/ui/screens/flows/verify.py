@@ -63,7 +63,6 @@ class VerifyFlow(FlowScreen):
             with Vertical(id="pick"):
                 yield Static(Text("Pick the policy file; its envelope is the file next to it ending in .sig."),
                              classes="page-title")
-                yield PolicyFileTree(self.local_dir() or Path.cwd(), id="verify-tree")
             with VerticalScroll(id="report"):
                 yield Static(id="report-text")
 
@@ -183,7 +182,7 @@ class VerifyFlow(FlowScreen):
         self.switcher.current = "pick"
         self.step("input", RUNNING, "pick a policy file (its envelope: the same path + .sig)")
         self.keys("enter on a file: verify it · esc: close")
-        self.query_one("#verify-tree", PolicyFileTree).focus()
+        self.show_tree("pick", "verify-tree")
 
     def action_stored(self) -> None:
         name = self.policy_name or self.name_for_file()
@@ -200,4 +199,5 @@ class VerifyFlow(FlowScreen):
         self.file = str(event.path)
         self.signature = None
         self.source = "file"
+        self.drop_tree("verify-tree")
         self.run_verify()
