@@ -395,7 +395,7 @@ def cmd_restore(args) -> int:
         if chosen is None:
             _err("None of them passes validation, so none can be restored.")
             return EXIT_FAIL
-    plan, reuse = plan_restore(ops, args.name, chosen)
+    plan, _reusable = plan_restore(ops, args.name, chosen)
     current = f"{plan.path} (version {plan.current.version})" if plan.current else f"{plan.path} (absent)"
     _out(unified_text(plan.diff, current, f"{plan.path} (version {chosen.version})").rstrip("\n"))
     _out("")
@@ -413,7 +413,7 @@ def cmd_restore(args) -> int:
     result = restore(ops, args.name, chosen, progress=progress, plan=plan)
     _out(f"Restored {plan.path} to the bytes of version {chosen.version}: policy version {result.policy_version}, "
          f"signature version {result.signature_version} "
-         f"({'the stored signature, reused' if reuse else 'signed afresh'})"
+         f"({'the stored signature, reused' if result.reused_signature else 'signed afresh'})"
          + (f"; status {result.push.status}, TVM {result.push.tvm_text}" if result.push.status else ""))
     for note in result.push.notes:
         _out(f"note: {note}")

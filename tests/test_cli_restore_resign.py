@@ -33,7 +33,7 @@ def test_restore_picks_the_newest_verifying_version(cli, stale_dev):
     code, out, err = cli("restore", "dev", "-f")
     assert code == 0, err
     assert "version 1 (" in out and "Restored /sentinel/policies/dev to the bytes of version 1" in out
-    assert "the stored signature, reused" in out
+    assert "signed afresh" in out
     entry = stale_dev.fleet.entry("dev")
     assert entry.policy.data == V1 and entry.policy.version == 3 and entry.status is Status.VALID
 

@@ -3,8 +3,8 @@
 A candidate is an earlier version of the policy whose exact bytes have a
 signature in the signature parameter's history (envelope `policy_hash` equal to
 the version's hash) that still verifies with the TVM's key. Restoring writes the
-old bytes back as a new version and the matching signature: the old envelope
-when it still verifies at restore time, else a fresh KMS signature.
+old bytes back as a new version with a fresh KMS signature (the old envelope is
+written back only when Sign is denied and it still verifies).
 
 The writes go through push's machinery (`execute_push` with a plan for the old
 bytes): sign before writing, lock, version check, read back, verify as the TVM
@@ -139,41 +139,56 @@ def restore_candidates(ops: Ops, name: str) -> list[Candidate]:
 
 
 def plan_restore(ops: Ops, name: str, candidate: Candidate) -> tuple[PushPlan, bool]:
-    """The push plan that writes `candidate` back, and whether it reuses the stored envelope.
+    """The push plan that writes `candidate` back, signed afresh with the TVM's key, and
+    whether the stored envelope of that version still verifies (the fallback when Sign is denied).
 
-    The envelope is checked again here, with the key the TVM uses now; when it no
-    longer verifies (the TVM's key changed), the plan signs afresh with that key.
+    A fresh signature postdates the change it undoes, so the doctor's replay check
+    (and anyone reading SSM) can tell a restore from an older pair put back.
     """
     path = policy_path(name, ops.settings.policy_root)
     key = verification_key(ops, path)
     source = f"{path} version {candidate.version}"
     plan = plan_push(ops, name, source, sign=True, key_id=key, data=candidate.data)
-    reuse = _verifies(ops, key, candidate.data, candidate.envelope_text)
-    return replace(
-        plan, action="restore",
-        envelope_text=candidate.envelope_text if reuse else None,
-        envelope_source=f"signature version {candidate.signature_version}" if reuse else "",
-        audit_extra=(("restored_from", candidate.version), ("reused_signature", reuse)),
-    ), reuse
+    reusable = _verifies(ops, key, candidate.data, candidate.envelope_text)
+    return replace(plan, action="restore",
+                   audit_extra=(("restored_from", candidate.version), ("reused_signature", False))), reusable
+
+
+def _reusing(plan: PushPlan, candidate: Candidate) -> PushPlan:
+    return replace(plan, envelope_text=candidate.envelope_text,
+                   envelope_source=f"signature version {candidate.signature_version}",
+                   audit_extra=(("restored_from", candidate.version), ("reused_signature", True)))
 
 
 def restore(ops: Ops, name: str, candidate: Candidate, progress: Progress | None = None,
             cancelled: Callable[[], bool] = lambda: False, *, plan: PushPlan | None = None) -> RestoreResult:
     """Write `candidate`'s bytes back as a new version, with a matching signature.
 
-    Pass the `plan` the operator confirmed (from `plan_restore`) so that a version
-    that moved since then stops the restore before anything is written.
+    The bytes are signed afresh. Only when KMS refuses the Sign (nothing is written
+    then) and the version's stored envelope still verifies is that envelope written
+    instead, so a restore still works for an operator without kms:Sign; the result
+    says so. Pass the `plan` the operator confirmed (from `plan_restore`) so that a
+    version that moved since then stops the restore before anything is written.
     """
     ops.guard_write(f"restore of {policy_path(name, ops.settings.policy_root)}")
     if plan is None:
-        plan, reuse = plan_restore(ops, name, candidate)
+        plan, reusable = plan_restore(ops, name, candidate)
     else:
-        reuse = plan.envelope_text is not None
+        reusable = _verifies(ops, plan.key_id or "", candidate.data, candidate.envelope_text)
     if cancelled():
         ops.audit.record(action="restore", parameter=plan.path, outcome="cancelled before writing",
                          caller=ops.caller(), version_before=plan.current.version if plan.current else None,
                          policy_hash=candidate.policy_hash, restored_from=candidate.version)
         raise PushError("Cancelled; nothing was written.", kind="cancelled",
                         ssm_state=f"policy {plan.path} and its signature unchanged")
-    result = execute_push(ops, plan, progress=progress, cancelled=cancelled)
-    return RestoreResult(candidate=candidate, push=result, reused_signature=reuse)
+    try:
+        result = execute_push(ops, plan, progress=progress, cancelled=cancelled)
+    except PushError as exc:
+        if exc.written or exc.kind != "access-denied" or not reusable or plan.envelope_text is not None:
+            raise
+        result = execute_push(ops, _reusing(plan, candidate), progress=progress, cancelled=cancelled)
+        result.notes.append(f"kms:Sign was denied, so the stored signature of version {candidate.version} "
+                            f"(signature version {candidate.signature_version}) was written back; re-sign it "
+                            "when you can, so its signature postdates the change it undoes.")
+        return RestoreResult(candidate=candidate, push=result, reused_signature=True)
+    return RestoreResult(candidate=candidate, push=result, reused_signature=plan.envelope_text is not None)

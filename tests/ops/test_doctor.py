@@ -322,14 +322,29 @@ def test_cli_doctor_exit_codes_and_json(ops, demo, endpoint, capsys):
     assert main(["policy", "doctor", "production", "--endpoint-url", "http://127.0.0.1:9"]) == 2
 
 
-def test_a_restore_made_here_is_a_warning_not_a_replay(ops, signing_key, pushed):
+def test_a_restore_is_re_signed_so_it_is_not_a_replay(ops, signing_key, pushed):
     from sentinel_tui.ops.restore import restore, restore_candidates
 
     pushed(POLICY_V1)
     pushed(POLICY_V2)
     candidate = next(c for c in restore_candidates(ops, "dev") if c.version == 1)
     result = restore(ops, "dev", candidate)
-    assert result.reused_signature  # the old envelope still verifies, so restore reuses it
+    assert not result.reused_signature
+    twelve = run_doctor(ops, "dev").check(12)
+    assert twelve.state == PASS and "re-signed afterwards" in twelve.reason
+
+
+def test_a_restore_that_had_to_reuse_the_old_signature_is_a_warning_not_a_replay(ops, signing_key, pushed):
+    from sentinel_tui.aws.faults import deny
+    from sentinel_tui.ops.restore import restore, restore_candidates
+
+    pushed(POLICY_V1)
+    pushed(POLICY_V2)
+    candidate = next(c for c in restore_candidates(ops, "dev") if c.version == 1)
+    denied = ops.switch()
+    denied.clients.add_hook(deny("kms", "Sign", "not authorized to perform: kms:Sign"))
+    result = restore(denied, "dev", candidate)
+    assert result.reused_signature  # Sign denied: the old envelope, which still verifies, stands in
     twelve = run_doctor(ops, "dev").check(12)
     assert twelve.state == WARN and "restore recorded in this machine's audit log" in twelve.reason
     assert "sentinel-tui policy resign dev" in twelve.fix

@@ -67,42 +67,58 @@ def test_a_signature_made_with_another_key_is_not_a_candidate(ops, signing_key, 
     assert restore_candidates(ops, "dev") == []
 
 
-def test_restore_writes_the_old_bytes_and_reuses_the_old_signature(history, call_counter):
-    old_sig = history.store.history(SIG)[0].value
+def test_restore_writes_the_old_bytes_with_a_fresh_signature(history, call_counter):
+    old_env = parse_envelope(history.store.history(SIG)[0].value)
     candidate = restore_candidates(history, "dev")[1]  # version 1
     steps = []
     result = restore(history, "dev", candidate, progress=lambda s, st: steps.append((s, st)))
-    assert result.reused_signature and call_counter.count("kms.Sign") == 0
-    assert ("sign", "skip") in steps
+    assert not result.reused_signature and call_counter.count("kms.Sign") == 1
+    assert ("sign", "ok") in steps
     assert result.policy_version == 4 and result.signature_version == 3
     assert history.store.get(PATH).data == V1
-    assert history.store.get(SIG).value == old_sig  # the old envelope, byte for byte
+    env = parse_envelope(history.store.get(SIG).value)
+    assert env.policy_hash == policy_hash(V1) and env.signed_at > old_env.signed_at  # postdates the change
     entry = history.fleet.entry("dev")
     assert entry.status is Status.VALID
     line = history.audit.read()[-1]
     assert line["action"] == "restore" and line["outcome"] == "ok" and line["restored_from"] == 1
-    assert line["version_before"] == 3 and line["version_after"] == 4
+    assert line["version_before"] == 3 and line["version_after"] == 4 and line["reused_signature"] is False
 
 
-def test_restore_re_signs_when_the_old_envelope_no_longer_verifies(history):
+def test_sign_denied_falls_back_to_the_stored_signature_that_still_verifies(history):
+    old_sig = history.store.history(SIG)[0].value
+    inject(history, "kms", "Sign", lambda p: aws_error("AccessDeniedException", "not authorized to perform: kms:Sign"))
+    candidate = restore_candidates(history, "dev")[1]  # version 1
+    result = restore(history, "dev", candidate)
+    assert result.reused_signature and any("kms:Sign was denied" in n for n in result.push.notes)
+    assert history.store.get(PATH).data == V1
+    assert history.store.get(SIG).value == old_sig  # the old envelope, byte for byte
+    assert history.fleet.entry("dev").status is Status.VALID
+    outcomes = [line["outcome"] for line in history.audit.read()[-2:]]
+    assert outcomes == ["failed before writing", "ok"]
+
+
+def test_plan_says_whether_the_stored_envelope_could_stand_in(history):
     candidate = restore_candidates(history, "dev")[0]
     other = history.store.history(SIG)[0].value  # V1's envelope does not verify V2's bytes
-    plan, reuse = plan_restore(history, "dev", replace(candidate, envelope_text=other))
-    assert not reuse and plan.envelope_text is None
+    plan, reusable = plan_restore(history, "dev", replace(candidate, envelope_text=other))
+    assert not reusable and plan.envelope_text is None
+    plan, reusable = plan_restore(history, "dev", candidate)
+    assert reusable and plan.envelope_text is None  # it signs afresh all the same
     result = restore(history, "dev", candidate, plan=plan)
-    assert not result.reused_signature
     env = parse_envelope(history.store.get(SIG).value)
-    assert env.policy_hash == policy_hash(V2)
+    assert env.policy_hash == policy_hash(V2) and not result.reused_signature
     assert history.fleet.entry("dev").status is Status.VALID
 
 
 def test_sign_denied_during_a_re_signing_restore_writes_nothing(history):
     inject(history, "kms", "Sign", lambda p: aws_error("AccessDeniedException", "not authorized to perform: kms:Sign"))
     candidate = restore_candidates(history, "dev")[0]
-    plan, _ = plan_restore(history, "dev", replace(candidate, envelope_text="{}"))
+    unusable = replace(candidate, envelope_text="{}")  # no stored envelope to fall back on
+    plan, _ = plan_restore(history, "dev", unusable)
     before = (history.store.get(PATH).data, history.store.get(SIG).value)
     with pytest.raises(PushError) as err:
-        restore(history, "dev", candidate, plan=plan)
+        restore(history, "dev", unusable, plan=plan)
     assert "nothing was written" in err.value.what and not err.value.written
     assert (history.store.get(PATH).data, history.store.get(SIG).value) == before
 
