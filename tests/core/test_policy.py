@@ -10,11 +10,13 @@ import json
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+import sentinel_tui.core.policy as policy_module
 from sentinel_tui.core.policy import (
     LINT_ALLOW_BEFORE_DENY,
     LINT_INVALID_DEVICE,
@@ -38,6 +40,8 @@ from sentinel_tui.core.policy import (
     validate_policy,
 )
 
+from . import test_policy_fast as fast_path
+
 POLICIES = Path(__file__).resolve().parents[2].parent / "shared" / "policies"
 EXPECTED = json.loads((POLICIES / "expected.json").read_text())
 CORPUS = {name: (POLICIES / name).read_bytes() for name in sorted(EXPECTED)}
@@ -49,6 +53,23 @@ rules:
     conditions:
       profiles: [dev]
 """
+
+
+@pytest.fixture(autouse=True)
+def _fast_path_reads_as_the_slow_path(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Every document these tests read through the libyaml fast path is read by the
+    ruamel path too: same node tree, policy (lines included) and warnings."""
+    real = policy_module._load_fast
+
+    def checked(data: bytes) -> Any:
+        result = real(data)
+        fast_path.assert_fast_result_agrees(data, result)
+        return result
+
+    monkeypatch.setattr(policy_module, "_load_fast", checked)
+    policy_module._load.cache_clear()
+    yield
+    policy_module._load.cache_clear()
 
 
 def rule(extra: str = "", conditions: str | None = "      profiles: [dev]\n") -> bytes:
