@@ -135,10 +135,24 @@ def closing_note(results: dict) -> str:
         notes.append(f"**Filter at N = {size:,}.** Median {f['median_ms']:,.0f} ms, worst {f['max_ms']:,.0f} ms "
                      "from the key to the repainted table; the slowest " + "; ".join(parts) + "."
                      + (_table_causes() if _verdict(results, "filter under 100 ms") != "met" else ""))
+    pauses = [(size, rr["app"]["gc_during_interaction"]) for size, rr in sizes
+              if rr.get("app") and rr["app"].get("gc_during_interaction")]
+    if pauses:
+        size, g = pauses[-1]
+        load_gc = sizes[-1][1]["app"].get("gc_during_load") or {}
+        if g["longest_ms"] >= 50 or load_gc.get("longest_ms", 0) >= 50:
+            notes.append(
+                f"**Garbage collection.** At N = {size:,} a full collection stopped the app for up to "
+                f"{g['longest_ms']:.0f} ms while filtering and opening diffs ({g['full_collections']} of them), "
+                f"and {load_gc.get('full_collections', 0)} times during the load (longest "
+                f"{load_gc.get('longest_ms', 0):.0f} ms): Python's collector walks every object the process "
+                "holds (the entries, the parsed policies, botocore's service models, Textual's widgets), so "
+                "its pauses grow with the fleet and land on whatever key is being handled. `gc.freeze()` once "
+                "a load is complete would move what was loaded out of the collector's walk.")
     diffs = [rr["app"]["diff"] for _, rr in sizes if rr.get("app") and rr["app"].get("diff")]
     if diffs:
         d = diffs[-1]
-        notes.append(f"**Diff.** A {d['lines']:,}-line diff opens in {d['open_ms']:.0f} ms ({d['detail']}): "
+        notes.append(f"**Diff.** A {d['lines']:,}-line diff opens in {d['open_ms']:.0f} ms at worst ({d['detail']}): "
                      "only the rows on screen are rendered and YAML is lexed up to the last line shown.")
     peaks = [(size, max([x["peak_rss_mb"] for x in rr["loads"]]
                         + ([rr["app"]["peak_rss_mb"]] if rr.get("app") and rr["app"].get("peak_rss_mb") else [])))

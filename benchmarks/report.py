@@ -264,8 +264,13 @@ def render(results: dict, *, json_name: str = "RESULTS.json") -> str:
             if app.get("diff"):
                 d = app["diff"]
                 w(f"Diff of a {d['lines']:,}-line file, from pushing the screen to its first paint: "
-                  + "; ".join(f"{c['case']} ({c['detail']}): {c['open_ms']:.0f} ms" for c in d.get("cases", []))
-                  + ".\n")
+                  + "; ".join(f"{c['case']} ({c['detail']}): {c['open_ms']:.0f} ms, again {c['again_ms']:.0f} ms"
+                              for c in d.get("cases", [])) + ".\n")
+            if app.get("gc_during_load"):
+                g, h = app["gc_during_load"], app.get("gc_during_interaction") or {}
+                w(f"Full garbage collections at N = {n:,}: {g['full_collections']} during the load (longest "
+                  f"{g['longest_ms']:.0f} ms, {g['total_ms']:.0f} ms in all); {h.get('full_collections', 0)} while "
+                  f"filtering and opening diffs (longest {h.get('longest_ms', 0):.0f} ms).\n")
             if app.get("notes"):
                 w(f"Notes at N = {n:,}: {app['notes']}\n")
 
