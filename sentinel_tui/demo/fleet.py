@@ -224,6 +224,23 @@ DEMO_POLICIES: tuple[DemoPolicy, ...] = (
 ORPHAN_NAME = "retired"
 UNREADABLE_NAME = "team/finance"
 
+# What each scenario demonstrates: between them, every status (the tests hold the
+# loader to this, and the README's table is illustrated by it).
+EXPECTED_STATUS = {
+    "production": "valid",
+    "dev": "valid",
+    "team/platform": "valid",
+    "staging": "unsigned",
+    "team/data/analytics": "stale",
+    "sandbox": "invalid",
+    "team/security": "wrong-key",
+    "qa": "malformed",
+    "legacy": "unparseable",
+    "bulk": "too-large",
+    UNREADABLE_NAME: "unreadable",
+    ORPHAN_NAME: "orphan",
+}
+
 
 @dataclass
 class DemoFleet:

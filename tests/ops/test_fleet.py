@@ -7,23 +7,10 @@ import math
 import pytest
 
 from sentinel_tui.core.status import Status, Verdict
-from sentinel_tui.demo.fleet import DEMO_POLICIES, ORPHAN_NAME
+from sentinel_tui.demo.fleet import EXPECTED_STATUS, ORPHAN_NAME
 from sentinel_tui.ops.fleet import LocalState
 
-EXPECTED = {
-    "production": Status.VALID,
-    "dev": Status.VALID,
-    "team/platform": Status.VALID,
-    "staging": Status.UNSIGNED,
-    "team/data/analytics": Status.STALE,
-    "sandbox": Status.INVALID,
-    "team/security": Status.WRONG_KEY,
-    "qa": Status.MALFORMED,
-    "legacy": Status.UNPARSEABLE,
-    "bulk": Status.TOO_LARGE,
-    "team/finance": Status.UNREADABLE,
-    ORPHAN_NAME: Status.ORPHAN,
-}
+EXPECTED = {name: Status(word) for name, word in EXPECTED_STATUS.items()}
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from sentinel_tui.aws.errors import SentinelError
 from sentinel_tui.aws.faults import deny, on_call
 from sentinel_tui.core.status import STATUS_SYMBOL, Status
-from sentinel_tui.demo.fleet import ORPHAN_NAME
+from sentinel_tui.demo.fleet import EXPECTED_STATUS, ORPHAN_NAME
 from sentinel_tui.ops.context import ReadOnlyError
 from sentinel_tui.ui.app import SentinelApp
 from sentinel_tui.ui.screens.browser import BrowserScreen
@@ -24,20 +24,7 @@ from sentinel_tui.ui.widgets.policy_table import PolicyTable
 
 from .conftest import run, settle, workers_done
 
-EXPECTED = {
-    "production": Status.VALID,
-    "dev": Status.VALID,
-    "team/platform": Status.VALID,
-    "staging": Status.UNSIGNED,
-    "team/data/analytics": Status.STALE,
-    "sandbox": Status.INVALID,
-    "team/security": Status.WRONG_KEY,
-    "qa": Status.MALFORMED,
-    "legacy": Status.UNPARSEABLE,
-    "bulk": Status.TOO_LARGE,
-    "team/finance": Status.UNREADABLE,
-    ORPHAN_NAME: Status.ORPHAN,
-}
+EXPECTED = {name: Status(word) for name, word in EXPECTED_STATUS.items()}
 
 
 class CallCounter:
