@@ -43,6 +43,8 @@ class BrowserScreen(Screen):
                 tooltip="Show the detail pane on the whole screen (esc restores)"),
         Binding("D", "doctor", "Doctor", show=False, id="browser.doctor",
                 tooltip="Run every check the TVM and KMS make on the selected policy, each with its fix"),
+        Binding("d", "diff", "Diff", id="browser.diff",
+                tooltip="What pushing the local file would change, byte for byte (picks a file when there is none)"),
         # the guided flows (ui/screens/flows); not in the footer yet, so its snapshots hold: ? lists them
         Binding("P", "flow('push')", "Push", show=False, id="browser.push",
                 tooltip="Push the selected policy's local file: validate, diff, confirm, sign, write, verify"),
@@ -56,8 +58,6 @@ class BrowserScreen(Screen):
                 tooltip="Mark or unmark the row for bulk re-signing"),
         Binding("B", "flow('resign')", "Re-sign marked", show=False, id="browser.resign",
                 tooltip="Re-sign the stored bytes of the marked rows (unsigned or stale, after review)"),
-        Binding("d", "diff", "Diff", id="browser.diff",
-                tooltip="What pushing the local file would change, byte for byte (picks a file when there is none)"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -106,6 +106,7 @@ class BrowserScreen(Screen):
             self.table.replace_all(message.snapshot.entries.values())
         elif message.entries:
             self.table.merge(message.entries)
+            return  # the summary follows the table's ViewChanged (a page of ten re-laid the screen)
         self._update_summary()
 
     def _loading_changed(self, loading: bool) -> None:
@@ -222,6 +223,24 @@ class BrowserScreen(Screen):
         else:
             self.maximize(self.detail, container=False)
 
+    def action_flow(self, which: str) -> None:
+        from .flows import open_flow
+
+        try:
+            open_flow(self.app, which, self.table.selected_entry, self.table.marked_names())
+        except Exception as exc:  # e.g. nothing selected: said, never a traceback
+            self.app.show_error(exc)
+            return
+        if which == "resign":
+            self.table.clear_marks()
+
+    def action_mark(self) -> None:
+        entry = self.table.toggle_mark()
+        if entry is not None:
+            count = len(self.table.marked_names())
+            self.notify(f"{count} marked: B re-signs their stored bytes" if count else "No row marked",
+                        timeout=3)
+
     def action_diff(self) -> None:
         """The diff of the selected policy against its local file; without one, pick a file."""
         entry = self.table.selected_entry
@@ -244,24 +263,6 @@ class BrowserScreen(Screen):
         start = ops.settings.local_dir if ops is not None else None
         self.app.push_screen(FilePicker(start, title=f"No local file for {entry.name}: compare it with which file?"),
                              picked)
-
-    def action_flow(self, which: str) -> None:
-        from .flows import open_flow
-
-        try:
-            open_flow(self.app, which, self.table.selected_entry, self.table.marked_names())
-        except Exception as exc:  # e.g. nothing selected: said, never a traceback
-            self.app.show_error(exc)
-            return
-        if which == "resign":
-            self.table.clear_marks()
-
-    def action_mark(self) -> None:
-        entry = self.table.toggle_mark()
-        if entry is not None:
-            count = len(self.table.marked_names())
-            self.notify(f"{count} marked: B re-signs their stored bytes" if count else "No row marked",
-                        timeout=3)
 
     def action_refresh(self) -> None:
         reload = getattr(self.app, "reload", None)

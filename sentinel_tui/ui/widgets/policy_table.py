@@ -3,19 +3,30 @@
 It only renders FleetEntry objects it is handed (`merge`, `replace_all`); it never
 loads anything. Every cell is a `rich.text.Text` (a `str` cell would be parsed as
 markup by DataTable), and names are passed through `inert`.
+
+Built for fleets of thousands of policies: each entry is rendered once (per version
+of the entry), a streamed batch costs in proportion to its size (plus, when rows land
+between others, one renumbering of the rows), and a new filter or sort is one pass
+over the entries and one rebuild of the rows. See `PolicyTable` for how.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from time import monotonic
 from typing import Callable, Iterable
 
 from rich.text import Text
+from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellKey, ColumnKey, Row, RowKey
 
 from ...core.status import Status, Verdict
 from ...ops.fleet import FleetEntry, LocalState
@@ -124,8 +135,56 @@ def needs_attention(entry: FleetEntry) -> bool:
     return entry.status is not Status.VALID
 
 
+class _Rendered:
+    """The cells of one version of an entry (and of its mark), with their widths."""
+
+    __slots__ = ("entry", "marked", "cells", "widths")
+
+    def __init__(self, entry: FleetEntry, marked: bool, cells: list[Text]) -> None:
+        self.entry = entry
+        self.marked = marked
+        self.cells = cells
+        self.widths = [cell.cell_len for cell in cells]
+
+
+class _Descending:
+    """A sort key compared the other way round (`bisect` only searches ascending lists)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: object) -> None:
+        self.key = key
+
+    def __lt__(self, other: "_Descending") -> bool:
+        return other.key < self.key
+
+
 class PolicyTable(DataTable):
-    """Rows keyed by policy path. `merge` is called for every streamed batch."""
+    """Rows keyed by policy path. `merge` is called for every streamed batch.
+
+    The table keeps its rows itself, in display order (`_order`), and writes them into
+    DataTable's row storage directly, because DataTable's row API does not scale to
+    thousands of rows: `add_row` costs ~25 us and, on idle, a measure of every cell of
+    the new row (~0.1 ms a row); `remove_row` renumbers every row (O(N) each); `sort`
+    calls a Python key for every row; `update_cell(update_width=True)` re-measures the
+    whole column when a cell gets narrower. Here a streamed batch renders and places
+    only its own entries (by bisection in the sorted order), and a new filter or sort
+    sorts cached keys and swaps the rows in one go. Column widths are kept from the
+    widths of every entry's cells (shown or filtered out, so a filter never makes the
+    columns jump), and DataTable never measures a row.
+
+    Repainting is what costs most while pages stream in: DataTable re-renders every
+    cell on screen after any change of its rows (~40 ms for a full terminal). So
+    batches that arrive faster than `STREAM_INTERVAL` reach the screen together (the
+    first at once, the next ones at most that often), and a change below the screen
+    keeps the rendering of the rows on screen (see `_rows_changed`).
+
+    The DataTable internals used (`_data`, `rows`, `_row_locations`, `_new_rows`,
+    `_updated_cells`, `_update_count`, `_require_update_dimensions` and its render
+    caches) are those of the Textual release pinned in pyproject.toml;
+    tests/ui/test_policy_table.py checks the rows, their order, widths and painted
+    lines, the filter and the cursor on a few thousand entries.
+    """
 
     DEFAULT_CSS = """
     PolicyTable { height: 1fr; }
@@ -134,6 +193,8 @@ class PolicyTable(DataTable):
     BINDINGS = [
         Binding("enter", "select_cursor", "Detail", show=False, id="table.open"),
     ]
+
+    STREAM_INTERVAL = 0.25  # seconds: streamed batches reach the screen at most this often
 
     class Selected(Message):
         """The entry under the cursor changed (another row, or the same row with new data)."""
@@ -160,21 +221,54 @@ class PolicyTable(DataTable):
         self.sort_column = "name"
         self.sort_reverse = False
         self.clock = clock or (lambda: datetime.now(timezone.utc))
-        self._shown: dict[str, FleetEntry] = {}  # path -> entry as rendered
-        self._sort_keys: dict[str, tuple] = {}  # rendered name -> sort key
+        self._keep: Callable[[FleetEntry], bool] = self._matcher()
+        self._rendered: dict[str, _Rendered] = {}  # path -> cells, for every entry (shown or not)
+        self._widths: list[Counter[int]] = [Counter() for _ in COLUMNS]  # column -> width -> cells that wide
+        self._shown: dict[str, _Rendered] = {}  # path -> what its row holds, for the rows in the table
+        self._order: list[str] = []  # the paths of the rows, in display order
+        self._row_keys: dict[str, RowKey] = {}  # path -> its row's key (kept while the entry is)
+        self._dropped: set[int] = set()  # ids of the keys of rows taken out since the last repaint
+        self._sort_keys: dict[str, tuple[FleetEntry, object]] = {}  # path -> (entry, key in the sort column)
+        self._column_keys: list[ColumnKey] = []  # in display order (set on mount)
+        self._label_widths: list[int] = []
+        self._pending: dict[str, None] = {}  # paths merged but not applied yet (in order)
+        self._flush_timer: Timer | None = None
+        self._last_streamed = float("-inf")  # when merged batches were last applied (monotonic)
         self._last_selected: FleetEntry | None = None
         self.marked: set[str] = set()  # paths marked with space
 
     def on_mount(self) -> None:
         for column in COLUMNS:
             self.add_column(Text(column.label), key=column.key)
+        self._column_keys = [column.key for column in self.ordered_columns]
+        self._label_widths = [column.content_width for column in self.ordered_columns]
+        if self.entries:
+            self.apply()
 
     # -- data ------------------------------------------------------------------------
 
     def merge(self, entries: Iterable[FleetEntry]) -> None:
+        """New or changed entries (a streamed batch): only their rows are touched.
+
+        Applied at once, unless batches arrived in the last `STREAM_INTERVAL`: then with
+        the next ones, when that interval is over (or sooner, at the next `apply`).
+        """
         for entry in entries:
             self.entries[entry.path] = entry
-        self.apply()
+            self._pending[entry.path] = None
+        if self._flush_timer is not None:
+            return
+        wait = self._last_streamed + self.STREAM_INTERVAL - monotonic()
+        if wait <= 0 or not self.is_mounted:
+            self._flush()
+        else:
+            self._flush_timer = self.set_timer(wait, self._flush, name="policy-table-stream")
+
+    def _flush(self) -> None:
+        """Apply the merged batches still waiting."""
+        self._flush_timer = None
+        self._last_streamed = monotonic()
+        self.apply(())
 
     def replace_all(self, entries: Iterable[FleetEntry]) -> None:
         self.entries = {e.path: e for e in entries}
@@ -192,20 +286,21 @@ class PolicyTable(DataTable):
             key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
         except Exception:
             return None
-        return self._shown.get(key.value) if key is not None else None
+        shown = self._shown.get(key.value) if key is not None else None
+        return shown.entry if shown is not None else None
 
     def visible(self) -> list[FleetEntry]:
-        """The rows shown, in display order."""
-        rows = []
-        for index in range(self.row_count):
-            key = self.coordinate_to_cell_key((index, 0)).row_key
-            rows.append(self._shown[key.value])
-        return rows
+        """The rows, in display order (merged batches still waiting are applied first)."""
+        if self._pending:
+            self.apply(())
+        return [self._shown[path].entry for path in self._order]
 
     def select_name(self, name: str) -> bool:
-        for path, entry in self._shown.items():
-            if entry.name == name:
-                self.move_cursor(row=self.get_row_index(path))
+        if self._pending:
+            self.apply(())
+        for index, path in enumerate(self._order):
+            if self._shown[path].entry.name == name:
+                self.move_cursor(row=index)
                 self._notify_selection()
                 return True
         return False
@@ -218,7 +313,7 @@ class PolicyTable(DataTable):
         if entry is None:
             return None
         self.marked ^= {entry.path}
-        self.update_cell(entry.path, "name", self.cells(entry)[0], update_width=True)
+        self.apply([entry.path])
         return entry
 
     def marked_names(self) -> list[str]:
@@ -227,17 +322,24 @@ class PolicyTable(DataTable):
 
     def clear_marks(self) -> None:
         marked, self.marked = self.marked, set()
-        for path in marked & set(self._shown):
-            self.update_cell(path, "name", self.cells(self._shown[path])[0])
+        self.apply([path for path in marked if path in self.entries])
 
     # -- view settings -----------------------------------------------------------
 
+    def _matcher(self) -> Callable[[FleetEntry], bool]:
+        keep = self.filter.matcher()
+        if not self.attention_only:
+            return keep
+        return lambda entry: needs_attention(entry) and keep(entry)
+
     def set_filter(self, text: str) -> None:
         self.filter = EntryFilter(text)
+        self._keep = self._matcher()
         self.apply()
 
     def set_attention_only(self, value: bool) -> None:
         self.attention_only = value
+        self._keep = self._matcher()
         self.apply()
 
     def sort_by(self, column: str, reverse: bool | None = None) -> None:
@@ -245,6 +347,8 @@ class PolicyTable(DataTable):
             raise KeyError(column)
         if reverse is None:
             reverse = (not self.sort_reverse) if column == self.sort_column else False
+        if column != self.sort_column:
+            self._sort_keys.clear()
         self.sort_column, self.sort_reverse = column, reverse
         self.apply()
 
@@ -269,7 +373,7 @@ class PolicyTable(DataTable):
             "status": status_text(entry.status, roles, pending=entry.pending),
             "tvm": Text("…", style="dim") if entry.pending else verdict_text(a, roles),
             "version": Text(str(entry.policy.version) if entry.policy else "", justify="right"),
-            "modified": Text(ago(entry.policy.last_modified if entry.policy else None, self.clock())),
+            "modified": self._modified_text(entry, self.clock()),
             "size": size_text(a.size if a and readable else None, roles),
             "local": local,
             "key": Text(clean(env.key_id) if env else ""),
@@ -278,32 +382,63 @@ class PolicyTable(DataTable):
         }
         return [cells[key] for key in COLUMN_KEYS]
 
-    def apply(self) -> None:
-        """Bring the rows in line with entries, filter and sort, keeping the cursor on its policy."""
-        keep = self.filter.matcher()
-        wanted = {path: entry for path, entry in self.entries.items()
-                  if keep(entry) and (not self.attention_only or needs_attention(entry))}
+    @staticmethod
+    def _modified_text(entry: FleetEntry, now: datetime) -> Text:
+        return Text(ago(entry.policy.last_modified if entry.policy else None, now))
+
+    def _render(self, entry: FleetEntry) -> _Rendered:
+        """The cells of `entry`, rendered once per version of the entry and of its mark."""
+        marked = entry.path in self.marked
+        done = self._rendered.get(entry.path)
+        if done is None or done.entry is not entry or done.marked != marked:
+            done = _Rendered(entry, marked, self.cells(entry))
+            self._store(entry.path, done)
+        return done
+
+    def _store(self, path: str, rendered: _Rendered | None) -> None:
+        """Keep (or, with None, forget) the cells of `path`, and count their widths."""
+        old = self._rendered.pop(path, None)
+        if old is not None:
+            for counts, width in zip(self._widths, old.widths):
+                counts[width] -= 1
+                if not counts[width]:
+                    del counts[width]
+        if rendered is not None:
+            self._rendered[path] = rendered
+            for counts, width in zip(self._widths, rendered.widths):
+                counts[width] += 1
+        else:
+            self._sort_keys.pop(path, None)
+
+    def _sort_key(self, path: str) -> object:
+        entry = self.entries[path]
+        cached = self._sort_keys.get(path)
+        if cached is None or cached[0] is not entry:
+            cached = self._sort_keys[path] = (entry, (_BY_KEY[self.sort_column].sort_key(entry), entry.name))
+        return cached[1]
+
+    def apply(self, changed: Iterable[str] | None = None) -> None:
+        """Bring the rows in line with entries, filter and sort, keeping the cursor on its policy.
+
+        `changed`: the paths whose entries were added, replaced or dropped (or re-marked)
+        since the last call, besides those merged and still waiting; only their rows are
+        touched. None (a new filter, sort or set of entries) goes over every entry.
+        """
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        pending, self._pending = self._pending, {}
+        if changed is not None and pending:
+            changed = [*pending, *changed]
+        if not self._column_keys:  # not mounted yet: on_mount applies
+            return
         before = self.selected_entry
         before_index = self.cursor_row
-        for path in [p for p in self._shown if p not in wanted]:
-            self.remove_row(path)
-            del self._shown[path]
-        column = _BY_KEY[self.sort_column]
-        for path, entry in wanted.items():
-            old = self._shown.get(path)
-            if old is entry:
-                continue
-            cells = self.cells(entry)
-            if old is None:
-                self.add_row(*cells, key=path)
-            else:
-                for key, cell in zip(COLUMN_KEYS, cells):
-                    self.update_cell(path, key, cell, update_width=True)
-            self._shown[path] = entry
-        self._sort_keys = {clean(e.name): (column.sort_key(e), e.name) for e in wanted.values()}
-        if wanted:
-            self.sort("name", key=lambda cell: self._sort_keys.get(cell.plain.removeprefix(MARK), ((), "")),
-                      reverse=self.sort_reverse)
+        first = self._apply_all() if changed is None else self._apply_some(changed)
+        if self._sync_widths():
+            self._rows_changed(0)
+        elif first is not None:
+            self._rows_changed(first)
         # The cursor follows its policy, except at the top row: while rows stream in, a
         # cursor that was never moved stays on the first row instead of wandering off.
         if before is not None and before.path in self._shown and before_index > 0:
@@ -313,10 +448,193 @@ class PolicyTable(DataTable):
         self.post_message(self.ViewChanged(self, len(self._shown), len(self.entries)))
         self._notify_selection()
 
+    def _apply_all(self) -> int | None:
+        """Every entry against the filter, then the rows in sorted order; 0 if the rows changed."""
+        entries = self.entries
+        for path in [p for p in self._rendered if p not in entries]:
+            self._store(path, None)
+        keep = self._keep
+        render = self._render
+        wanted = {}
+        for path, entry in entries.items():
+            rendered = render(entry)
+            if keep(entry):
+                wanted[path] = rendered
+        order = sorted(wanted, key=self._sort_key, reverse=self.sort_reverse)
+        changed = False
+        for path in [p for p in self._shown if p not in wanted]:
+            self._drop_row(path)
+            changed = True
+        for path in [p for p in self._row_keys if p not in entries]:
+            del self._row_keys[path]
+        shown = self._shown
+        for path, rendered in wanted.items():
+            if shown.get(path) is not rendered:
+                self._put_row(path, rendered)
+                changed = True
+        if order != self._order:
+            self._order = order
+            self._renumber()
+            changed = True
+        return 0 if changed else None
+
+    def _apply_some(self, paths: Iterable[str]) -> int | None:
+        """Only the rows of `paths`: re-rendered in place, dropped, or placed by bisection.
+
+        Returns the index of the first row that changed (None: none did); the rows above
+        it are as they were.
+        """
+        entries, shown, keep = self.entries, self._shown, self._keep
+        first = len(self._order)
+        changed = False
+        gone: set[str] = set()  # rows leaving the order (dropped, or moving)
+        placing: list[str] = []  # rows to put into the order
+        for path in dict.fromkeys(paths):
+            entry = entries.get(path)
+            if entry is not None:
+                old_key = self._sort_keys.get(path)
+                rendered = self._render(entry)
+            else:
+                self._store(path, None)
+            if entry is None or not keep(entry):
+                if path in shown:
+                    first = min(first, self._index(path))
+                    self._drop_row(path)
+                    gone.add(path)
+                    changed = True
+                continue
+            if shown.get(path) is rendered:
+                continue
+            changed = True
+            if path not in shown:
+                self._put_row(path, rendered)
+                placing.append(path)
+                continue
+            first = min(first, self._index(path))
+            self._put_row(path, rendered)
+            if old_key is None or old_key[1] != self._sort_key(path):
+                gone.add(path)
+                placing.append(path)
+        if not gone and not placing:
+            return first if changed else None
+        order = self._order
+        if gone:
+            order = self._order = [p for p in order if p not in gone]
+        renumber_from = len(order)  # rows from here on need their index (re)written
+        sort_key, reverse = self._sort_key, self.sort_reverse
+        for path in placing:
+            if reverse:
+                at = bisect_right(order, _Descending(sort_key(path)), key=lambda p: _Descending(sort_key(p)))
+            else:
+                at = bisect_right(order, sort_key(path), key=sort_key)
+            order.insert(at, path)
+            renumber_from = min(renumber_from, at)
+        self._renumber(0 if gone else renumber_from)
+        return min(first, renumber_from)
+
+    # -- the DataTable's rows ------------------------------------------------------------
+
+    def _index(self, path: str) -> int:
+        return self._row_locations.get(self._row_keys[path])
+
+    def _put_row(self, path: str, rendered: _Rendered) -> None:
+        """Add the row of `path`, or replace its cells (its place in the order is `_renumber`'s)."""
+        key = self._row_keys.get(path)
+        if key is None:
+            key = self._row_keys[path] = RowKey(path)
+        if path not in self._shown:
+            self.rows[key] = Row(key, 1)
+        self._data[key] = dict(zip(self._column_keys, rendered.cells))
+        self._shown[path] = rendered
+
+    def _drop_row(self, path: str) -> None:
+        """Take the row of `path` out (its key object stays, see `_rows_changed`)."""
+        key = self._row_keys[path]
+        self._dropped.add(id(key))
+        del self._data[key]
+        del self.rows[key]
+        del self._shown[path]
+        self._new_rows.discard(key)
+        if self._updated_cells:
+            for column_key in self._column_keys:
+                self._updated_cells.discard(CellKey(key, column_key))
+
+    def _renumber(self, start: int = 0) -> None:
+        """Write the row indexes of `_order` from `start` on (0: all of them, afresh)."""
+        keys, order = self._row_keys, self._order
+        if start == 0:
+            self._row_locations = TwoWayDict({keys[path]: index for index, path in enumerate(order)})
+            return
+        locations = self._row_locations
+        for index in range(start, len(order)):
+            locations[keys[order[index]]] = index
+
+    def _sync_widths(self) -> bool:
+        """Each column as wide as its label and the widest cell of any entry; whether one changed."""
+        changed = False
+        for column_key, label_width, counts in zip(self._column_keys, self._label_widths, self._widths):
+            column = self.columns[column_key]
+            width = max(label_width, max(counts) if counts else 0)
+            if column.content_width != width:
+                column.content_width = width
+                changed = True
+        return changed
+
+    def _rows_changed(self, first: int = 0) -> None:
+        """What DataTable does after add_row/remove_row, once: caches, size on idle, cursor, repaint.
+
+        `first`: the first row that changed. When it is below the screen, the rendering of
+        the rows on screen is kept: only what depends on the order, and the cached
+        renderings of the rows from `first` on (and of rows taken out), are dropped, so
+        the repaint costs ~1 ms instead of re-rendering every cell on screen (~40 ms).
+        (DataTable bumps `_update_count`, which is in every cache key, as done here when
+        the change reaches the screen.) The caches hold the rows' key objects, which a
+        path keeps while its entry is listed (`_row_keys`): they are dropped by identity.
+        """
+        bottom = int(max(self.scroll_y, self.scroll_target_y)) + self.size.height + 1
+        dropped, self._dropped = self._dropped, set()
+        if first > bottom:
+            keys = self._row_keys
+            self._forget_rendering(dropped | {id(keys[path]) for path in self._order[first:]}, first)
+        else:
+            self._update_count += 1
+        self._require_update_dimensions = True
+        if self.cursor_row >= self.row_count:
+            self.cursor_coordinate = self.cursor_coordinate  # brought back within the rows
+        self.check_idle()
+        self.refresh()
+
+    def _forget_rendering(self, row_ids: set[int], first: int) -> None:
+        """Drop DataTable's cached renderings of the rows whose key objects are `row_ids`, of
+        the lines from row `first` on, and everything that depends on the order of the rows."""
+        for cache in (self._row_render_cache, self._cell_render_cache):
+            for stale in [key for key in cache.keys() if id(key[0]) in row_ids]:
+                cache.discard(stale)
+        lines = self._line_cache  # keyed by the line first: the header's lines, then a line a row
+        top = first + (self.header_height if self.show_header else 0)
+        for stale in [key for key in lines.keys() if key[0] >= top]:
+            lines.discard(stale)
+        for cache in (self._row_renderable_cache, self._offset_cache, self._ordered_row_cache):
+            cache.clear()
+
     def refresh_times(self) -> None:
         """Re-render the relative dates (the clock moved)."""
-        for path, entry in self._shown.items():
-            self.update_cell(path, "modified", self.cells(entry)[COLUMN_KEYS.index("modified")])
+        now = self.clock()
+        index = COLUMN_KEYS.index("modified")
+        moved = []
+        for path, rendered in self._rendered.items():
+            cell = self._modified_text(rendered.entry, now)
+            if cell.plain != rendered.cells[index].plain:
+                cells = list(rendered.cells)
+                cells[index] = cell
+                moved.append((path, _Rendered(rendered.entry, rendered.marked, cells)))
+        for path, rendered in moved:
+            self._store(path, rendered)
+            if path in self._shown:
+                self._put_row(path, rendered)
+        if moved:
+            self._sync_widths()
+            self._rows_changed()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._notify_selection()
