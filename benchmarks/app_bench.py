@@ -17,7 +17,8 @@ on the emulator the parent seeded.
   paint of the table after the table re-applied the filter (`PolicyTable.apply`),
   so it includes filtering, re-sorting and repainting (when the table asked for no
   repaint, because nothing it shows changed, the key is done when apply returns).
-  The next key is sent once the app is idle again. Then the keys are erased
+  The next key is sent once the app is idle again. Garbage collections that ran
+  during a key are noted with it (`gc_ms`). Then the keys are erased
   one by one (the table grows back), then a status filter is typed and cleared
   with `esc`.
 - **Diff.** A `DiffScreen` over two 4,000-line versions of a policy file is
@@ -259,7 +260,9 @@ def run_app(spec: dict) -> dict:
                 if not applied or not painted or got != want:
                     problems.append(f"{text_after!r}: {got} rows, expected {want}"
                                     + ("" if applied else ", not applied") + ("" if painted else ", not repainted"))
-                queries.append({"key": k, "query": text_after, "rows": got, "ms": 1000 * (done - t0)})
+                collected = sum(seconds for ended, _, seconds in gc_pauses if t0 <= ended <= done)
+                queries.append({"key": k, "query": text_after, "rows": got, "ms": 1000 * (done - t0),
+                                "gc_ms": round(1000 * collected, 1)})
                 await app.workers.wait_for_complete()
                 await pilot.pause()  # the idle work this key left (column widths) ends before the next key
 
