@@ -295,7 +295,8 @@ def run_app(spec: dict) -> dict:
                 cases = {"40 rules edited": (old, new), "every line changed (CRLF)": (old, old.replace(b"\n", b"\r\n"))}
                 opened = []
                 for label, (before, after) in cases.items():
-                    times = []
+                    times: list[float] = []
+                    collected: list[float] = []
                     for _ in range(2):  # the first open of a case, then the same again
                         request = DiffRequest(old=before, new=after,
                                               old_label="stored version 1 of /sentinel/policies/big",
@@ -305,7 +306,9 @@ def run_app(spec: dict) -> dict:
                         t0 = time.perf_counter()
                         app.push_screen(screen)
                         painted = await _until(lambda: diff_paints.first is not None, timeout=60)
-                        times.append(1000 * ((diff_paints.first or time.perf_counter()) - t0))
+                        done = diff_paints.first or time.perf_counter()
+                        times.append(1000 * (done - t0))
+                        collected.append(1000 * sum(sec for ended, _, sec in gc_pauses if t0 <= ended <= done))
                         view = screen.query_one(DiffView) if painted else None
                         model = view.model if view is not None else None
                         await pilot.pause()
@@ -313,6 +316,7 @@ def run_app(spec: dict) -> dict:
                         await pilot.pause()
                     opened.append({
                         "case": label, "lines": len(after.splitlines()), "open_ms": times[0], "again_ms": times[1],
+                        "gc_ms": round(collected[0], 1), "again_gc_ms": round(collected[1], 1),
                         "ok": bool(painted and model is not None and model.diff.hunks),
                         "detail": (f"{len(model.diff.hunks)} hunks, +{model.diff.added} -{model.diff.removed}"
                                    if model is not None else "the diff did not open"),

@@ -264,8 +264,9 @@ def render(results: dict, *, json_name: str = "RESULTS.json") -> str:
             if app.get("diff"):
                 d = app["diff"]
                 w(f"Diff of a {d['lines']:,}-line file, from pushing the screen to its first paint: "
-                  + "; ".join(f"{c['case']} ({c['detail']}): {c['open_ms']:.0f} ms, again {c['again_ms']:.0f} ms"
-                              for c in d.get("cases", [])) + ".\n")
+                  + "; ".join(f"{c['case']} ({c['detail']}): {c['open_ms']:.0f} ms"
+                              + (f" ({c['gc_ms']:.0f} ms of it garbage collection)" if c.get("gc_ms", 0) >= 1 else "")
+                              + f", again {c['again_ms']:.0f} ms" for c in d.get("cases", [])) + ".\n")
             if app.get("gc_during_load"):
                 g, h = app["gc_during_load"], app.get("gc_during_interaction") or {}
                 w(f"Full garbage collections at N = {n:,}: {g['full_collections']} during the load (longest "
