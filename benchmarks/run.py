@@ -84,8 +84,9 @@ def machine() -> dict:
         info["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
                                         text=True, timeout=10).stdout.strip() or None
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        info["uncommitted_changes"] = bool(dirty)
+                               capture_output=True, text=True, timeout=10).stdout.splitlines()
+        # earlier results are not code
+        info["uncommitted_changes"] = any(not line[3:].startswith("benchmarks/RESULTS.") for line in dirty)
     except (OSError, subprocess.SubprocessError):
         info["commit"] = None
     return info
