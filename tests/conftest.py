@@ -14,7 +14,9 @@ import pytest
 
 from sentinel_tui.demo.server import running_emulator, silence_emulator_logs
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+# Every file a test reads lives in the repository: a clone has nothing beside it.
+DATA = Path(__file__).resolve().parent / "data"
+POLICIES = DATA / "policies"  # the sample corpus with the verdict Go gives each (expected.json)
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import pytest
 
 from sentinel_tui.cli import main
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+POLICIES = Path(__file__).resolve().parent / "data" / "policies"
 GOOD = b'version: "1"\nrules:\n  - name: a\n    effect: allow\n    conditions:\n      profiles: [dev]\n'
 
 
@@ -35,16 +35,16 @@ def good(tmp_path):
 
 
 def test_validate_exit_codes_follow_the_go_cli(cli):
-    expected = json.loads((SHARED / "policies" / "expected.json").read_text())
+    expected = json.loads((POLICIES / "expected.json").read_text())
     for name, verdict in expected.items():
-        code, out, err = cli("validate", str(SHARED / "policies" / name))
+        code, out, err = cli("validate", str(POLICIES / name))
         assert code == (0 if verdict["rejected_at"] is None else 1), (name, err)
         if verdict["rejected_at"]:
             assert err.strip().startswith(("parse error:", "validation error:"))
 
 
 def test_validate_quiet_prints_nothing(cli):
-    code, out, err = cli("validate", str(SHARED / "policies" / "duplicate-key.yaml"), "-q")
+    code, out, err = cli("validate", str(POLICIES / "duplicate-key.yaml"), "-q")
     assert code == 1 and out == "" and err == ""
 
 

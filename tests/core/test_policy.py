@@ -42,7 +42,7 @@ from sentinel_tui.core.policy import (
 
 from . import test_policy_fast as fast_path
 
-POLICIES = Path(__file__).resolve().parents[2].parent / "shared" / "policies"
+POLICIES = Path(__file__).resolve().parents[1] / "data" / "policies"
 EXPECTED = json.loads((POLICIES / "expected.json").read_text())
 CORPUS = {name: (POLICIES / name).read_bytes() for name in sorted(EXPECTED)}
 

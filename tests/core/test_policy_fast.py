@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 import sentinel_tui.core.policy as P
 from sentinel_tui.core.policy import check_policy
 
-POLICIES = Path(__file__).resolve().parents[2].parent / "shared" / "policies"
+POLICIES = Path(__file__).resolve().parents[1] / "data" / "policies"
 SHARED = {path.name: path.read_bytes() for path in sorted(POLICIES.glob("*.yaml"))}
 
 
