@@ -65,6 +65,7 @@ __all__ = [
     "LINT_UNKNOWN_MODE",
     "LINT_INVALID_DEVICE",
     "LINT_TOO_LARGE",
+    "LINT_TIMEZONE_PATH",
     "Finding",
     "PolicyError",
     "Policy",
@@ -82,6 +83,8 @@ __all__ = [
     "parse_go_duration",
     "format_go_duration",
     "go_quote",
+    "go_load_location",
+    "timezone_by_accident",
 ]
 
 #: KMS signs at most 4,096 bytes of RAW message and a Standard-tier SSM
@@ -103,6 +106,7 @@ LINT_UNKNOWN_KEY = "unknown-key"
 LINT_UNKNOWN_MODE = "unknown-mode"
 LINT_INVALID_DEVICE = "invalid-device"
 LINT_TOO_LARGE = "too-large"
+LINT_TIMEZONE_PATH = "timezone-path"
 
 
 # ---------------------------------------------------------------------------
@@ -655,14 +659,21 @@ def _fast_scanner_class() -> type:
             return (1, 1)
 
         def scan_to_next_token(self) -> None:
-            # libyaml: a BOM may start any line; tabs separate tokens in flow
-            # context and wherever a simple key is not allowed (after "key:",
-            # after a scalar), not only in flow context as in ruamel.
+            # yaml.v3 means to let a BOM start any line, but its is_bom looks
+            # at the start of its decoded buffer, not at the current character:
+            # so a BOM that is not the stream's first bytes is never skipped
+            # (it becomes part of the next scalar: a key "\ufeffrules"), and
+            # when the buffer does start with one (two BOMs at the start of
+            # the stream), whatever character starts a line at column 0 is
+            # skipped, a key's first letter included (_go_bom_skip).
+            # Tabs separate tokens in flow context and wherever a simple key is
+            # not allowed (after "key:", after a scalar), not only in flow
+            # context as in ruamel.
             reader = self.reader
             peek, forward = reader.peek, reader.forward
             while True:
-                if reader.column == 0 and peek() == "\ufeff":
-                    forward()
+                if reader.column == 0 and _go_buffer_starts_with_bom(reader):
+                    _go_skip(reader)
                 while True:
                     ch = peek()
                     if ch == " " or (ch == "\t" and (self.flow_level > 0 or not self.allow_simple_key)):
@@ -677,6 +688,82 @@ def _fast_scanner_class() -> type:
                         self.allow_simple_key = True
                 else:
                     return None
+
+        def scan_directive(self) -> Any:
+            # libyaml's directive grammar and wording: names are [0-9A-Za-z_-]+
+            # followed by a blank (space, tab, break); %YAML takes two numbers of
+            # at most two digits; only 1.1 is compatible (a parser error, so its
+            # line is the directive's own 0-based line, as yaml.v3 prints it);
+            # any other name is an error.
+            from ruamel.yaml import tokens
+            from ruamel.yaml.scanner import ScannerError
+
+            reader = self.reader
+            peek, forward = reader.peek, reader.forward
+            start_mark = reader.get_mark()
+            forward()
+
+            def fail(problem: str, context: str = "while scanning a directive") -> Any:
+                return ScannerError(context, start_mark, problem, reader.get_mark())
+
+            length = 0
+            while peek(length) in _TAG_ALPHA:
+                length += 1
+            if not length:
+                raise fail("could not find expected directive name")
+            name = reader.prefix(length)
+            forward(length)
+            if peek() not in "\0 \t\r\n\x85\u2028\u2029":
+                raise fail("found unexpected non-alphabetical character")
+            value: Any
+            if name == "YAML":
+                while peek() in " \t":
+                    forward()
+
+                def number() -> int:
+                    digits = 0
+                    num = 0
+                    while peek() in "0123456789" and peek() != "":
+                        digits += 1
+                        if digits > 2:
+                            raise fail("found extremely long version number", "while scanning a %YAML directive")
+                        num = num * 10 + int(peek())
+                        forward()
+                    if not digits:
+                        raise fail("did not find expected version number", "while scanning a %YAML directive")
+                    return num
+
+                major = number()
+                if peek() != ".":
+                    raise fail("did not find expected digit or '.' character", "while scanning a %YAML directive")
+                forward()
+                minor = number()
+                value = (major, minor)
+            elif name == "TAG":
+                value = self.scan_tag_directive_value(start_mark)
+            else:
+                raise fail("found unknown directive name")
+            end_mark = reader.get_mark()
+            while peek() in " \t":
+                forward()
+            if peek() == "#":
+                while peek() not in "\0\r\n\x85\u2028\u2029":
+                    forward()
+            if peek() not in "\0\r\n\x85\u2028\u2029":
+                raise fail("did not find expected comment or line break")
+            self.scan_line_break()
+            # A version other than 1.1 is refused by the parser when it reaches
+            # it (_Parser.process_directives), never in a later document.
+            return tokens.DirectiveToken(name, value, start_mark, end_mark)
+
+        def fetch_stream_end(self) -> None:
+            # libyaml forces a new line at the end of a stream that does not end
+            # with one, so an error there names the line after the last one.
+            reader = self.reader
+            if reader.column != 0:
+                reader.column = 0
+                reader.line += 1
+            super().fetch_stream_end()
 
         def scan_plain_spaces(self, indent: Any, start_mark: Any) -> Any:
             # libyaml folds tabs like spaces inside a plain scalar ("a\tb" is
@@ -899,6 +986,48 @@ def _parser_class() -> type:
             # libyaml's grammar is YAML 1.1's: no value without a key (": x").
             return _V11
 
+        def process_directives(self) -> Any:
+            # yaml.v3 refuses any %YAML but 1.1 when it parses the directives
+            # (a parser error: the directive's 0-based line, as yaml.v3 prints it).
+            from ruamel.yaml.tokens import DirectiveToken
+
+            seen = False
+            index = 0
+            scanner = self.scanner
+            while True:
+                while len(scanner.tokens) <= index and scanner.need_more_tokens():
+                    scanner.fetch_more_tokens()
+                if len(scanner.tokens) <= index:
+                    break
+                token = scanner.tokens[index]
+                if not isinstance(token, DirectiveToken):
+                    break
+                if token.name == "YAML":
+                    if seen:
+                        break  # ruamel reports the duplicate
+                    seen = True
+                    if tuple(token.value) != (1, 1):
+                        raise _syntax("found incompatible YAML document", token.start_mark.line, scanner=False)
+                index += 1
+            return super().process_directives()
+
+        def parse_document_end(self) -> Any:
+            # yaml.v3 reads only the first document: what follows "..." on its
+            # line is never parsed (ruamel refuses it).
+            from ruamel.yaml.events import DocumentEndEvent
+            from ruamel.yaml.tokens import DocumentEndToken
+
+            token = self.scanner.peek_token()
+            start_mark = end_mark = token.start_mark
+            explicit = False
+            if self.scanner.check_token(DocumentEndToken):
+                token = self.scanner.get_token()
+                end_mark = token.end_mark
+                explicit = True
+            event = DocumentEndEvent(start_mark, end_mark, explicit=explicit)
+            self.state = self.parse_document_start
+            return event
+
         def parse_flow_sequence_entry_mapping_key(self) -> Any:
             self.scanner.get_token()  # the KEY token
             if not self.scanner.check_token(ValueToken, FlowEntryToken, FlowSequenceEndToken):
@@ -911,21 +1040,96 @@ def _parser_class() -> type:
     return _Parser
 
 
-def _events(text: str) -> tuple[Any, Iterator[Any]]:
+# yaml.v3 decodes its input 512 bytes at a time into a buffer; the unread
+# characters move to the buffer's start only when the scanner asks for more
+# than remain. Until then the buffer starts where the stream's text starts.
+_GO_RAW_CHUNK = 512
+_GO_LOOKAHEAD = 4
+
+
+def _go_buffer_starts_with_bom(reader: Any) -> bool:
+    """yaml.v3's is_bom(parser.buffer, pos): true while its buffer starts with U+FEFF."""
+    limit = getattr(reader, "go_bom_limit", 0)
+    # At the end of the stream yaml.v3 skips its NUL into more NUL padding: no change.
+    return bool(limit) and reader.index < limit and reader.peek() != "\0"
+
+
+def _go_skip(reader: Any) -> None:
+    """yaml.v3's skip(): one character, one column, never a new line (even for a break)."""
+    reader.peek()
+    reader.pointer += 1
+    reader.index += 1
+    reader.column += 1
+
+
+@functools.lru_cache(maxsize=1)
+def _reader_class() -> type:
+    """ruamel's Reader counting lines and columns as libyaml does.
+
+    libyaml breaks lines at CR, LF, CR LF, NEL, LS and PS (YAML 1.1); ruamel's
+    default (YAML 1.2) only at CR and LF. And libyaml counts every character as
+    one column, a BOM included; ruamel does not count a BOM.
+    """
+    from ruamel.yaml.reader import Reader
+
+    class _Reader(Reader):  # type: ignore[misc, valid-type]
+        go_bom_limit = 0
+
+        def forward(self, length: int = 1) -> None:
+            if self.pointer + length + 1 >= len(self.buffer):
+                self.update(length + 1)
+            buffer = self.buffer
+            while length != 0:
+                ch = buffer[self.pointer]
+                self.pointer += 1
+                self.index += 1
+                if ch in "\n\x85\u2028\u2029" or (ch == "\r" and buffer[self.pointer] != "\n"):
+                    self.line += 1
+                    self.column = 0
+                else:
+                    self.column += 1
+                length -= 1
+
+    return _Reader
+
+
+def _go_bom_limit(text: str, raw: bytes | None) -> int:
+    """How many characters yaml.v3 reads before its buffer stops starting with a BOM.
+
+    0 unless the decoded text starts with U+FEFF (the stream's own BOM is gone
+    by then: only a second one counts). The first buffer holds what the first
+    512 raw bytes decode to; it is compacted when the scanner needs a few
+    characters more than remain.
+    """
+    if not text.startswith("\ufeff"):
+        return 0
+    if raw is None:
+        return len(text) + 1
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        chunk = raw[2:_GO_RAW_CHUNK]
+        chars = len(chunk[: len(chunk) - len(chunk) % 2].decode("utf-16-le" if raw[:2] == b"\xff\xfe" else "utf-16-be", "surrogatepass"))
+    else:
+        chunk = raw[3:_GO_RAW_CHUNK]
+        chars = len(chunk.decode("utf-8", "ignore"))
+    if len(raw) <= _GO_RAW_CHUNK:
+        return len(text) + 1
+    return max(chars - _GO_LOOKAHEAD, 1)
+
+
+def _events(text: str, raw: bytes | None = None) -> tuple[Any, Iterator[Any]]:
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="safe", pure=True)
+    yaml.Reader = _reader_class()
     yaml.Scanner = _scanner_class()
     yaml.Parser = _parser_class()
     # libyaml: a top-level block scalar's content is indented at least 1.
     yaml.top_level_block_style_scalar_no_indent_error_1_1 = True
-    if "\u2028" in text or "\u2029" in text:
-        # libyaml breaks lines at LS/PS as at LF; ruamel (YAML 1.2) does not.
-        text = text.replace("\u2028", "\n").replace("\u2029", "\n")
+    yaml.reader.go_bom_limit = _go_bom_limit(text, raw)
     return yaml, iter(yaml.parse(text))
 
 
-def _compose(text: str) -> _Node | None:
+def _compose(text: str, raw: bytes | None = None) -> _Node | None:
     """The first document's root node, or None for a stream without documents."""
     from ruamel.yaml import events as ev
 
@@ -934,7 +1138,7 @@ def _compose(text: str) -> _Node | None:
     pending_key: list[bool] = []
     root: _Node | None = None
     started = False
-    _yaml, it = _events(text)
+    _yaml, it = _events(text, raw)
     for event in it:
         cls = type(event)
         if cls is ev.StreamStartEvent:
@@ -1604,7 +1808,9 @@ class _Decoder:
     def terror_named(self, n: _Node, tag: str, type_name: str) -> None:
         if n.tag:
             tag = n.tag
-        value = ""
+        # Go appends a seq/map node's Value unquoted: empty for a real
+        # collection, but "x" for a scalar tagged "!!seq x" ("!!seqx").
+        value = n.value
         if tag not in (_SEQ_TAG, _MAP_TAG):
             raw = n.value.encode("utf-8", "surrogateescape")
             if len(raw) > 10:
@@ -1957,7 +2163,7 @@ def _load_into(data: bytes, loaded: _Loaded) -> None:
     from ruamel.yaml.error import YAMLError
 
     try:
-        root = _compose(text)
+        root = _compose(text, data)
     except YAMLError as exc:
         raise _translate_ruamel_error(exc) from None
     loaded.root = root
@@ -2011,36 +2217,92 @@ def _safe_load(data: bytes | str) -> _Loaded:
 _HOUR_RE = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 
 
+# time.LoadLocation's search path on Unix ($ZONEINFO first), read by path.
+_GO_ZONE_SOURCES = ("/usr/share/zoneinfo/", "/usr/share/lib/zoneinfo/", "/usr/lib/locale/TZ/", "/etc/zoneinfo/")
+_GO_MAX_TZ_FILE = 10 << 20
+
+
+def _go_tz_file(name: str) -> bytes | None:
+    """The bytes time.LoadLocation reads for ``name``, or None where it finds nothing.
+
+    Go joins the directory and the name as strings and opens the result, so
+    ``Europe//Berlin`` or ``./UTC`` resolve like the canonical name; a
+    directory, a missing file or a file that is not TZif data fail.
+    """
+    import os
+
+    sources = list(_GO_ZONE_SOURCES)
+    env = os.environ.get("ZONEINFO", "")
+    if env:
+        sources.insert(0, env.rstrip("/") + "/")
+    for source in sources:
+        path = source + name
+        if "\0" in path:
+            return None
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(_GO_MAX_TZ_FILE + 1)
+        except OSError:
+            continue
+        if data[:4] == b"TZif" and len(data) <= _GO_MAX_TZ_FILE:
+            return data
+        return None  # found but not zone data: Go stops with an error
+    return None
+
+
 @functools.lru_cache(maxsize=512)
-def _timezone_ok(name: str) -> bool:
-    """time.LoadLocation(name) succeeds."""
-    if name in ("UTC", "Local"):
-        return True
+def go_load_location(name: str) -> Any:
+    """``time.LoadLocation(name)`` as the TVM runs it: a tzinfo, or None when Go errs.
+
+    ``""`` and ``"UTC"`` are UTC, ``"Local"`` the host's zone (returned as the
+    string ``"Local"``: the TVM's host, not this one). Any ``..``, or a leading
+    ``/`` or ``\\``, is refused; anything else is the file of that name under
+    the host's zoneinfo directories (Sentinel embeds no tz database).
+    """
+    import datetime as _dt
+
+    if name in ("", "UTC"):
+        return _dt.timezone.utc
+    if name == "Local":
+        return "Local"
     if ".." in name or name.startswith(("/", "\\")):
-        return False
+        return None
+    data = _go_tz_file(name)
+    if data is None:
+        if _tz_database_available():
+            return None
+        # No tz database on this machine at all: accept what looks like an
+        # IANA name rather than reject every zone (the TVM's host has one).
+        if re.fullmatch(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*", name):
+            return _dt.timezone.utc
+        return None
     try:
+        import io
         import zoneinfo
 
-        zoneinfo.ZoneInfo(name)
-        return True
+        return zoneinfo.ZoneInfo.from_file(io.BytesIO(data), key=name)
     except Exception:
-        pass
-    if _tz_database_available():
+        return None
+
+
+def _timezone_ok(name: str) -> bool:
+    """time.LoadLocation(name) succeeds."""
+    return go_load_location(name) is not None
+
+
+def timezone_by_accident(name: str) -> bool:
+    """A name Go resolves only because it opens it as a path (``Europe//Berlin``)."""
+    if not name or name in ("UTC", "Local") or go_load_location(name) is None:
         return False
-    # No tz database on this machine: accept what looks like an IANA name
-    # rather than reject every zone.
-    return bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*", name))
+    parts = name.split("/")
+    return any(p in ("", ".") for p in parts)
 
 
 @functools.lru_cache(maxsize=1)
 def _tz_database_available() -> bool:
-    try:
-        import zoneinfo
+    import os
 
-        zoneinfo.ZoneInfo("Europe/Berlin")
-        return True
-    except Exception:
-        return False
+    return any(os.path.isfile(source + "UTC") for source in _GO_ZONE_SOURCES)
 
 
 def _validation_error(policy: Policy) -> tuple[str, int | None] | None:
@@ -2303,6 +2565,17 @@ def _extra_lints(policy: Policy) -> list[Finding]:
                         LINT_UNKNOWN_MODE,
                     )
                 )
+        window = cond.time
+        if window is not None and timezone_by_accident(window.timezone):
+            canonical = "/".join(p for p in window.timezone.split("/") if p not in ("", "."))
+            found.append(
+                Finding(
+                    window.line_of("timezone") or None,
+                    f"rule '{rule.name}': timezone '{window.timezone}' resolves only because Go opens it "
+                    f"as a file path on the TVM's host; write '{canonical}'",
+                    LINT_TIMEZONE_PATH,
+                )
+            )
         if cond.device is not None:
             problem = cond.device.problem()
             if problem is not None:
