@@ -519,41 +519,82 @@ def _utf8_problem(data: bytes, pos: int) -> str:
     return "invalid Unicode character"
 
 
-def _decode_input(data: bytes) -> str:
-    """The characters libyaml's reader would hand to the scanner."""
+# yaml.v3 reads its input 512 bytes at a time and decodes a chunk only when
+# the scanner needs characters beyond the ones already decoded.
+_GO_RAW_CHUNK = 512
+
+
+def _go_reader(data: bytes) -> tuple[str, int | None, str | None]:
+    """What yaml.v3's reader hands the scanner: ``(text, limit, problem)``.
+
+    ``text`` is every character before the first one the reader refuses;
+    ``problem`` is libyaml's text for it (None: the whole input decodes). The
+    reader only meets the problem when the scanner needs a character of the
+    512-byte chunk that holds it: ``limit`` is how many characters the scanner
+    can read before that (0: the problem is in the first chunk, so it comes
+    before anything else). A syntax error earlier in the text, or the end of
+    the first document, can come first.
+    """
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         codec = "utf-16-le" if data[:2] == b"\xff\xfe" else "utf-16-be"
+        bom = 2
         body = data[2:]
-        if len(body) % 2:
-            # libyaml reports the odd byte only once it is reached; so do we.
-            text = _decode_utf16_prefix(body[:-1], codec)
-            _check_allowed(text)
-            raise _Fatal("yaml: incomplete UTF-16 character")
-        text = _decode_utf16_prefix(body, codec)
+        problem: str | None = None
+        even = body[: len(body) - len(body) % 2]
+        text, problem = _decode_utf16_prefix(even, codec)
+        if problem is None and len(body) % 2:
+            problem = "incomplete UTF-16 character"
     else:
-        if data[:3] == b"\xef\xbb\xbf":
-            data = data[3:]
+        codec = "utf-8"
+        bom = 3 if data[:3] == b"\xef\xbb\xbf" else 0
+        body = data[bom:]
         try:
-            text = data.decode("utf-8")
+            text = body.decode("utf-8")
+            problem = None
         except UnicodeDecodeError as exc:
-            _check_allowed(data[: exc.start].decode("utf-8"))
-            raise _Fatal("yaml: " + _utf8_problem(data, exc.start)) from None
-    _check_allowed(text)
+            text = body[: exc.start].decode("utf-8")
+            problem = _utf8_problem(body, exc.start)
+            octet = body[exc.start]
+            # The reader checks a sequence once all of its bytes are in.
+            width = 2 if octet & 0xE0 == 0xC0 else 3 if octet & 0xF0 == 0xE0 else 4 if octet & 0xF8 == 0xF0 else 1
+    bad = _NOT_ALLOWED.search(text)
+    if bad is not None:
+        text = text[: bad.start()]
+        problem = "control characters are not allowed"
+        width = len(bad.group().encode(codec, "surrogatepass"))
+    elif codec != "utf-8" and problem is not None:
+        width = 4 if "surrogate" in problem and problem != "unexpected low surrogate area" else 2
+    if problem is None:
+        return text, None, None
+    encoded = text.encode(codec, "surrogatepass")
+    seen = min(bom + len(encoded) + width - 1, len(data) - 1)
+    chunk_start = seen // _GO_RAW_CHUNK * _GO_RAW_CHUNK
+    if chunk_start <= bom:
+        return text, 0, problem
+    limit = len(encoded[: chunk_start - bom].decode(codec, "ignore"))
+    return text, limit, problem
+
+
+def _decode_input(data: bytes) -> str:
+    """The characters libyaml's reader would hand to the scanner; any reader problem raises."""
+    text, _limit, problem = _go_reader(data)
+    if problem is not None:
+        raise _Fatal("yaml: " + problem)
     return text
 
 
-def _decode_utf16_prefix(body: bytes, codec: str) -> str:
+def _decode_utf16_prefix(body: bytes, codec: str) -> tuple[str, str | None]:
     try:
-        return body.decode(codec)
+        return body.decode(codec), None
     except UnicodeDecodeError as exc:
-        _check_allowed(body[: exc.start - exc.start % 2].decode(codec, "replace"))
+        text = body[: exc.start - exc.start % 2].decode(codec, "surrogatepass")
         unit = body[exc.start : exc.start + 2]
         value = int.from_bytes(unit, "little" if codec.endswith("le") else "big") if len(unit) == 2 else 0
         if value & 0xFC00 == 0xDC00:
-            raise _Fatal("yaml: unexpected low surrogate area") from None
+            return text, "unexpected low surrogate area"
         if len(body) - exc.start < 4:
-            raise _Fatal("yaml: incomplete UTF-16 surrogate pair") from None
-        raise _Fatal("yaml: expected low surrogate area") from None
+            return text, "incomplete UTF-16 surrogate pair"
+        return text, "expected low surrogate area"
 
 
 def _check_allowed(text: str) -> None:
@@ -1040,10 +1081,8 @@ def _parser_class() -> type:
     return _Parser
 
 
-# yaml.v3 decodes its input 512 bytes at a time into a buffer; the unread
-# characters move to the buffer's start only when the scanner asks for more
-# than remain. Until then the buffer starts where the stream's text starts.
-_GO_RAW_CHUNK = 512
+# yaml.v3's buffer: the unread characters move to its start only when the
+# scanner asks for more than remain. Until then it starts where the text starts.
 _GO_LOOKAHEAD = 4
 
 
@@ -1093,6 +1132,29 @@ def _reader_class() -> type:
     return _Reader
 
 
+@functools.lru_cache(maxsize=1)
+def _limited_reader_class() -> type:
+    """The reader above, failing as yaml.v3's does when the scanner reaches a bad chunk."""
+
+    class _LimitedReader(_reader_class()):  # type: ignore[misc]
+        go_limit = 0
+        go_problem = ""
+
+        def _check(self, end: int) -> None:
+            if end >= self.go_limit:
+                raise _Fatal("yaml: " + self.go_problem)
+
+        def peek(self, index: int = 0) -> str:
+            self._check(self.pointer + index)
+            return super().peek(index)
+
+        def prefix(self, length: int = 1) -> Any:
+            self._check(self.pointer + length - 1)
+            return super().prefix(length)
+
+    return _LimitedReader
+
+
 def _go_bom_limit(text: str, raw: bytes | None) -> int:
     """How many characters yaml.v3 reads before its buffer stops starting with a BOM.
 
@@ -1116,20 +1178,27 @@ def _go_bom_limit(text: str, raw: bytes | None) -> int:
     return max(chars - _GO_LOOKAHEAD, 1)
 
 
-def _events(text: str, raw: bytes | None = None) -> tuple[Any, Iterator[Any]]:
+def _events(
+    text: str, raw: bytes | None = None, limit: int | None = None, problem: str | None = None
+) -> tuple[Any, Iterator[Any]]:
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="safe", pure=True)
-    yaml.Reader = _reader_class()
+    yaml.Reader = _reader_class() if limit is None else _limited_reader_class()
     yaml.Scanner = _scanner_class()
     yaml.Parser = _parser_class()
     # libyaml: a top-level block scalar's content is indented at least 1.
     yaml.top_level_block_style_scalar_no_indent_error_1_1 = True
     yaml.reader.go_bom_limit = _go_bom_limit(text, raw)
+    if limit is not None:
+        yaml.reader.go_limit = limit
+        yaml.reader.go_problem = problem or ""
     return yaml, iter(yaml.parse(text))
 
 
-def _compose(text: str, raw: bytes | None = None) -> _Node | None:
+def _compose(
+    text: str, raw: bytes | None = None, limit: int | None = None, problem: str | None = None
+) -> _Node | None:
     """The first document's root node, or None for a stream without documents."""
     from ruamel.yaml import events as ev
 
@@ -1138,7 +1207,7 @@ def _compose(text: str, raw: bytes | None = None) -> _Node | None:
     pending_key: list[bool] = []
     root: _Node | None = None
     started = False
-    _yaml, it = _events(text, raw)
+    _yaml, it = _events(text, raw, limit, problem)
     for event in it:
         cls = type(event)
         if cls is ev.StreamStartEvent:
@@ -2159,11 +2228,13 @@ def _load_into(data: bytes, loaded: _Loaded) -> None:
     if _go_trim_space_empty(data):
         loaded.error = "empty policy"
         return
-    text = _decode_input(data)
+    text, limit, problem = _go_reader(data)
+    if problem is not None and not limit:
+        raise _Fatal("yaml: " + problem)
     from ruamel.yaml.error import YAMLError
 
     try:
-        root = _compose(text, data)
+        root = _compose(text, data, limit, problem)
     except YAMLError as exc:
         raise _translate_ruamel_error(exc) from None
     loaded.root = root
