@@ -66,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = psub.add_parser("validate", parents=[common], help="parse and validate a policy file (exit 0 valid, 1 invalid)")
     p.add_argument("file")
-    p.add_argument("-q", "--quiet", action="store_true", help="print nothing, only the exit code")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="only errors: hide lint warnings and 'Policy is valid' (as the Go CLI)")
 
     p = psub.add_parser("sign", parents=[common], help="sign a policy file with KMS")
     p.add_argument("file")
@@ -168,20 +169,59 @@ def make_ops(args: argparse.Namespace, base: Settings | None = None):
 
 # -- commands ------------------------------------------------------------------------
 
-def cmd_validate(args) -> int:
-    from .core.policy import check_policy
-    from .fileio import read_policy_file
+def _go_read_error(path: str, exc: OSError) -> str:
+    """os.ReadFile's error text (a *PathError) for what Python raised."""
+    if isinstance(exc, IsADirectoryError):
+        return f"read {path}: is a directory"
+    reason = (exc.strerror or type(exc).__name__).lower()
+    return f"open {path}: {reason}"
 
-    data = read_policy_file(args.file)
+
+def validate_report(path: str, data: bytes | None = None, *, quiet: bool = False) -> tuple[int, list[str]]:
+    """``sentinel policy validate FILE [-q]``: its exit code and its stderr lines, Go's text first.
+
+    Go's lines come exactly as the Go CLI prints them (``Error: ...``, the blank
+    line and ``Suggestion: ...``; ``lint: <type>: <message>``; ``Policy is valid``).
+    This tool's own findings follow, each starting ``sentinel-tui:`` so no
+    script reading Go's output can mistake them. ``-q`` hides the lint lines,
+    ``Policy is valid`` and our own warnings, never an error.
+    """
+    from .core.policy import LINT_ALLOW_BEFORE_DENY, LINT_OVERLAPPING_TIME_WINDOWS, LINT_UNREACHABLE_RULE, check_policy
+
+    lines: list[str] = []
+    if data is None:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except FileNotFoundError:
+            return EXIT_FAIL, [f"Error: file not found: {path}", "", "Suggestion: verify the file path is correct"]
+        except OSError as exc:
+            return EXIT_FAIL, [f"Error: failed to read file: {_go_read_error(path, exc)}", "",
+                               "Suggestion: check file permissions"]
     check = check_policy(data)
-    if not args.quiet:
-        for w in check.warnings:
-            _err(f"warning: {args.file}:{w.line or '-'}: {w.message}")
-        if check.error is not None:
-            _err(str(check.error))
+    upstream = (LINT_ALLOW_BEFORE_DENY, LINT_UNREACHABLE_RULE, LINT_OVERLAPPING_TIME_WINDOWS)
+    ours = [w for w in check.warnings if w.code not in upstream]
+    if check.error is not None:
+        lines += [f"Error: {check.error}", "", "Suggestion: fix the policy YAML and try again"]
+        if check.error.stage == "parse":
+            lines.append("sentinel-tui: the TVM fails to parse this policy too: it denies every request it serves.")
         else:
-            _out(f"{args.file}: valid")
-    return EXIT_OK if check.error is None else EXIT_FAIL
+            lines.append("sentinel-tui: only validate/sign/push refuse this; a TVM that is handed it still loads it.")
+    elif not quiet:
+        lints = [w for w in check.warnings if w.code in upstream]
+        lines += [f"lint: {w.code}: {w.message}" for w in lints]
+        if not lints:
+            lines.append("Policy is valid")
+    if not quiet:
+        lines += [f"sentinel-tui: warning: {path}:{w.line or '-'}: {w.message} [{w.code}]" for w in ours]
+    return (EXIT_OK if check.error is None else EXIT_FAIL), lines
+
+
+def cmd_validate(args) -> int:
+    code, lines = validate_report(args.file, quiet=args.quiet)
+    for line in lines:
+        _err(line)
+    return code
 
 
 def cmd_sign(args) -> int:

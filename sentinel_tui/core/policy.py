@@ -666,31 +666,62 @@ def _fast_scanner_class() -> type:
             key: value for key, value in {**Scanner.ESCAPE_REPLACEMENTS, "'": "'"}.items() if key != "/"
         }
 
-        def next_possible_simple_key(self) -> Any:
-            for key in self.possible_simple_keys.values():
-                return key.token_number
-            return None
-
         def need_more_tokens(self) -> bool:
             # yaml.v3 keeps two tokens of lookahead beyond the current one (for
             # comments), so a scanner error up to two tokens ahead is reported
             # before a parser error at the current token, and one just after the
-            # first document's end still fails the parse.
-            if self.done:
-                return False
-            if len(self.tokens) < 3:
+            # first document's end still fails the parse. Only then does it
+            # look at a simple key, and only at one that would be the next
+            # token handed out: stale there (another line, or 1,024 characters
+            # on), it is dropped, or "could not find expected ':'" if required.
+            # (libyaml checked every key before every token; yaml.v3 does not.)
+            if not self.done and len(self.tokens) < 3:
                 return True
-            return bool(super().need_more_tokens())
+            saved = getattr(self, "_go_keys", None)
+            entry = saved.get(self.tokens_taken) if saved else None
+            if entry is None or self.possible_simple_keys.get(entry[0]) is not entry[1]:
+                return False
+            level, key = entry
+            if self._go_stale(key):
+                if key.required:
+                    self._go_key_error(key)
+                del self.possible_simple_keys[level]
+                return False
+            return not self.done
+
+        def save_possible_simple_key(self) -> None:
+            # Index the keys by token number: need_more_tokens looks one up in
+            # O(1) ("[[[[...]]]]" thousands deep stays linear).
+            super().save_possible_simple_key()
+            key = self.possible_simple_keys.get(self.flow_level)
+            if key is not None:
+                saved = getattr(self, "_go_keys", None)
+                if saved is None:
+                    saved = self._go_keys = {}
+                saved[key.token_number] = (self.flow_level, key)
+
+        def _go_stale(self, key: Any) -> bool:
+            reader = self.reader
+            return key.line < reader.line or key.index + 1024 < reader.index
+
+        def _go_key_error(self, key: Any) -> None:
+            from ruamel.yaml.scanner import ScannerError
+
+            raise ScannerError(
+                "while scanning a simple key", key.mark, "could not find expected ':'", self.reader.get_mark()
+            )
 
         def stale_possible_simple_keys(self) -> None:
-            keys = self.possible_simple_keys
-            if not keys:
-                return
-            first = next(iter(keys.values()))
-            reader = self.reader
-            if first.line == reader.line and reader.index - first.index <= 1024:
-                return
-            super().stale_possible_simple_keys()
+            # yaml.v3 checks keys only where need_more_tokens and fetch_value do.
+            return None
+
+        def fetch_value(self) -> None:
+            key = self.possible_simple_keys.get(self.flow_level)
+            if key is not None and self._go_stale(key):
+                if key.required:
+                    self._go_key_error(key)
+                del self.possible_simple_keys[self.flow_level]
+            super().fetch_value()
 
         @property
         def scanner_processing_version(self) -> Any:
@@ -804,7 +835,16 @@ def _fast_scanner_class() -> type:
             if reader.column != 0:
                 reader.column = 0
                 reader.line += 1
-            super().fetch_stream_end()
+            # As ruamel, but the keys of outer levels stay: need_more_tokens
+            # still checks the one at the head (yaml.v3 keeps them too).
+            from ruamel.yaml.tokens import StreamEndToken
+
+            self.unwind_indent(-1)
+            self.remove_possible_simple_key()
+            self.allow_simple_key = False
+            mark = reader.get_mark()
+            self.tokens.append(StreamEndToken(mark, mark))
+            self.done = True
 
         def scan_plain_spaces(self, indent: Any, start_mark: Any) -> Any:
             # libyaml folds tabs like spaces inside a plain scalar ("a\tb" is
@@ -856,6 +896,7 @@ def _fast_scanner_class() -> type:
 
             reader = self.reader
             peek, forward = reader.peek, reader.forward
+            self._go_block_start = start_mark
             chomping = None
             increment = None
 
@@ -882,6 +923,54 @@ def _fast_scanner_class() -> type:
                     chomping = peek() == "+"
                     forward()
             return chomping, increment
+
+        def scan_block_scalar_indentation(self) -> Any:
+            # yaml.v3's scan_block_scalar_breaks with no indentation yet: the
+            # deepest leading blank line sets it (no "more indented follow up
+            # line" error), and a tab after the spaces is an error.
+            reader = self.reader
+            peek, forward = reader.peek, reader.forward
+            chunks = []
+            max_indent = 0
+            end_mark = reader.get_mark()
+            while True:
+                while peek() == " ":
+                    forward()
+                if reader.column > max_indent:
+                    max_indent = reader.column
+                if peek() == "\t":
+                    self._go_block_tab()
+                if peek() not in "\r\n\x85\u2028\u2029":
+                    break
+                chunks.append(self.scan_line_break())
+                end_mark = reader.get_mark()
+            return chunks, max_indent, end_mark
+
+        def scan_block_scalar_breaks(self, indent: int) -> Any:
+            reader = self.reader
+            peek, forward = reader.peek, reader.forward
+            chunks = []
+            end_mark = reader.get_mark()
+            while True:
+                while reader.column < indent and peek() == " ":
+                    forward()
+                if reader.column < indent and peek() == "\t":
+                    self._go_block_tab()
+                if peek() not in "\r\n\x85\u2028\u2029":
+                    break
+                chunks.append(self.scan_line_break())
+                end_mark = reader.get_mark()
+            return chunks, end_mark
+
+        def _go_block_tab(self) -> None:
+            from ruamel.yaml.scanner import ScannerError
+
+            raise ScannerError(
+                "while scanning a block scalar",
+                getattr(self, "_go_block_start", None),
+                "found a tab character where an indentation space is expected",
+                self.reader.get_mark(),
+            )
 
         def scan_block_scalar_ignored_line(self, start_mark: Any) -> Any:
             from ruamel.yaml.scanner import ScannerError
