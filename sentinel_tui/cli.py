@@ -504,6 +504,8 @@ def status_rows(snapshot) -> list[dict]:
             "reason": a.reason if a else None,
             "tvm": a.tvm.text if a else None,
             "verdict": a.tvm.kind.value if a else None,
+            "tvm_log": a.tvm.log if a else None,
+            "tvm_log_note": a.tvm.log_note if a else None,
             "key": env.key_id if env else None,
             "signed_at": env.signed_at_text if env else None,
             "version": e.policy.version if e.policy else None,
