@@ -34,7 +34,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 ALGORITHM = "RSASSA_PSS_SHA_256"
@@ -75,7 +75,7 @@ class Envelope:
     # Go's []byte is nil when "signature" is absent or null (or the envelope is
     # null): the SDK then refuses the Verify call before sending it. An empty
     # string or array gives an empty, non-nil slice, which KMS itself refuses.
-    signature_nil: bool = False
+    signature_nil: bool = field(default=False, compare=False)
 
 
 def policy_hash(data: bytes) -> str:
