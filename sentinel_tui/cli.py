@@ -267,12 +267,19 @@ def cmd_verify(args) -> int:
         report = verify_file(ops, args.file, args.signature, args.key_id, via=via)
     failed = report.failed
     if report.ok:
-        _out("Signature valid")
+        _out("Signature missing: the TVM loads the policy unverified (it does not enforce signing)"
+             if report.loads_unverified else "Signature valid")
     elif failed is not None and failed.name == "hash":
         _out("Signature invalid: policy content does not match signature")
+    elif failed is not None and failed.name == "policy parse":
+        _out("The TVM cannot parse the stored policy: it denies every request (policy parse check failed)")
     else:
         _out("Signature invalid" + (f" ({failed.name} check failed)" if failed else ""))
     _print_report(report)
+    for warning in report.warnings:
+        _err(f"warning: {warning}")
+    if args.remote and report.tvm_log is not None:
+        _out(f"  the TVM logs: {report.tvm_log.rstrip()}")
     return EXIT_OK if report.ok else EXIT_FAIL
 
 

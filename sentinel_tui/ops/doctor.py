@@ -111,6 +111,7 @@ class DoctorReport:
     tvms: tuple[TvmConfig, ...] = ()
     status: Status | None = None
     tvm_verdict: str | None = None
+    tvm_log: str | None = None  # the line the TVM logs on AWS when it denies (core.status.TvmOutcome.log)
     checks: list[DoctorCheck] = field(default_factory=list)
     error: str | None = None  # why the doctor could not run at all
     incomplete: list[str] = field(default_factory=list)  # checks that could not be made here
@@ -166,6 +167,8 @@ class DoctorReport:
             out.append(f"verification key: {self.key or '(none)'} ({self.key_source})")
         if self.status is not None:
             out.append(f"status: {self.status}; TVM: {self.tvm_verdict}")
+            if self.tvm_log is not None:
+                out.append(f"the TVM logs: {self.tvm_log.rstrip()}")
         out.append("")
         for c in self.checks:
             out.append(f"{c.number:>3}  {c.state.upper() if c.state == FAIL else c.state:4}  {c.title}: {c.reason}")
@@ -183,6 +186,7 @@ class DoctorReport:
             "key": self.key, "key_source": self.key_source,
             "served_by": [t.source for t in self.tvms],
             "status": str(self.status) if self.status else None, "tvm": self.tvm_verdict,
+            "tvm_log": self.tvm_log,
             "checks": [c.as_dict() for c in self.checks],
             "error": self.error, "incomplete": list(self.incomplete),
             "exit_code": self.exit_code, "summary": self.summary(),
@@ -311,6 +315,7 @@ class _Doctor:
                 policy_error=e.policy_error, signature_error=e.signature_error)
             self.report.status = self.assessment.status
             self.report.tvm_verdict = self.assessment.tvm.text
+            self.report.tvm_log = self.assessment.tvm.log
             self.envelope = self.assessment.envelope
 
         for number, fn in ((1, self.check_exists), (2, self.check_size), (3, self.check_parse),

@@ -115,3 +115,37 @@ def test_a_tvm_without_a_signing_key_only_parses(store, settings):
         assert row["tvm_log"] == _expected("nokey", path), path
         checked += 1
     assert checked >= len(DATA["scenarios"])
+
+
+def test_verify_remote_exits_0_exactly_when_the_tvm_loads_the_pair(store, settings):
+    """Item 4: `policy verify --remote` agrees with the TVM (its exit code is 0 exactly when ok)."""
+    from sentinel_tui.ops.context import Ops
+    from sentinel_tui.ops.verify import verify_remote
+
+    ops = Ops.from_settings(settings.with_(default_key=KEY))
+    names = [s["name"] for s in DATA["scenarios"]] + [
+        "production", "dev", "staging", "sandbox", "team/security", "team/data/analytics", "qa", "legacy", "bulk"]
+    wrong = []
+    for name in names:
+        path = ROOT + name
+        run = "aws_not_enforcing" if name == "staging" else "aws"
+        loads = _expected(run, path) is None
+        report = verify_remote(ops, name)
+        if report.ok != loads:
+            wrong.append((name, report.ok, [(c.name, c.ok) for c in report.checks]))
+    assert wrong == []
+
+
+def test_verify_remote_names_the_failed_check_and_warns_about_metadata(store, capsys, monkeypatch):
+    monkeypatch.setenv("SENTINEL_TUI_DEFAULT_KEY", KEY)
+    # The signature verifies but policy_hash is wrong: the TVM loads it; exit 0 with a warning.
+    code = main(["policy", "verify", "--remote", "x-sig-wrong-hash", "--endpoint-url", store])
+    out, err = capsys.readouterr()
+    assert code == 0 and out.startswith("Signature valid")
+    assert "warning: the envelope's metadata is inconsistent" in err
+    # A valid signature over a policy the TVM cannot parse: exit 1, the parse check named.
+    code = main(["policy", "verify", "--remote", "legacy", "--endpoint-url", store])
+    out, err = capsys.readouterr()
+    assert code == 1 and "(policy parse check failed)" in out.splitlines()[0]
+    assert "FAIL  policy parse" in out and "cannot unmarshal !!seq into policy.TimeWindow" in out
+    assert "the TVM logs: yaml: yaml: unmarshal errors:" in out
