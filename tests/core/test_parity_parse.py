@@ -1,6 +1,6 @@
 """The policy reader against upstream's own: every recorded verdict, stage and text.
 
-tests/data/parity/parse.json holds ~1,500 inputs (upstream's own test and doc YAML,
+tests/data/parity/parse.json holds ~1,800 inputs (upstream's own test and doc YAML,
 hand-made encodings/BOMs/line breaks/directives/tags/time zones/end-of-file errors, and
 random mutations of those) with what upstream Sentinel's unchanged ``policy`` package
 (ParsePolicy, Validate, LintPolicy; yaml.v3 v3.0.1; Go 1.25) and ``sentinel policy
