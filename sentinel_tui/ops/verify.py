@@ -7,7 +7,7 @@ such as the envelope's key_id, made it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..aws.errors import SentinelError
@@ -74,14 +74,27 @@ def verify_bytes(ops: Ops, subject: str, data: bytes, envelope_text: str | bytes
     report.checks.append(Check("envelope parse", True, "parses as Go's encoding/json parses it"))
     digest = policy_hash(data)
     hash_differs = bool(envelope.policy_hash) and envelope.policy_hash.lower() != digest
+    hash_failed = Check(
+        "hash", False,
+        f"policy content does not match signature: envelope policy_hash {envelope.policy_hash}, "
+        f"policy bytes {digest}",
+        "The policy changed after it was signed: review the change, then re-sign it "
+        "(sentinel-tui policy sign, or push --sign).")
     if hash_differs and not as_tvm:
-        report.checks.append(Check(
-            "hash", False,
-            f"policy content does not match signature: envelope policy_hash {envelope.policy_hash}, "
-            f"policy bytes {digest}",
-            "The policy changed after it was signed: review the change, then re-sign it "
-            "(sentinel-tui policy sign, or push --sign)."))
+        report.checks.append(hash_failed)
         return report
+    if hash_differs and (key_id or envelope.key_id) and envelope.signature and len(data) <= MAX_POLICY_BYTES:
+        # The TVM ignores policy_hash: only the signature decides. When it does
+        # not verify either, the changed bytes are the reason worth naming.
+        try:
+            verifies = _verify_with(ops, key_id or envelope.key_id, data, envelope.signature, via)
+        except SentinelError:
+            verifies = None
+        if verifies is False:
+            report.checks.append(replace(
+                hash_failed, detail=hash_failed.detail + "; the signature does not verify over the stored bytes "
+                "either, so the TVM denies"))
+            return report
     if hash_differs:
         report.checks.append(Check(
             "hash", None,
@@ -155,8 +168,6 @@ def verify_file(ops: Ops, policy_file: str | Path, signature_file: str | Path, k
 
 def verify_remote(ops: Ops, name: str, key_id: str | None = None, *, via: str = "kms") -> VerifyReport:
     """Check the stored pair as the TVM would: the TVM's key, unless one is given."""
-    from dataclasses import replace
-
     path = policy_path(name, ops.settings.policy_root)
     entry = ops.fleet.entry(path)
     tvm = ops.fleet.verification_tvm(entry.tvms)
