@@ -96,11 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = psub.add_parser("push", parents=[common], help="validate, sign, write and verify a policy, safely")
     p.add_argument("name")
     p.add_argument("file")
-    p.add_argument("--sign", action="store_true", help="sign with KMS before writing")
-    p.add_argument("--key-id", metavar="K")
+    p.add_argument("--sign", action="store_true",
+                   help="sign with KMS before writing (the default; accepted as the Go CLI spells it)")
+    p.add_argument("--key-id", metavar="K", help="sign with this key (default: the key of the TVM serving the "
+                   "policy, else default_key)")
     p.add_argument("-f", "--force", action="store_true", help="do not ask Proceed? [y/N]")
     p.add_argument("--dry-run", action="store_true", help="show what would happen, write nothing")
-    p.add_argument("--allow-unsigned", action="store_true", help="push unsigned over a signed policy (the TVM will deny it)")
+    p.add_argument("--allow-unsigned", action="store_true",
+                   help="push without a signature (an enforcing TVM denies it); only for TVMs that do not enforce")
 
     p = psub.add_parser("restore", parents=[common],
                         help="make an earlier version current again, with a signature that verifies")
@@ -314,12 +317,16 @@ def cmd_push(args) -> int:
     from .ops.sign import InvalidPolicy
 
     ops = make_ops(args)
-    if args.key_id and not args.sign:
-        raise SentinelError("--key-id is only used with --sign.", "Add --sign to sign before writing.", kind="usage")
+    if args.allow_unsigned and (args.sign or args.key_id):
+        raise SentinelError("--allow-unsigned pushes without a signature, so it cannot go with "
+                            f"{'--sign' if args.sign else '--key-id'}.",
+                            "Drop --allow-unsigned to sign (the default), or drop --sign/--key-id to push unsigned.",
+                            kind="usage")
+    sign = not args.allow_unsigned  # signing is the default; --sign is kept for the Go CLI's spelling
     if not args.dry_run:
         ops.guard_write("push")
     try:
-        plan = plan_push(ops, args.name, args.file, sign=args.sign, key_id=args.key_id,
+        plan = plan_push(ops, args.name, args.file, sign=sign, key_id=args.key_id,
                          allow_unsigned=args.allow_unsigned)
     except InvalidPolicy as exc:
         _err(str(exc.check.error))

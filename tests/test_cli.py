@@ -166,3 +166,50 @@ def test_unreachable_endpoint_is_a_clear_error(capsys):
     code = main(["policy", "status", "--endpoint-url", "http://127.0.0.1:9"])
     out, err = capsys.readouterr()
     assert code == 2 and "error:" in err and "Traceback" not in err
+
+
+# -- issue 12, item 5: push signs by default ---------------------------------------------------------
+
+def _ssm_pair(ops, name):
+    return ops.store.get(f"/sentinel/policies/{name}"), ops.store.get(f"/sentinel/signatures/{name}")
+
+
+def test_push_of_a_new_policy_signs_by_default(cli, ops, signing_key, good):
+    code, out, err = cli("push", "fresh", str(good), "-f")
+    assert code == 0, err
+    policy, signature = _ssm_pair(ops, "fresh")
+    assert policy is not None and policy.data == GOOD and signature is not None
+    assert json.loads(signature.value)["metadata"]["key_id"] == signing_key
+    assert ops.fleet.entry("fresh").status.value == "valid"
+    assert "status valid" in out
+
+
+def test_push_without_any_key_refuses_and_writes_nothing(cli, ops, good):
+    code, out, err = cli("push", "fresh", str(good), "-f")
+    assert code == 2
+    assert "alias/sentinel-policy-signing does not exist" in err and "nothing was written" in err
+    assert "keys setup" in err and "--allow-unsigned" in err
+    assert _ssm_pair(ops, "fresh") == (None, None)
+
+
+def test_push_allow_unsigned_is_the_way_to_push_unsigned(cli, ops, good):
+    code, out, err = cli("push", "fresh", str(good), "-f", "--allow-unsigned")
+    assert code == 0, err
+    policy, signature = _ssm_pair(ops, "fresh")
+    assert policy.data == GOOD and signature is None
+    assert "NOT signed" in out
+
+
+def test_push_allow_unsigned_and_sign_contradict(cli, ops, signing_key, good):
+    for extra in (["--sign"], ["--key-id", signing_key]):
+        code, out, err = cli("push", "fresh", str(good), "-f", "--allow-unsigned", *extra)
+        assert code == 2 and "--allow-unsigned" in err
+    assert _ssm_pair(ops, "fresh") == (None, None)
+
+
+def test_push_key_id_alone_signs_with_that_key(cli, ops, signing_key, good):
+    kms = ops.clients.client("kms")
+    other = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    code, out, err = cli("push", "fresh", str(good), "-f", "--key-id", other)  # no --sign needed
+    assert code == 0, err
+    assert json.loads(_ssm_pair(ops, "fresh")[1].value)["metadata"]["key_id"] == other

@@ -125,7 +125,7 @@ def test_a_held_lock_stops_a_second_push(ops, pushed_v1, signing_key, local):
 def test_unsigned_push_over_a_signed_policy_is_refused(ops, pushed_v1, local):
     with pytest.raises(PushError) as err:
         plan_push(ops, "dev", local(POLICY_V2), sign=False, key_id=None)
-    assert "--sign" in err.value.fix
+    assert "Push it signed" in err.value.fix and "--allow-unsigned" in err.value.fix
 
 
 def test_read_only_refuses_in_the_operations_layer(ops, signing_key, local):
@@ -142,3 +142,56 @@ def test_too_large_is_refused_before_any_call(ops, signing_key, local, call_coun
         plan_push(ops, "dev", local(big), sign=True, key_id=signing_key)
     assert "4,096" in str(err.value)
     assert call_counter.count("kms.Sign") == 0 and call_counter.count("ssm.PutParameter") == 0
+
+
+# -- issue 12: signing is the default, and what SSM holds is read, not recalled --------------------
+
+def test_a_conflict_says_what_ssm_holds_now_not_what_it_held_at_the_diff(ops, pushed_v1, signing_key, local):
+    plan = plan_push(ops, "dev", local(POLICY_V2), sign=True, key_id=signing_key)
+    ops.store.put(PATH, POLICY_V1.decode() + "# someone else\n")  # another writer: version 2
+    with pytest.raises(PushError) as err:
+        execute_push(ops, plan)
+    assert err.value.kind == "conflict"
+    state = err.value.ssm_state
+    assert f"policy {PATH} version 2" in state and "version 1 (unchanged)" not in state.split(",")[0]
+    assert "another writer" in state and f"signature {SIG} version 1 (unchanged)" in state
+
+
+def test_a_failed_sign_reads_ssm_for_its_state(ops, signing_key, local):
+    plan = plan_push(ops, "dev", local(POLICY_V1), sign=True, key_id=signing_key)
+    inject(ops, "kms", "Sign", lambda **kw: aws_error("KMSInvalidStateException", "disabled", 400))
+    with pytest.raises(PushError) as err:
+        execute_push(ops, plan)
+    assert f"policy {PATH} absent (unchanged)" in err.value.ssm_state
+
+
+def test_a_new_policy_is_not_pushed_unsigned_unless_asked(ops, signing_key, local):
+    with pytest.raises(PushError) as err:
+        plan_push(ops, "new", local(POLICY_V1), sign=False, key_id=None)
+    assert "--allow-unsigned" in err.value.fix
+    plan = plan_push(ops, "new", local(POLICY_V1), sign=False, key_id=None, allow_unsigned=True)
+    assert not plan.sign
+
+
+def test_the_default_key_is_the_settings_default_and_is_checked_before_anything(ops, signing_key, local):
+    plan = plan_push(ops, "dev", local(POLICY_V1), sign=True, key_id=None)
+    assert plan.key_id == "alias/sentinel-policy-signing"
+
+
+def test_a_missing_default_key_refuses_the_push_with_nothing_written(ops, local, call_counter):
+    with pytest.raises(PushError) as err:
+        plan_push(ops, "dev", local(POLICY_V1), sign=True, key_id=None)
+    assert err.value.kind == "no-key"
+    assert "alias/sentinel-policy-signing does not exist" in err.value.what
+    assert "keys setup" in err.value.fix and "--allow-unsigned" in err.value.fix
+    assert not any(c.startswith(("ssm.PutParameter", "kms.Sign")) for c in call_counter.calls)
+    assert ops.store.get(PATH) is None and ops.store.get(SIG) is None
+
+
+def test_a_key_that_cannot_sign_refuses_the_push(ops, local):
+    kms = ops.clients.client("kms")
+    meta = kms.create_key(KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]
+    kms.create_alias(AliasName="alias/sentinel-policy-signing", TargetKeyId=meta["KeyId"])
+    with pytest.raises(PushError) as err:
+        plan_push(ops, "dev", local(POLICY_V1), sign=True, key_id=None)
+    assert err.value.kind == "no-key" and "SIGN_VERIFY" in err.value.what
