@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = psub.add_parser("sign", parents=[common], help="sign a policy file with KMS")
     p.add_argument("file")
-    p.add_argument("--key-id", required=True, metavar="K")
+    p.add_argument("--key-id", metavar="K", help="the KMS key to sign with: alias, id or ARN (default: the "
+                   "default_key setting, alias/sentinel-policy-signing)")
     p.add_argument("-o", "--output", metavar="OUT", help="write the envelope here (mode 0600) instead of printing it")
     p.add_argument("--force", action="store_true", help="replace OUT if it exists")
 
@@ -191,14 +192,23 @@ def cmd_sign(args) -> int:
     from .ops.sign import InvalidPolicy, sign_file
 
     ops = make_ops(args)
+    key_id = args.key_id
     try:
-        result = sign_file(ops, args.file, args.key_id, output=args.output, force=args.force)
+        if not key_id:  # as push does for a policy no TVM serves: the settings' default key
+            from .fileio import read_policy_file
+            from .ops.push import check_signing_key, default_signing_key
+            from .ops.sign import validated
+
+            validated(read_policy_file(args.file))  # an invalid file is reported before any key question
+            key_id = default_signing_key(ops)
+            check_signing_key(ops, str(args.file), key_id, defaulted=True, for_push=False)
+        result = sign_file(ops, args.file, key_id, output=args.output, force=args.force)
     except InvalidPolicy as exc:
         _err(str(exc.check.error))
         return EXIT_FAIL
     if result.output:
         _err(f"Signature written to {result.output} (mode 0600); "
-             f"{'verified' if result.verified else 'NOT verified'} with {args.key_id}.")
+             f"{'verified' if result.verified else 'NOT verified'} with {key_id}.")
     else:
         _out(result.text)
     return EXIT_OK if result.verified else EXIT_FAIL

@@ -213,3 +213,25 @@ def test_push_key_id_alone_signs_with_that_key(cli, ops, signing_key, good):
     code, out, err = cli("push", "fresh", str(good), "-f", "--key-id", other)  # no --sign needed
     assert code == 0, err
     assert json.loads(_ssm_pair(ops, "fresh")[1].value)["metadata"]["key_id"] == other
+
+
+def test_sign_defaults_the_key_as_push_does(cli, signing_key, good, tmp_path):
+    out_file = tmp_path / "dev.sig"
+    code, out, err = cli("sign", str(good), "-o", str(out_file))
+    assert code == 0, err
+    assert json.loads(out_file.read_text())["metadata"]["key_id"] == signing_key
+    assert f"verified with {signing_key}" in err
+
+
+def test_sign_without_a_default_key_says_how_to_make_one(cli, good, tmp_path):
+    out_file = tmp_path / "dev.sig"
+    code, out, err = cli("sign", str(good), "-o", str(out_file))
+    assert code == 2 and "alias/sentinel-policy-signing does not exist" in err and "keys setup" in err
+    assert "--allow-unsigned" not in err and not out_file.exists()
+
+
+def test_sign_reports_an_invalid_file_before_the_key(cli, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(b"version: [\n")
+    code, out, err = cli("sign", str(bad))
+    assert code == 1 and "does not exist" not in err

@@ -175,15 +175,17 @@ def default_signing_key(ops: Ops, serving: tuple[TvmConfig, ...] = ()) -> str | 
     return ops.fleet.verification_tvm(serving).signing_key or ops.settings.default_key or None
 
 
-def check_signing_key(ops: Ops, path: str, key_id: str | None, *, defaulted: bool) -> None:
+def check_signing_key(ops: Ops, path: str, key_id: str | None, *, defaulted: bool, for_push: bool = True) -> None:
     """Refuse, before anything is signed or written, a key that does not exist or cannot sign.
 
     DescribeKey answers it; when that call is denied (a signer may hold kms:Sign only) or
     fails otherwise, the push goes on and KMS Sign has the last word, still before any write.
+    `path` is what would be signed (a parameter, or a file for `policy sign`).
     """
     how = "the default signing key" if defaulted else "the signing key"
-    fix_alt = ("Create it with `sentinel-tui keys setup`, pass --key-id KEY (the TVM's key), or push "
-               "unsigned with --allow-unsigned (an enforcing TVM then denies the policy).")
+    fix_alt = ("Create it with `sentinel-tui keys setup`, or pass --key-id KEY (the TVM's key)"
+               + ("; or push unsigned with --allow-unsigned (an enforcing TVM then denies the policy)."
+                  if for_push else "."))
     if not key_id:
         raise PushError(f"No signing key for {path}: no TVM serving it names one and default_key is empty; "
                         "nothing was written.", fix_alt, kind="no-key")
