@@ -10,11 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from .aws.errors import SentinelError, inert
 from .config import ConfigError, Settings, load_settings
@@ -56,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", parents=[common], help="open the app on an embedded demo store (no AWS account needed)")
     demo.add_argument("--serve", action="store_true", help="only serve the demo store and print how to reach it")
+    demo.add_argument("--empty", action="store_true",
+                      help="start from an empty store (no policy, no key, no TVM), as a new account is; "
+                           "the local folder holds a first policy to push")
 
     diff_app = sub.add_parser("diff", parents=[common], help="open the app on the diff of a stored policy and a file")
     diff_app.add_argument("name")
@@ -654,9 +661,14 @@ def demo_settings(url: str, workspace: Path) -> Settings:
     return Settings(endpoint_url=url, region="us-east-1", local_dir=str(workspace / "policies"))
 
 
-def start_demo(workspace: Path):
-    """Start the emulator, seed it through the AWS APIs, and return (emulator, ops)."""
-    from .demo.fleet import seed
+def start_demo(workspace: Path, *, empty: bool = False):
+    """Start the emulator, seed it through the AWS APIs, and return (emulator, ops).
+
+    `empty`: seed nothing in the store (no policy, no key, no TVM); the local folder gets
+    one first policy to sign and push. The emulator is stopped if seeding fails or is
+    interrupted.
+    """
+    from .demo.fleet import demo_hooks, seed, seed_empty
     from .demo.server import start_emulator, use_demo_credentials
     from .ops.audit import AuditLog
     from .ops.context import Ops
@@ -665,39 +677,89 @@ def start_demo(workspace: Path):
     os.environ["SENTINEL_TUI_STATE_DIR"] = str(workspace / "state")
     use_demo_credentials()
     emulator = start_emulator()
-    settings = demo_settings(emulator.url, workspace)
-    from .demo.fleet import demo_hooks
-
-    ops = Ops.from_settings(settings, audit=AuditLog(workspace / "state" / "audit.jsonl"), hooks=demo_hooks())
-    seed(ops.clients, root=settings.policy_root, local_dir=Path(settings.local_dir))
+    try:
+        settings = demo_settings(emulator.url, workspace)
+        ops = Ops.from_settings(settings, audit=AuditLog(workspace / "state" / "audit.jsonl"),
+                                hooks=[] if empty else demo_hooks())
+        if empty:
+            seed_empty(Path(settings.local_dir))
+        else:
+            seed(ops.clients, root=settings.policy_root, local_dir=Path(settings.local_dir))
+    except BaseException:
+        emulator.stop()
+        raise
     return emulator, ops
 
 
-def cmd_demo(args) -> int:
-    workspace = Path(tempfile.mkdtemp(prefix="sentinel-tui-demo-"))
-    _err("Starting the demo store (moto on 127.0.0.1)…")
-    emulator, ops = start_demo(workspace)
+@contextmanager
+def demo_workspace(prefix: str = "sentinel-tui-demo-") -> Iterator[Path]:
+    """The demo's temporary folder (settings, audit log, local policies), removed on every exit.
+
+    `q`, an error, Ctrl-C (KeyboardInterrupt) leave through `finally`; SIGTERM and SIGHUP
+    (a closed terminal or tmux pane) remove the folder in their handler, then end the
+    process as the signal would have. Only SIGKILL leaves it behind.
+    """
+    workspace = Path(tempfile.mkdtemp(prefix=prefix))
+
+    def remove() -> None:
+        shutil.rmtree(workspace, ignore_errors=True)
+
+    def on_signal(signum, _frame) -> None:
+        remove()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            if sig is not None:
+                previous[sig] = signal.signal(sig, on_signal)
     try:
-        if args.serve:
-            _out(f"Demo store serving at {emulator.url}")
-            _out(f"Local policy files: {ops.settings.local_dir}")
-            _out("Point aws and sentinel-tui at it with:")
-            _out(f"  export AWS_ENDPOINT_URL={emulator.url}")
-            _out("  export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_DEFAULT_REGION=us-east-1")
-            _out(f"  export SENTINEL_TUI_LOCAL_DIR={ops.settings.local_dir}")
-            _out("  sentinel-tui policy status")
-            _out("Serving until interrupted (Ctrl-C).")
-            sys.stdout.flush()
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                return EXIT_OK
-        ops = ops.switch(**{k: v for k, v in vars(settings_from(args, ops.settings)).items()
-                            if k == "read_only" and v})
-        return open_app(ops)
+        yield workspace
     finally:
-        emulator.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        remove()
+
+
+def _print_serve(emulator, ops, workspace: Path, empty: bool) -> None:
+    _out(f"{'Empty demo' if empty else 'Demo'} store serving at {emulator.url}")
+    _out(f"Local policy files: {ops.settings.local_dir}")
+    _out("Point aws and sentinel-tui at it with:")
+    _out(f"  export AWS_ENDPOINT_URL={emulator.url}")
+    _out("  export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_DEFAULT_REGION=us-east-1")
+    _out(f"  export SENTINEL_TUI_LOCAL_DIR={ops.settings.local_dir}")
+    # the demo's settings and audit log stay in its folder, removed when it stops
+    _out(f"  export SENTINEL_TUI_CONFIG_DIR={workspace / 'config'} SENTINEL_TUI_STATE_DIR={workspace / 'state'}")
+    if empty:
+        _out("The store is empty: no policy, no signing key, no TVM. The way in:")
+        _out("  sentinel-tui keys setup --yes                  # create alias/sentinel-policy-signing")
+        _out(f"  sentinel-tui policy push dev {Path(ops.settings.local_dir) / 'dev.yaml'}   # sign and push a first policy")
+        _out("  sentinel-tui policy status")
+    else:
+        _out("  sentinel-tui policy status")
+    _out("Serving until interrupted (Ctrl-C); the demo's folder is removed then.")
+    sys.stdout.flush()
+
+
+def cmd_demo(args) -> int:
+    empty = bool(getattr(args, "empty", False))
+    with demo_workspace() as workspace:
+        _err(f"Starting the {'empty ' if empty else ''}demo store (moto on 127.0.0.1)…")
+        emulator, ops = start_demo(workspace, empty=empty)
+        try:
+            if args.serve:
+                _print_serve(emulator, ops, workspace, empty)
+                try:
+                    while True:
+                        time.sleep(3600)
+                except KeyboardInterrupt:
+                    return EXIT_OK
+            ops = ops.switch(**{k: v for k, v in vars(settings_from(args, ops.settings)).items()
+                                if k == "read_only" and v})
+            return open_app(ops)
+        finally:
+            emulator.stop()
 
 
 def cmd_app(args) -> int:
