@@ -159,7 +159,7 @@ class DoctorReport:
         return "; ".join(parts) + "."
 
     def lines(self) -> list[str]:
-        out = [f"Doctor: {self.path} (profile {self.name})"]
+        out = [f"Doctor: {self.path} (policy {self.name})"]
         if self.signature_path:
             out.append(f"signature parameter: {self.signature_path}")
         if self.key or self.key_source:

@@ -79,6 +79,9 @@ def test_valid_production_passes_every_check_with_its_tvm(ops, demo):
     assert "'true' (enforcing)" in report.check(11).reason
     text = "\n".join(report.lines())
     assert text.endswith("All checks passed.")
+    # a policy is named a policy: "profile" is an AWS profile to a new user (issue 12)
+    assert report.lines()[0] == "Doctor: /sentinel/policies/production (policy production)"
+    assert "(profile" not in text
 
 
 def test_unsigned_staging_also_flags_the_uppercase_enforcement_string(ops, demo):
