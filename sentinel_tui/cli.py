@@ -501,6 +501,17 @@ def status_rows(snapshot) -> list[dict]:
     return rows
 
 
+def _one_line(text: str, limit: int = 0) -> str:
+    """A table row on one line: line breaks shown escaped, runs of spaces after them folded,
+    cut with … at `limit` columns (0: never cut, for a pipe)."""
+    import re
+
+    text = re.sub(r"\r?\n[ \t]*", r"\\n ", text.rstrip("\n")).replace("\t", "\\t")
+    if limit and len(text) > limit:
+        text = text[: max(limit - 1, 1)].rstrip() + "…"
+    return text
+
+
 def cmd_status(args) -> int:
     ops = make_ops(args)
     snap = ops.fleet.load()
@@ -511,10 +522,15 @@ def cmd_status(args) -> int:
         print(json.dumps({"root": snap.root, "complete": snap.complete, "policies": rows}, indent=2))
     else:
         width = max([len(r["name"]) for r in rows] + [4])
+        # one line per row: a verdict may hold a newline (Go's "yaml: unmarshal errors:\n  line 3: ...")
+        limit = shutil.get_terminal_size((0, 0)).columns if sys.stdout.isatty() else 0
         _out(f"{'NAME':{width}}  {'STATUS':11}  {'VER':>3}  {'SIZE':>5}  TVM")
         for r in rows:
-            _out(f"{r['name']:{width}}  {r['status'] or '?':11}  {r['version'] or '-':>3}  "
-                 f"{r['size'] if r['size'] is not None else '-':>5}  {r['tvm'] or ''}")
+            _out(_one_line(f"{r['name']:{width}}  {r['status'] or '?':11}  {r['version'] or '-':>3}  "
+                           f"{r['size'] if r['size'] is not None else '-':>5}  {r['tvm'] or ''}", limit))
+        if not rows:
+            _err(f"No policy under {snap.root}. To start: `sentinel-tui keys setup`, then "
+                 "`sentinel-tui policy push NAME FILE` (it signs with the default key).")
     if snap.error is not None:
         _err(f"warning: the listing is partial: {snap.error}")
         return EXIT_ERROR

@@ -235,3 +235,26 @@ def test_sign_reports_an_invalid_file_before_the_key(cli, tmp_path):
     bad.write_bytes(b"version: [\n")
     code, out, err = cli("sign", str(bad))
     assert code == 1 and "does not exist" not in err
+
+
+def test_status_text_is_one_line_per_policy_even_when_a_verdict_has_newlines(cli, ops, signing_key):
+    from sentinel_tui.core.envelope import dump_envelope
+    from sentinel_tui.ops.sign import sign_bytes
+
+    broken = b'version: "1"\nrules:\n  - name: [a]\n    effect: [b]\n'
+    ops.store.put("/sentinel/policies/broken", broken.decode())
+    # signed, so the TVM gets as far as parsing it: Go's error spans lines
+    ops.store.put("/sentinel/signatures/broken", dump_envelope(sign_bytes(ops, broken, signing_key), indent=False))
+    ops.store.put("/sentinel/policies/zz-plain", GOOD.decode())
+    code, out, err = cli("status")
+    assert code == 0, err
+    lines = out.rstrip("\n").split("\n")
+    assert len(lines) == 3, out  # the header and one line per policy
+    assert lines[1].startswith("broken ") and "unmarshal errors:\\n line 3" in lines[1]
+    assert lines[2].startswith("zz-plain ")
+
+
+def test_status_on_an_empty_store_says_what_to_do_first(cli):
+    code, out, err = cli("status")
+    assert code == 0 and out.startswith("NAME") and "No policy under /sentinel/policies" in err
+    assert "keys setup" in err
