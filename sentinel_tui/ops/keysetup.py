@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..aws.errors import SentinelError
 from ..aws.keys import DEFAULT_ALIAS, KeyInfo
-from ..config import ENV_NAMES, load_settings, save_settings
+from ..config import ENV_NAMES, config_file, load_settings, save_settings
 from ..core.envelope import ALGORITHM
 from ..core.paths import signature_root
 from ..core.policy import MAX_POLICY_BYTES
@@ -321,10 +321,25 @@ def make_default(ops: Ops, alias: str) -> Path:
     """
     alias = normalize_alias(alias)
     ops.guard_write(f"making {alias} the default key in the settings")
+    path = config_file()
+    if _file_default_key(path) == alias:
+        return path  # already written there: nothing to change
     base = load_settings(env={})  # the file alone: never persist flags or environment
-    path = save_settings(base.with_(default_key=alias))
+    # explicit: the built-in default alias is written too (an empty file said nothing)
+    path = save_settings(base.with_(default_key=alias), path, explicit=("default_key",))
     ops.audit.record(action="set default key", parameter=str(path), outcome="ok", caller=None, key_id=alias)
     return path
+
+
+def _file_default_key(path: Path) -> str | None:
+    """default_key as the settings file itself spells it (None when the file does not set it)."""
+    import tomllib
+
+    try:
+        value = tomllib.loads(path.read_text(encoding="utf-8")).get("default_key")
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 def default_key_overridden() -> str | None:

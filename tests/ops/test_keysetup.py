@@ -160,3 +160,21 @@ def test_cli_keys_setup(ops, endpoint, capsys, tmp_path):
     assert load_settings().default_key == "alias/ci-signing"
     assert main(args) == 0  # exists now: checked, nothing created
     assert "can sign and verify" in capsys.readouterr().out
+
+
+def test_making_the_built_in_default_alias_the_default_writes_it(ops):
+    """`m` on alias/sentinel-policy-signing wrote a 1-byte file (the default was left out as a default)."""
+    import tomllib
+
+    path = make_default(ops, DEFAULT_ALIAS)
+    text = path.read_text()
+    assert tomllib.loads(text) == {"default_key": DEFAULT_ALIAS} and len(text) > 1
+    assert load_settings().default_key == DEFAULT_ALIAS
+    before = path.stat().st_mtime_ns
+    assert make_default(ops, DEFAULT_ALIAS) == path and path.stat().st_mtime_ns == before  # nothing to change
+    # another alias, then back: each written, other settings kept
+    path.write_text(text + 'policy_root = "/acme/policies"\n')
+    make_default(ops, "alias/other")
+    assert tomllib.loads(path.read_text()) == {"default_key": "alias/other", "policy_root": "/acme/policies"}
+    make_default(ops, DEFAULT_ALIAS)
+    assert tomllib.loads(path.read_text()) == {"default_key": DEFAULT_ALIAS, "policy_root": "/acme/policies"}
