@@ -208,6 +208,11 @@ def iam_documents(account: str, region: str, key_arn: str | None, alias: str,
     policies = _ssm_arn(partition, region, account, policy_root + "/*")
     signatures = _ssm_arn(partition, region, account, sig_root + "/*")
     locks = _ssm_arn(partition, region, account, LOCK_PREFIX + policy_root + "/*")
+    # GetParametersByPath is authorized against the path in the request, not the parameters it
+    # returns (SSM user guide, "How Parameter Store authorizes parameter retrieval"): listing the
+    # root needs the ARN of the root itself, which ".../*" does not match.
+    listed_roots = [_ssm_arn(partition, region, account, policy_root),
+                    _ssm_arn(partition, region, account, sig_root)]
 
     def signer(key_ref: str) -> dict:
         return {"Version": "2012-10-17", "Statement": [
@@ -217,6 +222,8 @@ def iam_documents(account: str, region: str, key_arn: str | None, alias: str,
              "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath",
                         "ssm:GetParameterHistory", "ssm:PutParameter"],
              "Resource": [policies, signatures]},
+            {"Sid": "SentinelPolicyListing", "Effect": "Allow",
+             "Action": ["ssm:GetParametersByPath"], "Resource": listed_roots},
             {"Sid": "SentinelPushLock", "Effect": "Allow",
              "Action": ["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"], "Resource": locks},
             {"Sid": "SentinelDiscovery", "Effect": "Allow",
