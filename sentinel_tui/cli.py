@@ -65,45 +65,47 @@ def build_parser() -> argparse.ArgumentParser:
                            "the local folder holds a first policy to push")
 
     diff_app = sub.add_parser("diff", parents=[common], help="open the app on the diff of a stored policy and a file")
-    diff_app.add_argument("name")
-    diff_app.add_argument("file")
+    diff_app.add_argument("name", metavar="NAME", help="the stored policy's name under the policy root")
+    diff_app.add_argument("file", metavar="FILE", help="the local policy file to compare it with")
 
     policy = sub.add_parser("policy", help="headless policy commands")
     psub = policy.add_subparsers(dest="policy_command", metavar="SUBCOMMAND", required=True)
 
     p = psub.add_parser("validate", parents=[common], help="parse and validate a policy file (exit 0 valid, 1 invalid)")
-    p.add_argument("file")
+    p.add_argument("file", metavar="FILE", help="the policy YAML file")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing, only the exit code")
 
     p = psub.add_parser("sign", parents=[common], help="sign a policy file with KMS")
-    p.add_argument("file")
+    p.add_argument("file", metavar="FILE", help="the policy YAML file to sign (validated first)")
     p.add_argument("--key-id", metavar="K", help="the KMS key to sign with: alias, id or ARN (default: the "
                    "default_key setting, alias/sentinel-policy-signing)")
     p.add_argument("-o", "--output", metavar="OUT", help="write the envelope here (mode 0600) instead of printing it")
     p.add_argument("--force", action="store_true", help="replace OUT if it exists")
 
     p = psub.add_parser("verify", parents=[common], help="verify a policy and its signature (exit 0 valid, 1 invalid)")
-    p.add_argument("file", nargs="?")
-    p.add_argument("--key-id", metavar="K")
+    p.add_argument("file", nargs="?", metavar="FILE", help="the local policy file (with -s SIG); omit with --remote")
+    p.add_argument("--key-id", metavar="K", help="the key the TVM verifies with: alias, id or ARN (with --remote: "
+                   "default the serving TVM's key, else default_key)")
     p.add_argument("-s", "--signature", metavar="SIG", help="the envelope file")
     p.add_argument("--remote", metavar="NAME", help="check the stored pair as the TVM would")
     p.add_argument("--offline", action="store_true", help="verify with the cached public key instead of KMS Verify")
 
     p = psub.add_parser("pull", parents=[common], help="write the stored policy bytes exactly")
-    p.add_argument("name")
-    p.add_argument("-o", "--output", metavar="OUT")
+    p.add_argument("name", metavar="NAME", help="the policy name under the policy root")
+    p.add_argument("-o", "--output", metavar="OUT", help="write to OUT (mode 0600) instead of stdout")
     p.add_argument("--with-signature", action="store_true", help="also write OUT.sig with the stored envelope")
     p.add_argument("--force", action="store_true", help="replace existing files")
 
     p = psub.add_parser("diff", parents=[common], help="diff a stored policy and a file (exit 0 same, 1 changes, 2 error)")
-    p.add_argument("name")
-    p.add_argument("file")
+    p.add_argument("name", metavar="NAME", help="the stored policy's name under the policy root")
+    p.add_argument("file", metavar="FILE", help="the local policy file")
     p.add_argument("--normalized", action="store_true", help="compare meaning, not bytes")
-    p.add_argument("-U", "--context", type=int, default=3, metavar="N")
+    p.add_argument("-U", "--context", type=int, default=3, metavar="N", help="lines of context around a change "
+                   "(default 3)")
 
     p = psub.add_parser("push", parents=[common], help="validate, sign, write and verify a policy, safely")
-    p.add_argument("name")
-    p.add_argument("file")
+    p.add_argument("name", metavar="NAME", help="the policy name under the policy root (created if absent)")
+    p.add_argument("file", metavar="FILE", help="the local policy file to push")
     p.add_argument("--sign", action="store_true",
                    help="sign with KMS before writing (the default; accepted as the Go CLI spells it)")
     p.add_argument("--key-id", metavar="K", help="sign with this key (default: the key of the TVM serving the "
@@ -115,31 +117,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = psub.add_parser("restore", parents=[common],
                         help="make an earlier version current again, with a signature that verifies")
-    p.add_argument("name")
+    p.add_argument("name", metavar="NAME", help="the policy name under the policy root")
     p.add_argument("--version", type=int, metavar="N", help="the policy version to restore (default: the newest "
                    "earlier version whose signature still verifies)")
     p.add_argument("-f", "--force", action="store_true", help="do not ask Proceed? [y/N]")
 
     p = psub.add_parser("resign", parents=[common],
                         help="re-sign the stored bytes of policies (after review; no policy is written)")
-    p.add_argument("names", nargs="+", metavar="NAME")
+    p.add_argument("names", nargs="+", metavar="NAME", help="the policies to re-sign (names under the policy root)")
     p.add_argument("--key-id", metavar="K", help="sign with this key (default: each policy's TVM key, "
                    "else default_key)")
     p.add_argument("-f", "--force", action="store_true", help="do not ask Proceed? [y/N]")
 
     p = psub.add_parser("status", parents=[common], help="every policy under the root with its status")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON (the fields are in the README)")
 
     p = psub.add_parser("doctor", parents=[common], help="run every check on one policy (exit 0 pass, 1 fail, 2 error)")
-    p.add_argument("name")
+    p.add_argument("name", metavar="NAME", help="the policy name under the policy root")
     p.add_argument("--key-id", metavar="K", help="the TVM's key, when no TVM is found")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
 
     p = psub.add_parser("explain", parents=[common],
                         help="explain a TVM log line or error text, ranking its causes for this fleet")
     p.add_argument("text", nargs="+", help="the text (quote it), or - to read it from stdin")
     p.add_argument("--offline", action="store_true", help="do not load the fleet: rank causes without it")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the explanation as JSON")
 
     keys = sub.add_parser("keys", help="the signing key: first-time setup, rotation check")
     ksub = keys.add_subparsers(dest="keys_command", metavar="SUBCOMMAND", required=True)
@@ -154,9 +156,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="then re-sign every unsigned policy with it (the bulk flow; asks unless --yes)")
     p = ksub.add_parser("rotation", parents=[common],
                         help="which policies would fail if the TVMs verified with KEY now (exit 0 none, 1 some)")
-    p.add_argument("key", metavar="KEY")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("key", metavar="KEY", help="the key the TVMs would verify with: alias, id or ARN")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    _describe_subcommands(parser)
     return parser
+
+
+def _describe_subcommands(parser: argparse.ArgumentParser) -> None:
+    """`sentinel-tui policy push --help` opens with what the command does: the one-line help its
+    parent lists, unless the subcommand has its own description."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, sub in action.choices.items():
+                if not sub.description and helps.get(name):
+                    sub.description = helps[name][0].upper() + helps[name][1:] + "."
+                _describe_subcommands(sub)
 
 
 def settings_from(args: argparse.Namespace, base: Settings | None = None) -> Settings:

@@ -258,3 +258,32 @@ def test_status_on_an_empty_store_says_what_to_do_first(cli):
     code, out, err = cli("status")
     assert code == 0 and out.startswith("NAME") and "No policy under /sentinel/policies" in err
     assert "keys setup" in err
+
+
+def test_every_command_positional_and_flag_has_a_description():
+    import argparse
+
+    from sentinel_tui.cli import build_parser
+
+    missing = []
+
+    def walk(parser, prefix):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    if not sub.description:
+                        missing.append(f"{prefix} {name}: no description")
+                    walk(sub, f"{prefix} {name}")
+            elif not isinstance(action, argparse._HelpAction) and not (action.help or "").strip():
+                missing.append(f"{prefix} {'/'.join(action.option_strings) or action.dest}")
+
+    walk(build_parser(), "sentinel-tui")
+    assert missing == []
+
+
+def test_push_help_names_its_positionals(capsys):
+    with pytest.raises(SystemExit):
+        main(["policy", "push", "--help"])
+    out = capsys.readouterr().out
+    assert "NAME" in out and "the policy name under the policy root" in out
+    assert "FILE" in out and "--allow-unsigned" in out and "Validate, sign, write" in out
