@@ -478,7 +478,12 @@ def cmd_resign(args) -> int:
 
     def progress(name: str, outcome) -> None:
         if outcome.state != RUNNING:
-            _err(f"  {outcome.state:9}  {name}: {outcome.detail}")
+            now = ""
+            if outcome.status is not None:
+                now = (f" (status {outcome.status_before} → {outcome.status})"
+                       if outcome.status_before is not None and outcome.status_before != outcome.status
+                       else f" (status {outcome.status})")
+            _err(f"  {outcome.state:9}  {name}: {outcome.detail}{now}")
             if outcome.state == FAILED and outcome.ssm_state:
                 _err(f"             SSM now holds: {outcome.ssm_state}")
 
