@@ -90,6 +90,12 @@ class PushPlan:
         return self.current is not None and self.current.data == self.data
 
     @property
+    def replaces_orphan_signature(self) -> bool:
+        """A create over a leftover signature (an orphan: its policy was deleted): the push
+        replaces that signature, which the confirmation must say."""
+        return self.current is None and self.current_signature is not None
+
+    @property
     def enforcing_tvms(self) -> tuple[TvmConfig, ...]:
         return tuple(t for t in self.tvms if t.verifies and t.enforcing)
 
@@ -101,6 +107,13 @@ class PushPlan:
             f"hash       {policy_hash(self.data)}",
             f"signature  {self._signature_text()} -> {self.signature_path}",
         ]
+        if self.replaces_orphan_signature:
+            if self.sign:
+                lines.append(f"replaces   the leftover signature (version {self.current_signature.version}) of a "
+                             "policy that no longer exists (an orphan)")
+            else:
+                lines.append(f"leaves     the leftover signature (version {self.current_signature.version}) of a "
+                             "deleted policy in place: it will not match this policy")
         if self.tvms:
             for tvm in self.tvms:
                 lines.append(f"served by  {tvm.source}: {tvm.describe_mode()}"

@@ -195,3 +195,18 @@ def test_a_key_that_cannot_sign_refuses_the_push(ops, local):
     with pytest.raises(PushError) as err:
         plan_push(ops, "dev", local(POLICY_V1), sign=True, key_id=None)
     assert err.value.kind == "no-key" and "SIGN_VERIFY" in err.value.what
+
+
+def test_the_confirmation_says_a_leftover_signature_is_replaced(ops, signing_key, local):
+    """Pushing a policy whose signature outlived it (an orphan): the summary says that signature goes."""
+    from sentinel_tui.core.envelope import dump_envelope
+    from sentinel_tui.ops.sign import sign_bytes
+
+    ops.store.put(SIG, dump_envelope(sign_bytes(ops, POLICY_V1, signing_key), indent=False))
+    plan = plan_push(ops, "dev", local(POLICY_V2), sign=True, key_id=signing_key)
+    assert plan.creates and plan.replaces_orphan_signature
+    text = "\n".join(plan.summary())
+    assert "replaces   the leftover signature (version 1)" in text and "orphan" in text
+    result = execute_push(ops, plan)
+    assert result.signature_version == 2 and pair_consistent(ops)
+    assert not plan_push(ops, "dev", local(POLICY_V1), sign=True, key_id=signing_key).replaces_orphan_signature
