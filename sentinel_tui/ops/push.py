@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
@@ -126,7 +126,7 @@ class PushPlan:
         if not self.sign:
             return "NOT signed"
         if self.envelope_text is not None:
-            return f"reuses {self.envelope_source or 'a stored signature'} (verifies with {self.key_id})"
+            return f"reuses {self.envelope_source or 'a stored signature'} (verifies with {self.key_id}; not signed again)"
         return f"signed with {self.key_id} before writing"
 
 
@@ -142,8 +142,15 @@ class PushResult:
 
 
 def plan_push(ops: Ops, name: str, file: str | Path, *, sign: bool, key_id: str | None,
-              allow_unsigned: bool = False, data: bytes | None = None) -> PushPlan:
-    """Steps 1 and 2: everything that can be known before asking the operator."""
+              allow_unsigned: bool = False, data: bytes | None = None,
+              reuse_signature_file: bool = True) -> PushPlan:
+    """Steps 1 and 2: everything that can be known before asking the operator.
+
+    With `reuse_signature_file`, a `FILE.sig` that signs exactly these bytes with the push's
+    key, made after the stored policy last changed (what `policy sign -o FILE.sig` and the
+    sign flow write), is written as is: sign, then push, does not sign twice.
+    """
+    from_file = data is None
     if data is None:
         data = read_policy_file(file)
     check = validated(data)
@@ -177,9 +184,48 @@ def plan_push(ops: Ops, name: str, file: str | Path, *, sign: bool, key_id: str 
             kind="validation")
     old_text = decode_text(current.data, path) if current is not None else ""
     diff = diff_texts(old_text, decode_text(data, str(file)))
-    return PushPlan(name=name, path=path, signature_path=signature_path(path), data=data, check=check,
+    plan = PushPlan(name=name, path=path, signature_path=signature_path(path), data=data, check=check,
                     current=current, current_signature=current_sig, diff=diff, sign=sign, key_id=key_id,
                     tvms=serving, source=str(file))
+    if sign and from_file and reuse_signature_file and key_id:
+        found = signature_file_for(ops, file, data, key_id, current)
+        if found is not None:
+            sig_file, envelope_text = found
+            plan = replace(plan, envelope_text=envelope_text, envelope_source=str(sig_file),
+                           audit_extra=(("signature_file", str(sig_file)),))
+    return plan
+
+
+def signature_file_for(ops: Ops, file: str | Path, data: bytes, key_id: str,
+                       current: Parameter | None) -> tuple[Path, str] | None:
+    """`FILE.sig` as the envelope to store, when it can stand for a fresh signature; else None.
+
+    It must parse, cover these exact bytes (policy_hash), verify with `key_id` (locally, with
+    the cached public key), and have been made after the stored policy last changed: an
+    older signed_at would predate the change this push undoes, which the doctor's replay
+    check reports. Anything else (no file, unreadable, another key, other bytes) is ignored:
+    the push signs afresh.
+    """
+    from ..core.envelope import EnvelopeError, parse_envelope
+
+    sig_file = Path(f"{file}.sig")
+    try:
+        if not sig_file.is_file() or sig_file.stat().st_size > 64 * 1024:
+            return None
+        envelope = parse_envelope(sig_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, EnvelopeError, ValueError):
+        return None
+    if (envelope.policy_hash or "").lower() != policy_hash(data) or not envelope.signature:
+        return None
+    if current is not None and current.last_modified is not None:
+        if envelope.signed_at is None or envelope.signed_at <= current.last_modified:
+            return None
+    try:
+        if not ops.fleet.verify(key_id, data, envelope.signature):
+            return None
+    except SentinelError:
+        return None
+    return sig_file, dump_envelope(envelope, indent=False)
 
 
 def default_signing_key(ops: Ops, serving: tuple[TvmConfig, ...] = ()) -> str | None:

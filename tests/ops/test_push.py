@@ -210,3 +210,52 @@ def test_the_confirmation_says_a_leftover_signature_is_replaced(ops, signing_key
     result = execute_push(ops, plan)
     assert result.signature_version == 2 and pair_consistent(ops)
     assert not plan_push(ops, "dev", local(POLICY_V1), sign=True, key_id=signing_key).replaces_orphan_signature
+
+
+def test_push_reuses_the_signature_file_the_sign_step_wrote(ops, signing_key, local, call_counter):
+    """Sign, then push: the push writes FILE.sig as is, no second KMS Sign (issue 12)."""
+    from sentinel_tui.ops.sign import sign_file
+
+    path = local(POLICY_V1)
+    made = sign_file(ops, path, signing_key, output=f"{path}.sig")
+    plan = plan_push(ops, "dev", path, sign=True, key_id=None)
+    assert plan.envelope_text is not None and str(made.output) in plan.envelope_source
+    assert "reuses" in "\n".join(plan.summary())
+    signs = call_counter.count("kms.Sign")
+    result = execute_push(ops, plan)
+    assert call_counter.count("kms.Sign") == signs  # not signed again
+    assert result.status is Status.VALID and pair_consistent(ops)
+    stored = parse_envelope(ops.store.get(SIG).value)
+    assert stored.signature == made.envelope.signature and "\n" not in ops.store.get(SIG).value
+
+
+def test_a_signature_file_that_does_not_fit_is_ignored_and_push_signs(ops, signing_key, local, call_counter):
+    from sentinel_tui.ops.sign import sign_file
+
+    path = local(POLICY_V1)
+    sign_file(ops, path, signing_key, output=f"{path}.sig")
+    path.write_bytes(POLICY_V2)  # edited after signing: the .sig covers other bytes
+    plan = plan_push(ops, "dev", path, sign=True, key_id=None)
+    assert plan.envelope_text is None
+    signs = call_counter.count("kms.Sign")
+    execute_push(ops, plan)
+    assert call_counter.count("kms.Sign") == signs + 1 and pair_consistent(ops)
+    # another key's signature over the same bytes does not verify with the push key: signed afresh
+    kms = ops.clients.client("kms")
+    other = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    path.write_bytes(POLICY_V1)
+    sign_file(ops, path, other, output=f"{path}.sig", force=True)
+    assert plan_push(ops, "dev", path, sign=True, key_id=None).envelope_text is None
+    # a garbage .sig is ignored, not an error
+    (path.parent / f"{path.name}.sig").write_text("{not json")
+    assert plan_push(ops, "dev", path, sign=True, key_id=None).envelope_text is None
+
+
+def test_a_signature_file_older_than_the_stored_policy_is_not_reused(ops, signing_key, local):
+    """Its signed_at would predate the change it undoes, which the doctor's replay check flags."""
+    from sentinel_tui.ops.sign import sign_file
+
+    path = local(POLICY_V1)
+    sign_file(ops, path, signing_key, output=f"{path}.sig")
+    execute_push(ops, plan_push(ops, "dev", local(POLICY_V2, "v2.yaml"), sign=True, key_id=None))
+    assert plan_push(ops, "dev", path, sign=True, key_id=None).envelope_text is None
