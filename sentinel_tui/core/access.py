@@ -103,6 +103,14 @@ class AccessDiff:
     #: how many request classes were compared (for the curious and for tests)
     classes: int = 0
     span: tuple[str, str] = ("", "")
+    _locate: Any = field(default=None, compare=False, repr=False)
+
+    def locate(self, request: Request) -> AccessChange | None:
+        """The reported change (access or rule) whose box holds ``request``, or None.
+
+        Raises LookupError when the request falls in no class: the partition missed
+        something (never expected; the property tests ask this of random requests)."""
+        return self._locate(request) if self._locate is not None else None
 
     @property
     def identical(self) -> bool:
@@ -548,6 +556,8 @@ class _Time:
             tc = by.get(sig)
             if tc is None:
                 tc = by[sig] = _TimeClass(instant, offset, sig, self._mask(sig))
+            elif abs(offset) < abs(tc.offset):  # a witness with a likelier offset
+                tc.instant, tc.offset = instant, offset
             tc.spots.append(spot)
 
         if not self.windows:
@@ -576,13 +586,13 @@ class _Time:
                 lo, hi = a - _MAX_OFFSET, b - 1 + _MAX_OFFSET + 1
                 lcuts = sorted({lo, *_cuts_in(self.local, lo, hi)})
                 for c, d in zip(lcuts, lcuts[1:] + [hi]):
+                    spot = (a, b, p0, p1, c, d)
                     if c < b and d > a:  # overlap: offset 0
-                        i = max(a, c)
-                        add(i, 0, (a, b, p0, p1))
+                        add(max(a, c), 0, spot)
                     elif d <= a:
-                        add(a, (d - 1) - a, (a, b, p0, p1))
+                        add(a, (d - 1) - a, spot)
                     else:
-                        add(b - 1, c - (b - 1), (a, b, p0, p1))
+                        add(b - 1, c - (b - 1), spot)
         return list(by.values())
 
     # ---- the summary of a set of time classes
@@ -591,14 +601,17 @@ class _Time:
             return ""
         if not self.zoned:
             zone_label = "in the request's own UTC offset"
-            pattern = self._pattern([(a, b) for tc in classes for (a, b, _p0, _p1) in tc.spots], 0)
+            pattern = self._pattern([(a, b) for tc in classes for (a, b, *_p) in tc.spots], 0)
             return f"{pattern} {zone_label}" if pattern else ""
         name = zone if zone in self.zoned else self.display
         tz = self.zoned[name][0]
         by_period: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        local: list[tuple[int, int]] = []
         for tc in classes:
-            for a, b, p0, p1 in tc.spots:
+            for a, b, p0, p1, *cd in tc.spots:
                 by_period.setdefault((p0, p1), []).append((a, b))
+                if cd:
+                    local.append((max(cd[0], a - _MAX_OFFSET), min(cd[1], b + _MAX_OFFSET)))
         patterns: dict[str, list[tuple[int, int]]] = {}
         for (p0, p1), segs in by_period.items():
             text = self._pattern(segs, _offset(tz, p0))
@@ -620,7 +633,9 @@ class _Time:
             more = "; …" if len(others) > 2 else ""
             text = (text + " " if text else "only ") + f"(around offset changes: {'; '.join(notes)}{more})"
         if self.local:
-            text += " (also depends on the request's UTC offset: see the witness)"
+            wall = self._pattern(local, 0)
+            text += (f" with {wall} on the clock of the request's own UTC offset" if wall else
+                     " (also depends on the request's UTC offset)")
         return text.strip()
 
     @staticmethod
@@ -724,6 +739,33 @@ def access_diff(old: Policy | None, new: Policy | None, *, now: datetime | None 
     count = 0
     n = len(dims)
 
+    def locate(r: Request) -> AccessChange | None:
+        """The request's class, found the way the classes were built, then its box."""
+        t_zone_offsets = {z: _offset(tz, _minutes(r.time)) for z, (tz, _b) in timer.zoned.items()}
+        off = int((r.time.utcoffset() or timedelta(0)).total_seconds()) // 60
+        sig = timer._signature(_minutes(r.time), off, t_zone_offsets)
+        idx = [next((i for i, tc in enumerate(times) if tc.sig == sig), None)]
+        for classes, cond_of, kw in (
+            (users, lambda c: Condition(users=c.users), {"user": r.user}),
+            (profiles, lambda c: Condition(profiles=c.profiles), {"profile": r.profile}),
+            (modes, lambda c: Condition(mode=c.mode), {"mode": r.mode}),
+            (sessions, None, {}),
+            (devices, lambda c: Condition(device=c.device), {"device": r.device}),
+        ):
+            if cond_of is None:
+                idx.append(int(r.session_table != ""))
+                continue
+            m = space.mask(cond_of, _replace(space.base, **kw))
+            extra = int(r.mode == "server") if classes is modes else 0
+            idx.append(next((i for i, c in enumerate(classes) if c.mask == m and c.extra == extra), None))
+        if None in idx:
+            raise LookupError(f"access diff: {r} falls in no class ({idx})")
+        cell = tuple(idx)
+        for box, change in located:
+            if all(i in s for i, s in zip(cell, box)):
+                return change
+        return None
+
     def walk(depth: int, mask: int, idx: tuple) -> None:
         nonlocal count
         if not (mask & space.old_all) and not (mask & space.new_all):
@@ -748,6 +790,7 @@ def access_diff(old: Policy | None, new: Policy | None, *, now: datetime | None 
     boxes = _boxes(changed, [len(d) for d in dims])
     access: list[AccessChange] = []
     rules: list[AccessChange] = []
+    located: list[tuple[tuple, AccessChange]] = []
     for key, box in boxes:
         first = min(
             (idx for idx in _cells(box) if idx in changed and changed[idx] == key),
@@ -778,8 +821,9 @@ def access_diff(old: Policy | None, new: Policy | None, *, now: datetime | None 
         else:
             summary = f"{where}: {decision_text(a)} by {_rule_text(a)} → by {_rule_text(b)}"
             rules.append(AccessChange(a, b, summary, w))
+        located.append((box, (access if key[0] == "access" else rules)[-1]))
     span = (space.span_start.date().isoformat(), space.span_end.date().isoformat())
-    return AccessDiff(tuple(access), tuple(rules), classes=count, span=span)
+    return AccessDiff(tuple(access), tuple(rules), classes=count, span=span, _locate=locate)
 
 
 def _cells(box: tuple) -> Iterable[tuple]:
