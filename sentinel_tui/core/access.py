@@ -534,6 +534,8 @@ class _Time:
                 m |= 1 << i
         return m
 
+    _periods: list[tuple[int, int]] = []
+
     def periods(self) -> list[tuple[int, int]]:
         start, end = _minutes(self.space.span_start), _minutes(self.space.span_end)
         cuts = {start, end}
@@ -570,7 +572,8 @@ class _Time:
             for a, b in zip(cuts, cuts[1:] + [monday + _WEEK]):
                 add(a, 0, (a, b, None, None))
             return list(by.values())
-        for p0, p1 in self.periods():
+        self._periods = self.periods()
+        for p0, p1 in self._periods:
             s = now if p0 <= now and now + _WEEK <= p1 else p0
             e = min(p1, s + _WEEK)
             cut = {s}
@@ -613,25 +616,25 @@ class _Time:
                 if cd:
                     local.append((max(cd[0], a - _MAX_OFFSET), min(cd[1], b + _MAX_OFFSET)))
         patterns: dict[str, list[tuple[int, int]]] = {}
-        for (p0, p1), segs in by_period.items():
-            text = self._pattern(segs, _offset(tz, p0))
+        for p0, p1 in self._periods:
+            segs = by_period.get((p0, p1))
+            text = self._pattern(segs, _offset(tz, p0)) if segs else "never"
             patterns.setdefault(text, []).append((p0, p1))
-        if not patterns:
-            return ""
         weight = {t: sum(p1 - p0 for p0, p1 in ps) for t, ps in patterns.items()}
         main = max(patterns, key=lambda t: weight[t])
-        text = f"{main} {name}" if main else ""
         others = [t for t in patterns if t != main]
-        if others:
-            now = _minutes(self.space.now)
-            notes = []
-            for t in sorted(others, key=lambda t: -weight[t])[:2]:
-                ps = sorted(patterns[t], key=lambda p: (p[1] <= now, p[0] if p[1] > now else -p[0]))
-                when = ", ".join(f"{_at(p0).astimezone(tz):%Y-%m-%d}–{_at(p1).astimezone(tz):%Y-%m-%d}"
-                                 for p0, p1 in ps[:3]) + (", …" if len(ps) > 3 else "")
-                notes.append(f"{t or 'never'} in {when}")
-            more = "; …" if len(others) > 2 else ""
-            text = (text + " " if text else "only ") + f"(around offset changes: {'; '.join(notes)}{more})"
+        notes = []
+        now = _minutes(self.space.now)
+        for t in sorted(others, key=lambda t: -weight[t])[:2]:
+            ps = sorted(patterns[t], key=lambda p: (p[1] <= now, p[0] if p[1] > now else -p[0]))
+            when = ", ".join(f"{_at(p0).astimezone(tz):%Y-%m-%d}–{_at(p1).astimezone(tz):%Y-%m-%d}"
+                             for p0, p1 in ps[:3]) + (", …" if len(ps) > 3 else "")
+            notes.append(f"{t or 'any time'}{'' if t == 'never' else ' ' + name} in {when}")
+        note = "; ".join(notes) + ("; …" if len(others) > 2 else "")
+        if main == "never":
+            text = f"only around UTC-offset changes: {note}"
+        else:
+            text = f"{main or 'any time'} {name}" + (f" (around UTC-offset changes: {note})" if note else "")
         if self.local:
             wall = self._pattern(local, 0)
             text += (f" with {wall} on the clock of the request's own UTC offset" if wall else

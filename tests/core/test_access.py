@@ -288,3 +288,41 @@ rules:
     # 2026-03-10: New York is already on EDT (UTC-4), Berlin still on CET: 09:30 NY = 13:30 UTC
     found = diff.locate(probe)
     assert found is not None and found.old.effect == "allow" and found.new.effect == "deny"
+
+
+def _rules(*specs: tuple[str, TimeWindow]) -> Policy:
+    return Policy(version="1", rules=tuple(Rule(name=f"r{i}", effect=effect, conditions=Condition(time=w))
+                                           for i, (effect, w) in enumerate(specs)))
+
+
+def test_a_change_that_exists_only_in_the_weeks_between_two_zones_dst_changes():
+    # 09:00 New York is 15:00 Berlin, except in the weeks when only one of them has changed
+    # offset (March, late October): then it is 14:00 Berlin, and only then do both windows hold.
+    ny = TimeWindow(hours=HourRange("09:00", "10:00"), timezone="America/New_York")
+    berlin = TimeWindow(hours=HourRange("14:00", "15:00"), timezone="Europe/Berlin")
+    old = _rules(("deny", ny), ("allow", berlin))
+    new = _rules(("allow", berlin))
+    diff = access_diff(old, new, now=NOW)
+    assert [(c.old.effect, c.new.effect) for c in diff.changes] == [("deny", "allow")]
+    [change] = diff.changes
+    when = change.witness.time.astimezone(timezone.utc)
+    assert when.month in (3, 10, 11), when
+    assert "around offset changes" in change.summary or "only" in change.summary
+
+
+def test_the_requests_own_offset_reaches_a_day_either_side():
+    # Sunday 00:00-01:00 UTC is Monday on a request clock at +23:00 or more, and only there
+    utc_sunday = TimeWindow(days=("sunday",), hours=HourRange("00:00", "01:00"), timezone="UTC")
+    monday_on_the_request_clock = TimeWindow(days=("monday",))
+    old = _rules(("deny", utc_sunday), ("allow", monday_on_the_request_clock))
+    new = _rules(("allow", monday_on_the_request_clock))
+    diff = access_diff(old, new, now=NOW)
+    [change] = diff.changes
+    assert change.witness.time.utcoffset() >= timedelta(hours=23)
+
+
+def test_pairs_no_offset_can_reach_are_not_reported():
+    # a Friday in UTC is never a Monday on any request clock (offsets stay within ±23:59)
+    old = _rules(("deny", TimeWindow(days=("friday",), timezone="UTC")), ("allow", TimeWindow(days=("monday",))))
+    new = _rules(("allow", TimeWindow(days=("monday",))))
+    assert access_diff(old, new, now=NOW).identical
