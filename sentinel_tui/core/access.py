@@ -45,6 +45,7 @@ Pure: the evaluator reads zoneinfo files, as Go does; nothing else is read.
 from __future__ import annotations
 
 import functools
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Iterable, Sequence
@@ -428,7 +429,8 @@ def _offset(tz: tzinfo, minute: int) -> int:
     return int(off.total_seconds()) // 60
 
 
-def _transitions(tz: tzinfo, start: int, end: int) -> list[int]:
+@functools.lru_cache(maxsize=64)
+def _transitions(tz: tzinfo, start: int, end: int) -> tuple[int, ...]:
     """The minutes at which ``tz``'s UTC offset changes in [start, end)."""
     out = []
     step = 6 * 60
@@ -448,7 +450,7 @@ def _transitions(tz: tzinfo, start: int, end: int) -> list[int]:
             out.append(hi)
             prev = off
         t = nxt
-    return out
+    return tuple(out)
 
 
 def _boundaries(window: TimeWindow) -> set[int]:
@@ -552,9 +554,20 @@ class _Time:
         now = _minutes(self.space.now)
 
         zone_offsets: dict[str, int] = {}
+        # the windows of a zone cannot tell apart two minutes between the same two boundaries of
+        # its week: ask the evaluator once per combination of such slots
+        mon = 4 * _MIN_DAY
+        slots = [(z, sorted(d * _MIN_DAY + b for d in range(7) for b in bounds))
+                 for z, (_tz, bounds) in self.zoned.items()]
+        lslots = sorted(d * _MIN_DAY + b for d in range(7) for b in self.local)
+        by_slots: dict[tuple, tuple] = {}
 
         def add(instant: int, offset: int, spot: tuple) -> None:
-            sig = self._signature(instant, offset, zone_offsets)
+            key = tuple(bisect_right(marks, (instant + zone_offsets[z] - mon) % _WEEK) for z, marks in slots)
+            key += (bisect_right(lslots, (instant + offset - mon) % _WEEK),)
+            sig = by_slots.get(key)
+            if sig is None:
+                sig = by_slots[key] = self._signature(instant, offset, zone_offsets)
             tc = by.get(sig)
             if tc is None:
                 tc = by[sig] = _TimeClass(instant, offset, sig, self._mask(sig))
@@ -738,10 +751,6 @@ def access_diff(old: Policy | None, new: Policy | None, *, now: datetime | None 
             memo[key] = dec
         return dec
 
-    changed: dict[tuple, tuple] = {}
-    count = 0
-    n = len(dims)
-
     def locate(r: Request) -> AccessChange | None:
         """The request's class, found the way the classes were built, then its box."""
         t_zone_offsets = {z: _offset(tz, _minutes(r.time)) for z, (tz, _b) in timer.zoned.items()}
@@ -769,36 +778,54 @@ def access_diff(old: Policy | None, new: Policy | None, *, now: datetime | None 
                 return change
         return None
 
-    def walk(depth: int, mask: int, idx: tuple) -> None:
-        nonlocal count
-        if not (mask & space.old_all) and not (mask & space.new_all):
-            return  # both default-deny for every completion
-        if depth == n:
-            count += 1
-            om, nm = mask & space.old_all, mask & space.new_all
-            of = (om & -om).bit_length() - 1 if om else -1
-            nf = (nm & -nm).bit_length() - 1 if nm else -1
-            a = decide(old, of, idx, 0)
-            b = decide(new, nf, idx, space.n_old)
-            if a.access_key() != b.access_key():
-                changed[idx] = ("access", a.access_key(), b.access_key())
-            elif (a.rule, a.reason) != (b.rule, b.reason):
-                changed[idx] = ("rule", a.access_key(), (a.rule, a.reason, b.rule, b.reason))
-            return
-        for i, c in enumerate(dims[depth]):
-            walk(depth + 1, mask & c.mask, idx + (i,))
+    # Walk the dimensions keeping, for each distinct (rule mask, server mode, session table) state,
+    # the boxes of classes that lead to it: the decisions depend only on that state, so the work
+    # grows with the number of states, not with the product of the class counts.
+    full = (1 << len(space.rules)) - 1
+    states: dict[tuple[int, int, int], list[tuple]] = {(full, 0, 0): [()]}
+    for depth, classes in enumerate(dims):
+        nxt: dict[tuple[int, int, int], list[tuple]] = {}
+        for (mask, sv, ss), prefixes in states.items():
+            targets: dict[tuple[int, int, int], list[int]] = {}
+            for i, c in enumerate(classes):
+                m = mask & c.mask
+                if not m:
+                    continue  # both policies deny by default for every completion: no change
+                state = (m, c.extra if depth == 3 else sv, c.extra if depth == 4 else ss)
+                targets.setdefault(state, []).append(i)
+            for state, idxs in targets.items():
+                chosen = frozenset(idxs)
+                nxt.setdefault(state, []).extend(pre + (chosen,) for pre in prefixes)
+        states = {state: _merge_boxes(boxes_) if len(boxes_) > 1 else boxes_ for state, boxes_ in nxt.items()}
 
-    walk(0, (1 << len(space.rules)) - 1, ())
+    changed: list[tuple[tuple, tuple]] = []
+    count = 0
+    for (mask, _sv, _ss), boxes_ in states.items():
+        om, nm = mask & space.old_all, mask & space.new_all
+        of = (om & -om).bit_length() - 1 if om else -1
+        nf = (nm & -nm).bit_length() - 1 if nm else -1
+        idx = tuple(min(s_) for s_ in boxes_[0])
+        a = decide(old, of, idx, 0)
+        b = decide(new, nf, idx, space.n_old)
+        for box in boxes_:
+            size = 1
+            for s_ in box:
+                size *= len(s_)
+            count += size
+        if a.access_key() != b.access_key():
+            key = ("access", a.access_key(), b.access_key())
+        elif (a.rule, a.reason) != (b.rule, b.reason):
+            key = ("rule", a.access_key(), (a.rule, a.reason, b.rule, b.reason))
+        else:
+            continue
+        changed.extend((key, box) for box in boxes_)
 
-    boxes = _boxes(changed, [len(d) for d in dims])
+    boxes = _boxes(changed)
     access: list[AccessChange] = []
     rules: list[AccessChange] = []
     located: list[tuple[tuple, AccessChange]] = []
     for key, box in boxes:
-        first = min(
-            (idx for idx in _cells(box) if idx in changed and changed[idx] == key),
-            key=lambda idx: idx)
-        w = request(first)
+        w = request(tuple(min(s_) for s_ in box))
         a, b = evaluate(old, w), evaluate(new, w)
         zone = None
         for dec, rules_ in ((a, space.old_rules), (b, space.new_rules)):
@@ -829,15 +856,26 @@ def access_diff(old: Policy | None, new: Policy | None, *, now: datetime | None 
     return AccessDiff(tuple(access), tuple(rules), classes=count, span=span, _locate=locate)
 
 
-def _cells(box: tuple) -> Iterable[tuple]:
-    import itertools
+def _merge_boxes(boxes: list[tuple]) -> list[tuple]:
+    """Boxes (tuples of class sets) that differ in one dimension only become one."""
+    merged = True
+    while merged:
+        merged = False
+        for k in range(len(boxes[0]) - 1, -1, -1):
+            groups: dict[tuple, set] = {}
+            for box in boxes:
+                groups.setdefault(box[:k] + box[k + 1:], set()).update(box[k])
+            if len(groups) < len(boxes):
+                merged = True
+                boxes = [other[:k] + (frozenset(values),) + other[k:] for other, values in groups.items()]
+            if len(boxes) == 1:
+                return boxes
+    return boxes
 
-    return itertools.product(*[sorted(s) for s in box])
 
-
-def _boxes(changed: dict[tuple, tuple], sizes: Sequence[int]) -> list[tuple[tuple, tuple]]:
-    """Merge changed cells with the same change into boxes (products of class sets)."""
-    boxes: list[tuple[tuple, tuple]] = [(key, tuple(frozenset([i]) for i in idx)) for idx, key in changed.items()]
+def _boxes(changed: list[tuple[tuple, tuple]]) -> list[tuple[tuple, tuple]]:
+    """Merge boxes with the same change into fewer, larger boxes (still products of class sets)."""
+    boxes = list(changed)
     order = (5, 4, 3, 0, 1, 2)  # device, session, mode, time, users, profiles
     merged = True
     while merged:
