@@ -87,3 +87,24 @@ def access_between(ops_factory, old_spec: str, new_spec: str, *, now: datetime |
 
     old, new = load_side(ops, old_spec), load_side(ops, new_spec)
     return old, new, compare_access(old.data, new.data, old.label, new.label, now=now)
+
+
+def access_for_write(old: bytes | None, new: bytes | None, *, now: datetime | None = None
+                     ) -> tuple[AccessDiff | None, str]:
+    """What a write (push, restore) does to access: the diff, and a note on how it was judged.
+
+    A stored policy that does not parse is what the TVM refuses (every request denied): it is
+    compared as no policy, and the note says so. A new side that does not parse has no access
+    to compare (the write is refused before this is asked)."""
+    note = ""
+    try:
+        old_policy = parse_policy(old) if old is not None else None
+    except PolicyError as exc:
+        old_policy, note = None, f"the stored policy does not parse ({exc}); the TVM denies every request with it"
+    if old is None:
+        note = "nothing is stored yet: every request is denied until this is written"
+    try:
+        new_policy = parse_policy(new) if new is not None else None
+    except PolicyError as exc:
+        return None, f"the new policy does not parse: {exc}"
+    return access_diff(old_policy, new_policy, now=now), note
