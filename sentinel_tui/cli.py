@@ -130,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offline", action="store_true", help="do not load the fleet: rank causes without it")
     p.add_argument("--json", action="store_true")
 
+    from .cli_whatif import add_parsers as _whatif_parsers  # policy eval / policy test (issue 14)
+
+    _whatif_parsers(psub, common)
+
     keys = sub.add_parser("keys", help="the signing key: first-time setup, rotation check")
     ksub = keys.add_subparsers(dest="keys_command", metavar="SUBCOMMAND", required=True)
     p = ksub.add_parser("setup", parents=[common],
@@ -696,6 +700,17 @@ COMMANDS = {
     "diff": cmd_diff, "push": cmd_push, "status": cmd_status, "doctor": cmd_doctor,
     "restore": cmd_restore, "resign": cmd_resign, "explain": cmd_explain,
 }
+
+
+def _whatif_command(name: str):
+    def run(args) -> int:
+        from . import cli_whatif
+
+        return getattr(cli_whatif, name)(args)
+    return run
+
+
+COMMANDS.update({"eval": _whatif_command("cmd_eval"), "test": _whatif_command("cmd_test")})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -65,6 +65,10 @@ __all__ = [
     "parse_rfc3339",
     "format_rfc3339",
     "MODE_SERVER",
+    "POSTURE_PRESETS",
+    "parse_user_time",
+    "why_not",
+    "matches",
 ]
 
 MODE_SERVER = "server"
@@ -794,3 +798,71 @@ def tvm_view(decision: Decision, *, rule_effect: str | None = None, session_tabl
         notes.append(f"sessions capped at {format_go_duration(cap)}")
     return TvmView(action=action, effect=effect, enforced=enforced, duration_cap=cap,
                    warnings=tuple(warnings), notes=tuple(notes))
+
+
+# ---------------------------------------------------------------------------
+# Times and postures as an operator types them
+
+_USER_TIME = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2})[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?"
+    r"(?:\s*(Z|UTC|[+-][0-9]{2}:?[0-9]{2}|\s[A-Za-z][A-Za-z0-9_+\-/]*))?\Z"
+)
+
+
+def parse_user_time(text: str) -> tuple[datetime, int]:
+    """RFC 3339, or ``2026-03-02 21:00 Europe/Berlin`` / ``2026-03-02T21:00+01:00`` / ``... UTC``.
+
+    A time without a zone is refused: the answer depends on it.
+    """
+    text = text.strip()
+    try:
+        return parse_rfc3339(text)
+    except RequestError:
+        pass
+    m = _USER_TIME.match(text)
+    if m is None:
+        raise RequestError(
+            f"time {text!r} is not understood; write RFC 3339 (2026-03-02T21:00:00+01:00) "
+            "or a date, a time and a zone (2026-03-02 21:00 Europe/Berlin)"
+        )
+    day, hh, mm, ss, frac, zone = m.groups()
+    zone = (zone or "").strip()
+    if not zone:
+        raise RequestError(f"time {text!r} has no zone; add one (Z, +01:00 or Europe/Berlin)")
+    frac9 = (frac or "")[:9].ljust(9, "0")
+    try:
+        naive = datetime.fromisoformat(f"{day}T{hh}:{mm}:{ss or '00'}").replace(microsecond=int(frac9) // 1000)
+    except ValueError as exc:
+        raise RequestError(f"time {text!r}: {exc}") from None
+    if zone in ("Z", "UTC"):
+        return naive.replace(tzinfo=timezone.utc), int(frac9) % 1000
+    if zone[0] in "+-":
+        digits = zone[1:].replace(":", "")
+        zh, zm = int(digits[:2]), int(digits[2:])
+        if zh >= 24 or zm >= 60:
+            raise RequestError(f"time {text!r}: offset {zone} out of range")
+        off = timedelta(hours=zh, minutes=zm)
+        return naive.replace(tzinfo=timezone(-off if zone[0] == "-" else off)), int(frac9) % 1000
+    loc = load_location(zone)
+    if loc is None:
+        raise RequestError(f"time {text!r}: unknown time zone {zone!r}")
+    return naive.replace(tzinfo=loc), int(frac9) % 1000
+
+
+def _posture(**kw: Any) -> DevicePosture:
+    return DevicePosture(status=kw.pop("status", "compliant"), collected_at="2026-01-01T00:00:00Z", **kw)
+
+
+#: Named postures for the what-if views (``--device PRESET``); ``none`` is "no posture at all".
+POSTURE_PRESETS: dict[str, DevicePosture | None] = {
+    "none": None,
+    "managed-mac": _posture(disk_encrypted=True, firewall_enabled=True, os_version="14.5", os_type="darwin",
+                            mdm_enrolled=True, mdm_compliant=True),
+    "managed-windows": _posture(disk_encrypted=True, firewall_enabled=True, os_version="10.0.22631",
+                                os_type="windows", mdm_enrolled=True, mdm_compliant=True),
+    "unmanaged-linux": _posture(status="unknown", disk_encrypted=False, firewall_enabled=False,
+                                os_version="6.8", os_type="linux", mdm_enrolled=False, mdm_compliant=False),
+    "noncompliant-mac": _posture(status="non_compliant", disk_encrypted=False, firewall_enabled=True,
+                                 os_version="12.7", os_type="darwin", mdm_enrolled=True, mdm_compliant=False),
+    "empty": _posture(status="unknown"),
+}
