@@ -64,6 +64,7 @@ __all__ = [
     "compare_versions",
     "parse_rfc3339",
     "format_rfc3339",
+    "parse_go_time",
     "MODE_SERVER",
     "POSTURE_PRESETS",
     "parse_user_time",
@@ -285,16 +286,20 @@ def load_location(name: str) -> tzinfo | None:
 # RFC 3339 times with nanoseconds, read as Go's time.Parse(time.RFC3339Nano, s)
 
 _RFC3339 = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})"
-    r"(?:\.([0-9]+))?"
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{1,2}):([0-9]{2}):([0-9]{2})"
+    r"(?:[.,]([0-9]+))?"
     r"(Z|[+-][0-9]{2}:[0-9]{2})\Z"
 )
 
 
-def parse_rfc3339(text: str) -> tuple[datetime, int]:
-    """An aware datetime (microseconds) and the nanoseconds below a microsecond.
+def parse_go_time(text: str) -> tuple[datetime, int, int | None]:
+    """``time.Parse(time.RFC3339Nano, text)`` as Go runs it (fast path, then the general parser).
 
-    Digits past the ninth are dropped, as Go drops them. Raises RequestError.
+    Returns an aware datetime (microseconds), the nanoseconds below a microsecond,
+    and an offset in seconds when Go's offset cannot be a Python zone (``+24:00``
+    and ``+23:60`` parse in Go): then the datetime is the UTC instant and the
+    offset says what wall clock the request shows. Digits of the fraction past the
+    ninth are dropped, as Go drops them. Raises RequestError.
     """
     m = _RFC3339.match(text) if isinstance(text, str) else None
     if m is None:
@@ -303,29 +308,48 @@ def parse_rfc3339(text: str) -> tuple[datetime, int]:
     frac = (m.group(7) or "")[:9].ljust(9, "0")
     nanos = int(frac)
     zone = m.group(8)
-    if zone == "Z":
-        tz: tzinfo = timezone.utc
-    else:
+    offset_s = 0
+    if zone != "Z":
         zh, zm = int(zone[1:3]), int(zone[4:6])
-        if zh >= 24:
+        if zh > 24:
             raise RequestError(f"time {text!r}: time zone offset hour out of range")
-        if zm >= 60:
+        if zm > 60:
             raise RequestError(f"time {text!r}: time zone offset minute out of range")
-        offset = timedelta(hours=zh, minutes=zm)
-        tz = timezone(-offset if zone[0] == "-" else offset)
+        offset_s = (zh * 60 + zm) * 60 * (-1 if zone[0] == "-" else 1)
     try:
-        dt = datetime(year, month, day, hour, minute, second, nanos // 1000, tzinfo=tz)
+        naive = datetime(year, month, day, hour, minute, second, nanos // 1000)
     except ValueError as exc:
         raise RequestError(f"time {text!r}: {exc}") from None
-    return dt, nanos % 1000
+    if zone == "Z":
+        return naive.replace(tzinfo=timezone.utc), nanos % 1000, None
+    if abs(offset_s) < 86400:
+        return naive.replace(tzinfo=timezone(timedelta(seconds=offset_s))), nanos % 1000, None
+    try:
+        instant = (naive - timedelta(seconds=offset_s)).replace(tzinfo=timezone.utc)
+    except OverflowError:
+        raise RequestError(f"time {text!r}: out of range") from None
+    return instant, nanos % 1000, offset_s
 
 
-def format_rfc3339(dt: datetime, nanosecond: int = 0) -> str:
+def parse_rfc3339(text: str) -> tuple[datetime, int]:
+    """An aware datetime (microseconds) and the nanoseconds below a microsecond.
+
+    Offsets of 24 hours or more (Go accepts ``+24:00``) come back as UTC.
+    """
+    dt, nanos, _ = parse_go_time(text)
+    return dt, nanos
+
+
+def format_rfc3339(dt: datetime, nanosecond: int = 0, offset: int | None = None) -> str:
     """Go's ``Format(time.RFC3339Nano)``: fraction without trailing zeros, ``Z`` for a zero offset."""
-    base = dt.strftime("%Y-%m-%dT%H:%M:%S")
+    if offset is not None:
+        dt = dt.astimezone(timezone.utc).replace(tzinfo=None) + timedelta(seconds=offset)
+        off = timedelta(seconds=offset)
+    else:
+        off = dt.utcoffset() or timedelta(0)
+    base = f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"
     nanos = dt.microsecond * 1000 + nanosecond
     frac = f".{nanos:09d}".rstrip("0") if nanos else ""
-    off = dt.utcoffset() or timedelta(0)
     if off == timedelta(0):
         zone = "Z"
     else:
@@ -430,7 +454,8 @@ class DevicePosture:
         for name in ("mdm_enrolled", "mdm_compliant"):
             if getattr(self, name) is not None:
                 out[name] = getattr(self, name)
-        out["collected_at"] = self.collected_at or "0001-01-01T00:00:00Z"
+        if self.collected_at:
+            out["collected_at"] = self.collected_at
         if self.collector_version:
             out["collector_version"] = self.collector_version
         return out
@@ -450,6 +475,15 @@ class Request:
     nanosecond: int = 0
     #: the batch line's ``id``, carried through untouched
     id: Any = field(default=None, compare=False)
+    #: seconds east of UTC when the request's own offset is one Python cannot hold
+    #: (Go reads ``+24:00``); then ``time`` is the UTC instant
+    offset: int | None = None
+
+    def own_time(self) -> datetime:
+        """The time in the request's own offset (what Go compares when no zone applies)."""
+        if self.offset is None:
+            return self.time
+        return (self.time.astimezone(timezone.utc) + timedelta(seconds=self.offset)).replace(tzinfo=None)
 
     def __post_init__(self) -> None:
         if self.time.tzinfo is None or self.time.utcoffset() is None:
@@ -461,18 +495,20 @@ class Request:
         ``session_table``, ``device`` (a posture object or null)."""
         if not isinstance(obj, dict):
             raise RequestError(f"a request is a JSON object, got {obj!r}")
-        user = _want_str("user", obj.get("user"))
-        profile = _want_str("profile", obj.get("profile"))
-        raw_time = obj.get("time")
-        if raw_time is None:
+        got = {name: _pick(obj, name)[1] for name in ("id", "user", "profile", "time", "mode", "session_table", "device")}
+        user = _want_str("user", got["user"])
+        profile = _want_str("profile", got["profile"])
+        raw_time = _want_str("time", got["time"])
+        if raw_time == "":
             raise RequestError("time: missing (RFC 3339, e.g. 2026-03-02T09:30:00+01:00)")
-        dt, nanos = parse_rfc3339(_want_str("time", raw_time))
-        mode = _want_str("mode", obj.get("mode"), MODE_SERVER) if "mode" in obj else MODE_SERVER
-        session_table = _want_str("session_table", obj.get("session_table"))
-        device_obj = obj.get("device")
+        dt, nanos, offset = parse_go_time(raw_time)
+        # A missing mode is Go's zero value "": it matches only rules without a mode condition.
+        mode = _want_str("mode", got["mode"])
+        session_table = _want_str("session_table", got["session_table"])
+        device_obj = got["device"]
         device = DevicePosture.from_json(device_obj) if device_obj is not None else None
         return cls(user=user, profile=profile, time=dt, mode=mode, session_table=session_table,
-                   device=device, nanosecond=nanos, id=obj.get("id"))
+                   device=device, nanosecond=nanos, id=got["id"], offset=offset)
 
     def to_json(self) -> dict:
         out: dict[str, Any] = {}
@@ -481,7 +517,7 @@ class Request:
         out.update(
             user=self.user,
             profile=self.profile,
-            time=format_rfc3339(self.time, self.nanosecond),
+            time=format_rfc3339(self.time, self.nanosecond, self.offset),
             mode=self.mode,
             session_table=self.session_table,
             device=self.device.to_json() if self.device is not None else None,
@@ -560,17 +596,32 @@ DEFAULT_DENY = Decision("deny", "", -1, "no matching rule")
 # Matching
 
 
-def _zone_time(window: TimeWindow, t: datetime) -> tuple[datetime, bool]:
+def _zone_time(window: TimeWindow, request: Request) -> tuple[datetime, bool]:
     """The request time as the rule sees it, and whether the rule's zone loaded."""
     if window.timezone:
         loc = load_location(window.timezone)
         if loc is not None:
-            try:
-                return t.astimezone(loc), True
-            except (OverflowError, ValueError):
-                return t, True
-        return t, False
-    return t, True
+            return _astimezone(request.time, loc), True
+        return request.own_time(), False
+    return request.own_time(), True
+
+
+_GREGORIAN_CYCLE = timedelta(days=146097)  # 400 years: weekdays and calendar repeat exactly
+
+
+def _astimezone(t: datetime, loc: tzinfo) -> datetime:
+    """``t.In(loc)``; at the edges of Python's years (Go has no such edge) the
+    conversion is done 400 years away, where weekday and wall clock are the same."""
+    try:
+        return t.astimezone(loc)
+    except (OverflowError, ValueError):
+        pass
+    for shift in (_GREGORIAN_CYCLE, -_GREGORIAN_CYCLE):
+        try:
+            return (t + shift).astimezone(loc)
+        except (OverflowError, ValueError):
+            continue
+    return t
 
 
 def _match_hours(hours: HourRange, t: datetime) -> bool:
@@ -578,8 +629,8 @@ def _match_hours(hours: HourRange, t: datetime) -> bool:
     return hour_minutes(hours.start) <= req < hour_minutes(hours.end)
 
 
-def _why_not_time(window: TimeWindow, t: datetime) -> str | None:
-    local, loaded = _zone_time(window, t)
+def _why_not_time(window: TimeWindow, request: Request) -> str | None:
+    local, loaded = _zone_time(window, request)
     if window.days:
         day = _WEEKDAYS[local.weekday()]
         if day not in window.days:
@@ -597,9 +648,19 @@ def _when(local: datetime, window: TimeWindow, loaded: bool) -> str:
     text = local.strftime("%a %Y-%m-%d %H:%M")
     if window.timezone and loaded:
         return f"{text} {window.timezone}"
+    own = _offset_text(local)
     if window.timezone:
-        return f"{text} {format_rfc3339(local)[-6:].replace('Z', 'UTC')} (timezone {window.timezone!r} does not load: the request's own offset is used)"
-    return f"{text} {'UTC' if local.utcoffset() == timedelta(0) else format_rfc3339(local)[-6:]}"
+        return f"{text} {own} (timezone {window.timezone!r} does not load: the request's own offset is used)"
+    return f"{text} {own}"
+
+
+def _offset_text(local: datetime) -> str:
+    off = local.utcoffset()
+    if off is None:
+        return "(its own offset)"
+    if off == timedelta(0):
+        return "UTC"
+    return format_rfc3339(local)[-6:]
 
 
 def _why_not_device(cond: DeviceCondition, posture: DevicePosture | None) -> str | None:
@@ -648,7 +709,7 @@ def why_not(cond: Condition, request: Request) -> str | None:
     if cond.users and request.user not in cond.users:
         return f"users: {request.user!r} is not in [{', '.join(cond.users)}]"
     if cond.time is not None:
-        problem = _why_not_time(cond.time, request.time)
+        problem = _why_not_time(cond.time, request)
         if problem is not None:
             return problem
     if cond.mode and request.mode not in cond.mode:
