@@ -185,6 +185,10 @@ def cmd_validate(args) -> int:
             _err(str(check.error))
         else:
             _out(f"{args.file}: valid")
+        if check.policy is not None:
+            from .cli_whatif import print_semantics  # issue 14: what the policy does
+
+            print_semantics(args.file, data, check.policy)
     return EXIT_OK if check.error is None else EXIT_FAIL
 
 

@@ -50,6 +50,14 @@ def add_parsers(psub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true")
 
 
+def print_semantics(label: str, data: bytes, policy, tvm=None) -> None:
+    """Semantic findings on stderr, as ``semantic: FILE:LINE: message [code]``."""
+    from .core.semantics import format_finding, semantic_lints
+
+    for finding in semantic_lints(policy, data, tvm=tvm):
+        _err(format_finding(finding, label))
+
+
 def _load_policy(args) -> tuple[bytes, str, tuple]:
     """(bytes, label, serving TVMs)."""
     from .fileio import read_policy_file
