@@ -372,8 +372,9 @@ def _device_findings(rule: Rule, index: int, tvm: Any) -> list[SemanticFinding]:
         never = len(unknown) == len(device.allowed_os_types)
         out.append(SemanticFinding(
             device.line_of("allowed_os_types") or device.line or None,
-            f"rule '{rule.name}': no posture reports OS type {', '.join(repr(t) for t in unknown)} "
-            f"(postures say darwin, windows or linux)" + ("; the rule never matches" if never else ""),
+            f"rule '{rule.name}': MDM postures report darwin, windows or linux, never "
+            f"{', '.join(repr(t) for t in unknown)}"
+            + ("; with only such types the rule matches no real device" if never else ""),
             "os-type-unreported", index))
     if tvm is not None and (not getattr(tvm, "mdm_provider", "") or tvm.mdm_provider.lower() == "none"):
         out.append(SemanticFinding(
@@ -513,8 +514,7 @@ def _lints(policy: Policy, raw: bytes | None, tvm: Any) -> list[SemanticFinding]
     for index, rule in enumerate(policy.rules):
         per_rule = _time_findings(rule, index, tvm is not None) + _device_findings(rule, index, tvm)
         for f in per_rule:
-            if f.code in ("hours-never-match",) or (f.code in ("days-never-match", "os-type-unreported")
-                                                    and "never matches" in f.message):
+            if f.code == "hours-never-match" or (f.code == "days-never-match" and "never matches" in f.message):
                 specific_never.add(index)
         found += per_rule
         found += _effect_findings(rule, index, tvm)
