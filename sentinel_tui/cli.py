@@ -137,6 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offline", action="store_true", help="do not load the fleet: rank causes without it")
     p.add_argument("--json", action="store_true")
 
+    from .cli_whatif import add_parsers as _whatif_parsers  # policy eval / policy test (issue 14)
+
+    _whatif_parsers(psub, common)
+
     keys = sub.add_parser("keys", help="the signing key: first-time setup, rotation check")
     ksub = keys.add_subparsers(dest="keys_command", metavar="SUBCOMMAND", required=True)
     p = ksub.add_parser("setup", parents=[common],
@@ -188,6 +192,10 @@ def cmd_validate(args) -> int:
             _err(str(check.error))
         else:
             _out(f"{args.file}: valid")
+        if check.policy is not None:
+            from .cli_whatif import print_semantics  # issue 14: what the policy does
+
+            print_semantics(args.file, data, check.policy)
     return EXIT_OK if check.error is None else EXIT_FAIL
 
 
@@ -718,6 +726,17 @@ COMMANDS = {
     "diff": cmd_diff, "push": cmd_push, "status": cmd_status, "doctor": cmd_doctor,
     "restore": cmd_restore, "resign": cmd_resign, "explain": cmd_explain, "access-diff": cmd_access_diff,
 }
+
+
+def _whatif_command(name: str):
+    def run(args) -> int:
+        from . import cli_whatif
+
+        return getattr(cli_whatif, name)(args)
+    return run
+
+
+COMMANDS.update({"eval": _whatif_command("cmd_eval"), "test": _whatif_command("cmd_test")})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
