@@ -52,7 +52,7 @@ def load_side(ops_factory, spec: str) -> Side:
     """``spec`` as a file, ``NAME@VERSION`` or ``NAME``. ``ops_factory()`` is called only when SSM is read."""
     from ..fileio import read_policy_file
 
-    if os.path.isfile(spec):
+    if os.path.exists(spec) and not os.path.isdir(spec):
         return Side(spec, read_policy_file(spec))
     ops = ops_factory()
     m = _VERSIONED.fullmatch(spec)
