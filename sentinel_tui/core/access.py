@@ -901,7 +901,11 @@ def access_diff(old: Policy | None, new: Policy | None, *, now: datetime | None 
             summary = f"{where}: {decision_text(a)} → {decision_text(b)}"
             access.append(AccessChange(a, b, summary, w))
         else:
-            summary = f"{where}: {decision_text(a)} by {_rule_text(a)} → by {_rule_text(b)}"
+            if a.rule == b.rule:
+                summary = (f"{where}: {decision_text(a)} by {_rule_text(a)}, reason {a.reason!r} → "
+                           f"{b.reason!r}")
+            else:
+                summary = f"{where}: {decision_text(a)} by {_rule_text(a)} → by {_rule_text(b)}"
             rules.append(AccessChange(a, b, summary, w))
         located.append((box, (access if key[0] == "access" else rules)[-1]))
     span = (space.span_start.date().isoformat(), space.span_end.date().isoformat())
