@@ -21,7 +21,8 @@ NOW = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
 USERS = ["alice", "bob", "carol"]
 PROFILES = ["dev", "prod"]
 MODES = ["server", "cli", "credential_process"]
-ZONES = ["Europe/Berlin", "America/New_York", "", "UTC", "Not/AZone", "Australia/Sydney"]
+ZONES = ["Europe/Berlin", "America/New_York", "", "UTC", "Not/AZone", "Australia/Sydney", "Australia/Lord_Howe",
+         "Asia/Kathmandu"]
 HOURS = ["00:00", "06:00", "08:30", "09:00", "17:00", "18:00", "22:00", "24:00", "08:90", "09:00:00"]
 DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "Monday"]
 EFFECTS = ["allow", "deny", "require_server", "require_server_session", "require_approval", ""]

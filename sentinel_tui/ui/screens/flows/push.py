@@ -85,7 +85,7 @@ def confirm_text(plan: PushPlan, roles, *, verb: str = "Push") -> Text:
     return text
 
 
-def access_text(access, roles, *, limit: int = 6) -> Text:
+def access_text(access, roles, *, limit: int = 4) -> Text:
     """The access change of a write, for the confirmation: which requests change decision."""
     text = Text()
     label = f"{'access':<11}"
