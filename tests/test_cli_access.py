@@ -109,3 +109,23 @@ def test_stored_names_and_versions(files, capsys, endpoint, signing_key, ops):
     assert code == 2 and "no stored version 7" in err
     code, out, err = run(capsys, "nosuch", "dev", "--endpoint-url", endpoint)
     assert code == 2 and "neither a file nor a stored policy" in err
+
+
+def test_the_result_does_not_depend_on_the_hash_seed(files):
+    # plans (issue 15) hash what the access diff says: the same inputs must give the same JSON
+    import os
+    import subprocess
+    import sys
+
+    code = ("import json, sys\nfrom datetime import datetime, timezone\n"
+            "from sentinel_tui.core.policy import parse_policy\nfrom sentinel_tui.core.access import access_diff\n"
+            "o, n = (parse_policy(open(p, 'rb').read()) for p in sys.argv[1:3])\n"
+            "print(json.dumps(access_diff(o, n, now=datetime(2026, 1, 1, tzinfo=timezone.utc)).to_json()))\n")
+    outs = set()
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        done = subprocess.run([sys.executable, "-c", code, str(files["old"]), str(files["new"])], env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        outs.add(done.stdout)
+    assert len(outs) == 1
