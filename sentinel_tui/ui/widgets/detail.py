@@ -119,6 +119,13 @@ def policy_view(entry: FleetEntry, roles: Mapping[str, str]) -> Group | Text:
                 notes.setdefault(warning.line, []).append(note)
             else:
                 top.append(note)
+        for finding in _semantic_findings(entry, check):  # issue 14: what the policy does
+            note = Text(f"{WARN} semantic {clean(finding.code)}: {one_line(finding.message)}",
+                        style=role_style(roles, "warning"))
+            if finding.line:
+                notes.setdefault(finding.line, []).append(note)
+            else:
+                top.append(note)
     lines = highlight_yaml(entry.policy.value, roles)
     grid = Table.grid(padding=(0, 1))
     grid.add_column(justify="right", no_wrap=True, style=Style(dim=True))
@@ -131,6 +138,18 @@ def policy_view(entry: FleetEntry, roles: Mapping[str, str]) -> Group | Text:
     for leftover in notes.values():  # a line number past the end (a parse error at EOF)
         top.extend(leftover)
     return Group(*top, grid) if top else Group(grid)
+
+
+def _semantic_findings(entry: FleetEntry, check: PolicyCheck) -> list:
+    """Semantic lints (core.semantics), judged with the serving TVM's configuration."""
+    if check.policy is None or entry.policy is None:
+        return []
+    from ...core.semantics import semantic_lints
+
+    try:
+        return semantic_lints(check.policy, entry.policy.data, tvm=entry.tvms[0] if entry.tvms else None)
+    except Exception:  # a lint never breaks the pane
+        return []
 
 
 def policy_summary(entry: FleetEntry, roles: Mapping[str, str], now: datetime) -> Text:
