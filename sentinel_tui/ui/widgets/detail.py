@@ -40,11 +40,12 @@ from ...core.policy import MAX_POLICY_BYTES, PolicyCheck
 from ...core.status import STATUS_MEANING, Assessment, Status
 from ...core.tvm import TvmConfig
 from ...ops.fleet import FleetEntry
+from .whatif import WhatIfPanel
 from ..format import (
     ago, clean, one_line, role_style, signed_at_text, size_text, status_text, timestamp, verdict_text,
 )
 
-TABS = ("policy", "signature", "tvms", "history")
+TABS = ("policy", "signature", "tvms", "history", "whatif")
 OK, FAIL, WARN, INFO = "✔", "✘", "!", "·"
 
 # -- Policy tab ------------------------------------------------------------------------------
@@ -402,6 +403,8 @@ class DetailPane(Vertical):
             with TabPane("History", id="history"):
                 yield Static(id="history-note")
                 yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("What if", id="whatif"):  # issue 14: decide a request against this policy
+                yield WhatIfPanel(clock=self.clock, id="whatif-panel")
 
     def on_mount(self) -> None:
         table = self.query_one("#history-table", DataTable)
@@ -447,6 +450,7 @@ class DetailPane(Vertical):
             for name in ("#policy-summary", "#policy-text", "#signature-text", "#tvms-text", "#history-note"):
                 self.query_one(name, Static).update("")
             self.query_one("#history-table", DataTable).clear()
+            self.query_one(WhatIfPanel).show(None)
             return
         now = self.clock()
         banner.update(status_banner(entry, roles))
@@ -455,6 +459,7 @@ class DetailPane(Vertical):
         self.query_one("#signature-text", Static).update(signature_view(entry, roles, now))
         self._render_tvms()
         self._render_history()
+        self.query_one(WhatIfPanel).show(entry)
         self._load_for_tab(self.active_tab)
 
     def _render_tvms(self) -> None:
