@@ -149,15 +149,24 @@ def cmd_eval(args) -> int:
 
 
 def _read_requests(spec: str) -> list[str]:
+    """Lines as Go's bufio.Scanner splits them (on \\n only); invalid UTF-8 becomes U+FFFD, as
+    encoding/json reads it."""
     if spec == "-":
-        return sys.stdin.read().splitlines()
-    try:
-        with open(spec, encoding="utf-8") as fh:
-            return fh.read().splitlines()
-    except FileNotFoundError:
-        raise SentinelError(f"{spec}: no such file.", "Name a JSON-lines file of requests.", kind="not-found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SentinelError(f"{spec}: cannot be read ({exc}).", kind="error") from None
+        raw = sys.stdin.buffer.read()
+    else:
+        try:
+            with open(spec, "rb") as fh:
+                raw = fh.read()
+        except FileNotFoundError:
+            raise SentinelError(f"{spec}: no such file.", "Name a JSON-lines file of requests.",
+                                kind="not-found") from None
+        except OSError as exc:
+            raise SentinelError(f"{spec}: cannot be read ({exc.strerror}).", kind="error") from None
+    return [line.decode("utf-8", "replace") for line in raw.split(b"\n")]
+
+
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not JSON")
 
 
 def _batch(policy, lines: list[str]) -> int:
@@ -170,11 +179,11 @@ def _batch(policy, lines: list[str]) -> int:
             continue
         rid = None
         try:
-            obj = json.loads(line)
+            obj = json.loads(line, parse_constant=_no_constants)
             if isinstance(obj, dict):
                 rid = obj.get("id")
             request = Request.from_json(obj)
-        except (json.JSONDecodeError, RequestError) as exc:
+        except (ValueError, RequestError) as exc:  # JSONDecodeError is a ValueError
             bad += 1
             _err(f"line {number}: {exc}")
             out.write(json.dumps({"id": rid, "error": str(exc)}, ensure_ascii=False) + "\n")
