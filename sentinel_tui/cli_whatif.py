@@ -70,6 +70,10 @@ def _load_policy(args) -> tuple[bytes, str, tuple]:
         ops = make_ops(args)
         path = policy_path(args.remote, ops.settings.policy_root)
         param = ops.store.get(path)
+        if param is None:
+            raise SentinelError(f"No policy is stored at {path}.",
+                                "Check the name (sentinel-tui policy status lists them), or --policy-root.",
+                                kind="not-found")
         try:
             tvms = tuple(t for t in ops.tvms.list() if t.policy_parameter == path)
         except SentinelError as exc:

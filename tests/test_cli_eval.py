@@ -160,3 +160,9 @@ def test_remote_policy_uses_the_serving_tvms_configuration(ops, demo, endpoint, 
     assert doc["tvm"]["source"] == "sentinel-tvm-production"
     assert doc["tvm"]["action"] == "refuses"
     assert any("session table" in w for w in doc["tvm"]["warnings"])
+
+
+def test_remote_policy_that_does_not_exist_is_a_clear_error(ops, demo, endpoint, capsys):
+    code, out, err = run(capsys, "--remote", "nope", "--endpoint-url", endpoint, "--user", "u", "--profile", "p")
+    assert code == 2 and out == ""
+    assert "No policy is stored at /sentinel/policies/nope" in err
