@@ -60,8 +60,6 @@ def print_semantics(label: str, data: bytes, policy, tvm=None) -> None:
 
 def _load_policy(args) -> tuple[bytes, str, tuple]:
     """(bytes, label, serving TVMs)."""
-    from .fileio import read_policy_file
-
     if args.remote and args.file:
         raise SentinelError("eval takes POLICY or --remote NAME, not both.", kind="usage")
     if args.remote:
@@ -83,7 +81,25 @@ def _load_policy(args) -> tuple[bytes, str, tuple]:
     if not args.file:
         raise SentinelError("eval needs a POLICY file or --remote NAME.",
                             "Example: sentinel-tui policy eval policy.yaml --user alice --profile prod", kind="usage")
-    return read_policy_file(args.file), args.file, ()
+    return _read_any_bytes(args.file), args.file, ()
+
+
+def _read_any_bytes(path: str) -> bytes:
+    """The file's bytes, whatever they are: the TVM's parser judges them (an empty file is
+    Go's `empty policy`, UTF-16 with a BOM is read), so nothing is refused here but a file
+    that cannot be read at all."""
+    from .fileio import read_policy_file
+
+    try:
+        return read_policy_file(path)
+    except SentinelError as exc:
+        if exc.kind != "validation" or " is a directory" in exc.what:
+            raise
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise SentinelError(f"{path}: cannot be read ({exc.strerror}).", kind="error") from None
 
 
 def _parse(data: bytes, label: str):
