@@ -60,8 +60,6 @@ def print_semantics(label: str, data: bytes, policy, tvm=None) -> None:
 
 def _load_policy(args) -> tuple[bytes, str, tuple]:
     """(bytes, label, serving TVMs)."""
-    from .fileio import read_policy_file
-
     if args.remote and args.file:
         raise SentinelError("eval takes POLICY or --remote NAME, not both.", kind="usage")
     if args.remote:
@@ -70,6 +68,10 @@ def _load_policy(args) -> tuple[bytes, str, tuple]:
         ops = make_ops(args)
         path = policy_path(args.remote, ops.settings.policy_root)
         param = ops.store.get(path)
+        if param is None:
+            raise SentinelError(f"No policy is stored at {path}.",
+                                "Check the name (sentinel-tui policy status lists them), or --policy-root.",
+                                kind="not-found")
         try:
             tvms = tuple(t for t in ops.tvms.list() if t.policy_parameter == path)
         except SentinelError as exc:
@@ -79,7 +81,25 @@ def _load_policy(args) -> tuple[bytes, str, tuple]:
     if not args.file:
         raise SentinelError("eval needs a POLICY file or --remote NAME.",
                             "Example: sentinel-tui policy eval policy.yaml --user alice --profile prod", kind="usage")
-    return read_policy_file(args.file), args.file, ()
+    return _read_any_bytes(args.file), args.file, ()
+
+
+def _read_any_bytes(path: str) -> bytes:
+    """The file's bytes, whatever they are: the TVM's parser judges them (an empty file is
+    Go's `empty policy`, UTF-16 with a BOM is read), so nothing is refused here but a file
+    that cannot be read at all."""
+    from .fileio import read_policy_file
+
+    try:
+        return read_policy_file(path)
+    except SentinelError as exc:
+        if exc.kind != "validation" or " is a directory" in exc.what:
+            raise
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise SentinelError(f"{path}: cannot be read ({exc.strerror}).", kind="error") from None
 
 
 def _parse(data: bytes, label: str):
@@ -149,15 +169,24 @@ def cmd_eval(args) -> int:
 
 
 def _read_requests(spec: str) -> list[str]:
+    """Lines as Go's bufio.Scanner splits them (on \\n only); invalid UTF-8 becomes U+FFFD, as
+    encoding/json reads it."""
     if spec == "-":
-        return sys.stdin.read().splitlines()
-    try:
-        with open(spec, encoding="utf-8") as fh:
-            return fh.read().splitlines()
-    except FileNotFoundError:
-        raise SentinelError(f"{spec}: no such file.", "Name a JSON-lines file of requests.", kind="not-found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SentinelError(f"{spec}: cannot be read ({exc}).", kind="error") from None
+        raw = sys.stdin.buffer.read()
+    else:
+        try:
+            with open(spec, "rb") as fh:
+                raw = fh.read()
+        except FileNotFoundError:
+            raise SentinelError(f"{spec}: no such file.", "Name a JSON-lines file of requests.",
+                                kind="not-found") from None
+        except OSError as exc:
+            raise SentinelError(f"{spec}: cannot be read ({exc.strerror}).", kind="error") from None
+    return [line.decode("utf-8", "replace") for line in raw.split(b"\n")]
+
+
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not JSON")
 
 
 def _batch(policy, lines: list[str]) -> int:
@@ -170,11 +199,11 @@ def _batch(policy, lines: list[str]) -> int:
             continue
         rid = None
         try:
-            obj = json.loads(line)
+            obj = json.loads(line, parse_constant=_no_constants)
             if isinstance(obj, dict):
                 rid = obj.get("id")
             request = Request.from_json(obj)
-        except (json.JSONDecodeError, RequestError) as exc:
+        except (ValueError, RequestError) as exc:  # JSONDecodeError is a ValueError
             bad += 1
             _err(f"line {number}: {exc}")
             out.write(json.dumps({"id": rid, "error": str(exc)}, ensure_ascii=False) + "\n")

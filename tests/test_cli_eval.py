@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from sentinel_tui.cli import main
 
 POLICY = b"""version: "1"
@@ -160,3 +162,29 @@ def test_remote_policy_uses_the_serving_tvms_configuration(ops, demo, endpoint, 
     assert doc["tvm"]["source"] == "sentinel-tvm-production"
     assert doc["tvm"]["action"] == "refuses"
     assert any("session table" in w for w in doc["tvm"]["warnings"])
+
+
+def test_remote_policy_that_does_not_exist_is_a_clear_error(ops, demo, endpoint, capsys):
+    code, out, err = run(capsys, "--remote", "nope", "--endpoint-url", endpoint, "--user", "u", "--profile", "p")
+    assert code == 2 and out == ""
+    assert "No policy is stored at /sentinel/policies/nope" in err
+
+
+@pytest.mark.parametrize("content,needle", [
+    (b"", "parse error: empty policy"),
+    (b'version: "1"\nrules: []\n\x00', "parse error: yaml: yaml: control characters are not allowed"),
+])
+def test_bytes_go_refuses_are_parse_errors_exit_1(tmp_path, capsys, content, needle):
+    p = tmp_path / "p.yaml"
+    p.write_bytes(content)
+    reqs = tmp_path / "r.jsonl"
+    reqs.write_text('{"id":1,"user":"a","profile":"b","time":"2026-03-02T08:00:00Z","mode":"server"}\n')
+    code, out, err = run(capsys, str(p), "--requests", str(reqs))
+    assert code == 1 and out == "" and needle in err
+
+
+def test_a_utf16_policy_is_evaluated_as_the_tvm_reads_it(tmp_path, capsys):
+    p = tmp_path / "p.yaml"
+    p.write_bytes(b"\xff\xfe" + 'version: "1"\nrules:\n  - name: a\n    effect: allow\n'.encode("utf-16-le"))
+    code, out, _ = run(capsys, str(p), "--user", "u", "--profile", "x", "--time", "2026-03-02T08:00:00Z", "--json")
+    assert code == 0 and json.loads(out)["decision"]["rule"] == "a"

@@ -316,6 +316,11 @@ def parse_go_time(text: str) -> tuple[datetime, int, int | None]:
         if zm > 60:
             raise RequestError(f"time {text!r}: time zone offset minute out of range")
         offset_s = (zh * 60 + zm) * 60 * (-1 if zone[0] == "-" else 1)
+    if year == 0:
+        # Go has a year 0; Python does not. The calendar repeats every 400 years (weekdays
+        # included) and zones are constant that far back: year 400 is read instead
+        # (Request.year_shift remembers it for display).
+        year = 400
     try:
         naive = datetime(year, month, day, hour, minute, second, nanos // 1000)
     except ValueError as exc:
@@ -478,6 +483,15 @@ class Request:
     #: seconds east of UTC when the request's own offset is one Python cannot hold
     #: (Go reads ``+24:00``); then ``time`` is the UTC instant
     offset: int | None = None
+    #: years added to ``time`` because Python has no year 0 (Go does): 400 or 0
+    year_shift: int = 0
+
+    def time_text(self) -> str:
+        """The time as RFC 3339 (Go's RFC3339Nano format)."""
+        text = format_rfc3339(self.time, self.nanosecond, self.offset)
+        if self.year_shift and text[:4].isdigit():
+            text = f"{int(text[:4]) - self.year_shift:04d}" + text[4:]
+        return text
 
     def own_time(self) -> datetime:
         """The time in the request's own offset (what Go compares when no zone applies)."""
@@ -508,7 +522,8 @@ class Request:
         device_obj = got["device"]
         device = DevicePosture.from_json(device_obj) if device_obj is not None else None
         return cls(user=user, profile=profile, time=dt, mode=mode, session_table=session_table,
-                   device=device, nanosecond=nanos, id=got["id"], offset=offset)
+                   device=device, nanosecond=nanos, id=got["id"], offset=offset,
+                   year_shift=400 if raw_time.startswith("0000-") else 0)
 
     def to_json(self) -> dict:
         out: dict[str, Any] = {}
@@ -517,7 +532,7 @@ class Request:
         out.update(
             user=self.user,
             profile=self.profile,
-            time=format_rfc3339(self.time, self.nanosecond, self.offset),
+            time=self.time_text(),
             mode=self.mode,
             session_table=self.session_table,
             device=self.device.to_json() if self.device is not None else None,

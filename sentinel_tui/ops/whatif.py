@@ -24,7 +24,6 @@ from ..core.evaluate import (
     RuleTrace,
     TvmView,
     explain,
-    format_rfc3339,
     tvm_request,
     tvm_view,
 )
@@ -65,7 +64,7 @@ class WhatIf:
 
     def lines(self) -> list[str]:
         out = [f"Request: user {self.request.user!r}, profile {self.request.profile!r}, mode {self.request.mode!r}, "
-               f"time {format_rfc3339(self.request.time, self.request.nanosecond)}"
+               f"time {self.request.time_text()}"
                + (f", session table {self.request.session_table!r}" if self.request.session_table else "")
                + (", device posture given" if self.request.device is not None else ", no device posture")]
         out.append("")

@@ -494,6 +494,9 @@ class PushFlow(WriteFlow):
     def _planned(self, plan: PushPlan) -> None:
         warnings = plan.check.warnings
         why = f"valid; {len(plan.data):,} of 4,096 bytes"
+        tests = getattr(plan, "tests", None)  # NAME.tests.yaml beside the file (issue 14)
+        if tests is not None:
+            why += f"; tests: {tests.summary()}"
         if warnings:
             why += f"; {len(warnings)} lint warning{'s' if len(warnings) != 1 else ''}:\n" + "\n".join(
                 f"line {w.line or '-'}: {w.message}" for w in warnings)

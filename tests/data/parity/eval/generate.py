@@ -740,6 +740,8 @@ SPECIAL_TIMES = [
     "2028-02-29T09:00:00Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59+24:00", "2026-12-07T09:00:00+25:00",
     "2026-12-07T09:00:00+01:61", "", "2026-12-07T09:00:00.Z", "1969-12-31T23:59:59.999999999-00:01",
     "2037-06-01T02:30:00+01:00", "2100-03-28T02:30:00Z", "1900-01-01T12:00:00+00:00", "1850-06-01T02:30:00Z",
+    "0000-01-01T00:30:00Z", "0000-01-01T00:30:00+01:00", "0000-02-29T12:00:00-23:59", "9999-12-31T23:30:00-05:00",
+    "0001-01-01T00:30:00+14:00",
 ]
 
 
@@ -849,12 +851,74 @@ def requests_for(name: str, text: str, rng: random.Random, budget: int) -> list[
     return out
 
 
+JSON_SHAPES: list[dict] = [
+    {"id": "case-keys", "User": "alice", "PROFILE": "prod", "Time": "2026-12-07T10:00:00Z", "Mode": "server"},
+    {"id": "dup-keys", "user": "bob", "User": "alice", "profile": "prod", "time": "2026-12-07T10:00:00Z"},
+    {"id": "nulls", "user": None, "profile": "prod", "time": "2026-12-07T10:00:00Z", "mode": None,
+     "session_table": None, "device": None},
+    {"id": "num-user", "user": 5, "profile": "prod", "time": "2026-12-07T10:00:00Z"},
+    {"id": "bool-as-string", "user": "alice", "profile": "prod", "time": "2026-12-07T10:00:00Z",
+     "device": {"disk_encrypted": "true"}},
+    {"id": "device-list", "user": "alice", "profile": "prod", "time": "2026-12-07T10:00:00Z", "device": []},
+    {"id": "device-empty", "user": "alice", "profile": "prod", "time": "2026-12-07T10:00:00Z", "device": {}},
+    {"id": "collected-bad", "user": "alice", "profile": "prod", "time": "2026-12-07T10:00:00Z",
+     "device": {"disk_encrypted": True, "collected_at": "yesterday"}},
+    {"id": "collected-1digit-hour", "user": "alice", "profile": "prod", "time": "2026-12-07T10:00:00Z",
+     "device": {"disk_encrypted": True, "collected_at": "2026-12-07T9:00:00Z"}},
+    {"id": "collected-comma", "user": "alice", "profile": "prod", "time": "2026-12-07T10:00:00Z",
+     "device": {"disk_encrypted": True, "collected_at": "2026-12-07T09:00:00,5Z"}},
+    {"id": "collected-24h-offset", "user": "alice", "profile": "prod", "time": "2026-12-07T10:00:00Z",
+     "device": {"disk_encrypted": True, "collected_at": "2026-12-07T09:00:00+24:00"}},
+    {"id": "collected-number", "user": "alice", "profile": "prod", "time": "2026-12-07T10:00:00Z",
+     "device": {"disk_encrypted": True, "collected_at": 5}},
+    {"id": "collected-null", "user": "alice", "profile": "prod", "time": "2026-12-07T10:00:00Z",
+     "device": {"disk_encrypted": True, "collected_at": None}},
+    {"id": "status-number", "user": "alice", "profile": "prod", "time": "2026-12-07T10:00:00Z",
+     "device": {"disk_encrypted": True, "status": 1}},
+    {"id": "os-null", "user": "alice", "profile": "prod", "time": "2026-12-07T10:00:00Z",
+     "device": {"disk_encrypted": True, "os_type": None, "os_version": None}},
+    {"id": "time-number", "user": "alice", "profile": "prod", "time": 20261207},
+    {"id": "unicode-user", "user": "al\u0131ce", "profile": "prod", "time": "2026-12-07T10:00:00Z"},
+    {"id": "surrogate-user", "user": "\ud800", "profile": "prod", "time": "2026-12-07T10:00:00Z"},
+    {"id": "extra-fields", "user": "alice", "profile": "prod", "time": "2026-12-07T10:00:00Z", "mode": "server",
+     "duration": "3600", "whatever": [1, 2]},
+    {"id": 12345, "user": "alice", "profile": "prod", "time": "2026-12-07T10:00:00Z"},
+    {"id": None, "user": "alice", "profile": "prod", "time": "2026-12-07T10:00:00Z"},
+    {"id": {"nested": [1]}, "user": "alice", "profile": "prod", "time": "2026-12-07T10:00:00Z"},
+]
+
+policy("json-shapes", """
+version: "1"
+rules:
+  - name: encrypted-alice
+    effect: allow
+    conditions:
+      users: [alice, "al\u0131ce"]
+      device: {require_encryption: true}
+  - name: alice
+    effect: require_approval
+    conditions:
+      users: [alice]
+      mode: [server]
+  - name: empty-user
+    effect: deny
+    conditions:
+      users: [""]
+    reason: no user
+  - name: replacement-char
+    effect: allow
+    conditions:
+      users: ["\ufffd"]
+""")
+
+
 def build() -> dict[str, tuple[str, list[dict]]]:
     rng = random.Random(14)
     corpus: dict[str, tuple[str, list[dict]]] = {}
     for name, text in HAND.items():
         budget = {"zones": 700, "hour-oddities": 260, "min-os-version": 160}.get(name, 120)
         corpus[name] = (text, requests_for(name, text, rng, budget))
+    corpus["json-shapes"][1][:0] = [dict(r) for r in JSON_SHAPES]
     for i in range(30):
         name = f"random-{i:02d}"
         text = random_policy(rng, rng.randint(2, 7))
@@ -870,7 +934,7 @@ def main(argv: list[str]) -> int:
         (HERE / "policies" / f"{name}.yaml").write_text(text, encoding="utf-8")
         with open(HERE / "requests" / f"{name}.jsonl", "w", encoding="utf-8") as fh:
             for req in requests:
-                fh.write(json.dumps(req, ensure_ascii=False) + "\n")
+                fh.write(json.dumps(req) + "\n")
     if len(argv) == 2 and argv[0] == "--record":
         oracle = argv[1]
         keep = ("id", "input_error", "parse_error", "effect", "rule", "rule_index", "reason", "requires_server_mode",
