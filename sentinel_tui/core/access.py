@@ -39,7 +39,19 @@ exact. A change of deciding rule (name or reason) with the same decision is
 reported apart from the access changes (``rule_changes``): ``identical`` speaks
 of access only.
 
-Pure: the evaluator reads zoneinfo files, as Go does; nothing else is read.
+The classes are walked as states (the set of rules whose conditions still hold,
+server mode or not, a session table or not): the decisions depend on nothing else,
+so the work grows with the number of states, not with the product of the class
+counts. Each state is decided by ``evaluate`` on one of its requests, and the rule
+it decides by must be the rule the partition predicted (an internal check that
+stops the diff rather than report a wrong answer). Every witness is evaluated on
+both policies again before it is reported.
+
+For callers: ``access_diff(old, new)`` (None for "no policy": every request
+denied) returns an :class:`AccessDiff` with ``identical``, ``changes``,
+``rule_changes``, ``lines()``, ``to_json()`` and ``locate(request)``. Pass ``now``
+for a reproducible result (witnesses are taken near it); by default it is the
+clock. Pure otherwise: the evaluator reads zoneinfo files, as Go does.
 """
 
 from __future__ import annotations
