@@ -16,6 +16,25 @@ from .aws.errors import SentinelError
 from .cli import EXIT_ERROR, EXIT_FAIL, EXIT_OK, _err, _out, make_ops
 
 
+TESTS_FORMAT = """\
+tests file format:
+  tvm: {session_table: sentinel-sessions, mdm: true}   # optional: the TVM "tvm:" expectations assume
+  tests:
+    - name: on-call needs an approver
+      request:
+        user: oncall-primary
+        profile: production
+        time: 2026-03-02 21:00 Europe/Berlin      # or RFC 3339; a zone is required
+        mode: server                               # default server (the TVM's)
+        session_table: ""                          # default none
+        device: managed-mac                        # a preset, a posture mapping, or absent
+      expect: {effect: require_approval, rule: prod-oncall-approval, tvm: issues}
+    - name: short form
+      request: {user: dana, profile: production, time: "2026-03-07T10:00:00Z"}
+      expect: deny
+"""
+
+
 def add_parsers(psub: Any, common: argparse.ArgumentParser) -> None:
     p = psub.add_parser(
         "eval", parents=[common],
@@ -44,6 +63,10 @@ def add_parsers(psub: Any, common: argparse.ArgumentParser) -> None:
     p = psub.add_parser(
         "test", parents=[common],
         help="run a policy's test cases (NAME.tests.yaml) (exit 0 all pass, 1 a failure, 2 error)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run the requests of NAME.tests.yaml (next to NAME.yaml) against the policy; each "
+                    "failure is shown\nwith every rule tried and why it did not match.",
+        epilog=TESTS_FORMAT,
     )
     p.add_argument("file", metavar="POLICY")
     p.add_argument("tests", nargs="?", metavar="TESTS", help="default: POLICY's NAME.tests.yaml beside it")

@@ -169,6 +169,17 @@ async def _push_result(app, pilot) -> None:
     await _push_of_edit(app, pilot, finish=True)
 
 
+async def _whatif(app, pilot) -> None:
+    from .widgets.whatif import WhatIfPanel
+
+    await _settle(app, pilot)
+    app.execute_command("whatif production")
+    await _settle(app, pilot)
+    app.browser.action_maximize_detail()
+    app.query_one(WhatIfPanel).set_request(user="dana", time="2026-03-03 10:00 Europe/Berlin")
+    await _settle(app, pilot)
+
+
 SHOTS: dict[str, Callable[..., Awaitable[None]]] = {
     "main": _main_screen,
     "detail": _detail,
@@ -176,6 +187,7 @@ SHOTS: dict[str, Callable[..., Awaitable[None]]] = {
     "filter": _filter,
     "keys": _help,
     "doctor": _doctor,
+    "whatif": _whatif,
     "explain": _explain,
     "keysetup": _keysetup,
     "diff": _diff,

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from sentinel_tui.cli import main
-from sentinel_tui.core.evaluate import Request, RequestError, evaluate
-from sentinel_tui.core.policy import parse_policy
+from sentinel_tui.core.evaluate import Request, RequestError, evaluate, tvm_view
+from sentinel_tui.core.policy import format_go_duration, parse_policy
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "parity" / "eval"
 NAMES = sorted(p.stem for p in (DATA / "policies").glob("*.yaml"))
@@ -41,6 +41,8 @@ def test_the_corpus_is_there_and_large():
     assert total >= 5000
     refused = sum(1 for n in NAMES for e in _case(n)[2] if "input_error" in e)
     assert refused >= 100  # odd times and postures Go does not read
+    handled = [e for n in NAMES for e in _case(n)[2] if "tvm_issues" in e]
+    assert len(handled) >= 4000 and {e["tvm_issues"] for e in handled} == {True, False}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -58,9 +60,18 @@ def test_core_evaluate_matches_upstream(name):
         if "input_error" in want:
             wrong.append((raw, "decided", want["input_error"]))
             continue
-        got = evaluate(policy, request).to_json()
+        decision = evaluate(policy, request)
+        got = decision.to_json()
         if got != {k: want[k] for k in FIELDS}:
             wrong.append((raw, got, want))
+        if "tvm_issues" in want:
+            view = tvm_view(decision)
+            # upstream's handler: only deny refuses; a positive max_server_duration caps the session
+            duration = format_go_duration(view.duration_cap) if view.duration_cap else "15m0s"
+            if "duration" in raw:  # a ?duration= query value: the handler's own business
+                duration = want["tvm_duration"]
+            if (view.issues, duration if view.issues else None) != (want["tvm_issues"], want["tvm_duration"]):
+                wrong.append((raw, view, want))
     assert not wrong, "\n".join(map(repr, wrong[:5]))
 
 

@@ -56,10 +56,15 @@ def test_whatif_command_keys_and_why_not(shared_ops):
             panel.set_request(time="2026-03-03 10:00")
             await pilot.pause()
             assert "has no zone" in text()
-            # every kind of entry renders in the tab
+            # every kind of entry renders in the tab; a policy only in the local folder is asked too
             for entry in app.fleet.sorted_entries():
                 detail.show(entry)
                 await pilot.pause()
+                if entry.name == "team/newteam":
+                    panel.set_request(user="u", profile="newteam", time="2026-03-03T10:00:00Z")
+                    await pilot.pause()
+                    assert "The local file newteam.yaml (not in SSM yet)" in text()
+                    assert "ALLOW by rule 'newteam-dev' (index 0)" in text()
             # key 5 opens the tab for the selected policy
             await pilot.press("escape")
             await pilot.press("escape")

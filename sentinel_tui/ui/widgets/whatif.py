@@ -142,11 +142,12 @@ class WhatIfPanel(Vertical):
 
     def show(self, entry: FleetEntry | None) -> None:
         self.entry = entry
-        if entry is not None and entry.policy is not None and entry.policy.value is not None:
+        source = self._source(entry) if entry is not None else None
+        if source is not None:
             profile = self.query_one("#whatif-profile", Input)
             if not profile.value:
                 try:
-                    policy = parse_policy(entry.policy.data)
+                    policy = parse_policy(source[0])
                     first = next((p for r in policy.rules for p in r.conditions.profiles), "")
                 except PolicyError:
                     first = ""
@@ -188,45 +189,64 @@ class WhatIfPanel(Vertical):
         device = POSTURE_PRESETS.get(str(self.query_one("#whatif-device", Select).value))
         return Request(user=user, profile=profile, time=when, mode=str(mode), device=device, nanosecond=nanos)
 
+    @staticmethod
+    def _source(entry: FleetEntry) -> tuple[bytes, str] | None:
+        """The stored policy, else (a policy only in the local folder) its local file."""
+        if entry.policy is not None and entry.policy.value is not None:
+            return entry.policy.data, entry.policy.value
+        if entry.policy is None and entry.local_path is not None:
+            try:
+                data = entry.local_path.read_bytes()
+            except OSError:
+                return None
+            return data, data.decode("utf-8", "replace")
+        return None
+
     def evaluate(self) -> None:
         entry = self.entry
         out = self.query_one("#whatif-text", Static)
         roles = self.app.theme_variables
         self.result, self.error = None, None
-        if entry is None or entry.policy is None or entry.policy.value is None:
-            out.update(Text("No stored policy to ask.", style=Style(dim=True)))
+        source = self._source(entry) if entry is not None else None
+        if entry is None or source is None:
+            out.update(Text("No policy to ask.", style=Style(dim=True)))
             return
+        data, text = source
         try:
-            policy = parse_policy(entry.policy.data)
+            policy = parse_policy(data)
         except PolicyError as exc:
             self.error = f"The policy does not parse ({exc}): the TVM denies every request."
-            out.update(result_view(None, self.error, entry.policy.value, roles))
+            out.update(result_view(None, self.error, text, roles))
             return
         try:
             request = self._request()
         except RequestError as exc:
             self.error = str(exc)
-            out.update(result_view(None, self.error, entry.policy.value, roles))
+            out.update(result_view(None, self.error, text, roles))
             return
         self.result = what_if(policy, request, entry.tvms[0] if entry.tvms else None)
-        out.update(result_view(self.result, None, entry.policy.value, roles, self._tests(entry)))
+        parts = [Text(f"The local file {entry.local_path.name} (not in SSM yet).", style=Style(dim=True))] \
+            if entry.policy is None else []
+        out.update(Group(*parts, result_view(self.result, None, text, roles, self._tests(entry))))
 
     def _tests(self, entry: FleetEntry) -> list[Text]:
-        """The policy's tests (NAME.tests.yaml beside its local file), run on the stored bytes."""
-        if entry.local_path is None or entry.policy is None:
+        """The policy's tests (NAME.tests.yaml beside its local file), run on the policy shown."""
+        source = self._source(entry)
+        if entry.local_path is None or source is None:
             return []
         from ...aws.errors import SentinelError
         from ...ops.policytests import tests_beside
 
         roles = self.app.theme_variables
         try:
-            report = tests_beside(entry.local_path, entry.policy.data, entry.tvms[0] if entry.tvms else None)
+            report = tests_beside(entry.local_path, source[0], entry.tvms[0] if entry.tvms else None)
         except SentinelError as exc:
             return [Text(f"Tests: {clean(exc.what)}", style=role_style(roles, "error"))]
         if report is None:
             return []
         head = Text("Tests ", style=Style(bold=True))
-        head.append(f"({clean(report.tests_label.rsplit('/', 1)[-1])}, on the stored policy): {report.summary()}",
+        on = "the stored policy" if entry.policy is not None else "the local file"
+        head.append(f"({clean(report.tests_label.rsplit('/', 1)[-1])}, on {on}): {report.summary()}",
                     style=role_style(roles, "success" if report.ok else "error"))
         lines = [head]
         for r in report.failed:

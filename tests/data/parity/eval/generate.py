@@ -946,7 +946,13 @@ def main(argv: list[str]) -> int:
             with open(HERE / "expected" / f"{name}.jsonl", "w", encoding="utf-8") as out:
                 for line in done.stdout.decode("utf-8").splitlines():
                     obj = json.loads(line)
-                    out.write(json.dumps({k: obj[k] for k in keep if k in obj}, ensure_ascii=False) + "\n")
+                    rec = {k: obj[k] for k in keep if k in obj}
+                    handler = obj.get("handler")
+                    if handler and handler.get("status") in (200, 403):
+                        # what the Lambda handler does with this decision (no approval, no break-glass)
+                        rec["tvm_issues"] = handler["issued"]
+                        rec["tvm_duration"] = handler["duration"]
+                    out.write(json.dumps(rec, ensure_ascii=False) + "\n")
     n = sum(len(r) for _, r in corpus.values())
     print(f"{len(corpus)} policies, {n} requests")
     return 0
