@@ -99,6 +99,10 @@ async def _diff_meaning(app, pilot) -> None:
     await _diff_of_edit(app, pilot, ("t", "m"))
 
 
+async def _diff_access(app, pilot) -> None:
+    await _diff_of_edit(app, pilot, ("m", "m"))
+
+
 async def _doctor(app, pilot) -> None:
     await _settle(app, pilot)
     app.execute_command("doctor team/data/analytics")
@@ -165,6 +169,17 @@ async def _push_result(app, pilot) -> None:
     await _push_of_edit(app, pilot, finish=True)
 
 
+async def _whatif(app, pilot) -> None:
+    from .widgets.whatif import WhatIfPanel
+
+    await _settle(app, pilot)
+    app.execute_command("whatif production")
+    await _settle(app, pilot)
+    app.browser.action_maximize_detail()
+    app.query_one(WhatIfPanel).set_request(user="dana", time="2026-03-03 10:00 Europe/Berlin")
+    await _settle(app, pilot)
+
+
 SHOTS: dict[str, Callable[..., Awaitable[None]]] = {
     "main": _main_screen,
     "detail": _detail,
@@ -172,10 +187,12 @@ SHOTS: dict[str, Callable[..., Awaitable[None]]] = {
     "filter": _filter,
     "keys": _help,
     "doctor": _doctor,
+    "whatif": _whatif,
     "explain": _explain,
     "keysetup": _keysetup,
     "diff": _diff,
     "diff-meaning": _diff_meaning,
+    "diff-access": _diff_access,
     # these two last: the finished push writes to the demo store
     "push-confirm": _push_confirm,
     "push-result": _push_result,
