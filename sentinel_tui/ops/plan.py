@@ -100,27 +100,51 @@ class Change:
 
 
 def _access_diff():
-    """core.access's diff function once it lands (issue 14); None until then."""
+    """core.access.access_diff (the exact access diff of issue 14) when this build has it; else None."""
     try:
-        from ..core import access  # type: ignore[attr-defined]
+        from ..core.access import access_diff  # type: ignore[import-not-found]
     except ImportError:
         return None
-    return getattr(access, "describe_change", None)
+    return access_diff
+
+
+#: at most this many access changes are named in an item's one-line summary
+SUMMARY_CHANGES = 3
+
+
+def _access_change(access_diff, old: bytes | None, new: bytes | None) -> Change:
+    from ..core.policy import parse_policy
+
+    # The diff's witnesses depend on `now`; the plan's hash must not. The start of the UTC
+    # year is as good a `now` as any within the year and the same for the PR and the merge.
+    year = datetime(datetime.now(timezone.utc).year, 1, 1, tzinfo=timezone.utc)
+    d = access_diff(parse_policy(old) if old is not None else None,
+                    parse_policy(new) if new is not None else None, now=year)
+    if not d.changes:
+        summary = "access identical: no request changes decision"
+        if d.rule_changes:
+            summary += f" ({len(d.rule_changes)} change(s) of deciding rule)"
+    else:
+        named = "; ".join(c.summary for c in d.changes[:SUMMARY_CHANGES])
+        more = len(d.changes) - SUMMARY_CHANGES
+        summary = (f"{len(d.changes)} access change{'s' if len(d.changes) != 1 else ''}: {named}"
+                   + (f"; and {more} more" if more > 0 else ""))
+    return Change("access", summary, "\n".join(d.lines()) + "\n")
 
 
 def describe_change(old: bytes | None, new: bytes | None) -> Change:
     """What replacing `old` (None: absent) by `new` (None: deleted) does.
 
-    THE SEAM: when ``core/access.py`` offers ``describe_change(old, new) -> (summary, diff)``
-    (the exact access diff of issue 14) it is used; otherwise the meaning diff of
-    ``ops/diffs.py`` stands in. Plans record which one they carry (``change_kind``).
+    THE SEAM: with ``core/access.py`` in the build (issue 14), the exact access diff
+    (``access_diff(old_policy, new_policy)``: which requests change decision); otherwise,
+    or if it fails on an input, the meaning diff of ``ops/diffs.py`` (both sides normalised
+    as the TVM reads them). Plans record which one they carry (``change_kind``).
     """
     access = _access_diff()
     if access is not None:
         try:
-            summary, text = access(old, new)
-            return Change("access", summary, text)
-        except Exception:  # a bug there must not stop a plan: fall back to the meaning diff
+            return _access_change(access, old, new)
+        except Exception:  # a bug or an unparseable side there must not stop a plan
             pass
     from .diffs import compare_meaning
 
