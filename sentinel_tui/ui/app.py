@@ -44,6 +44,7 @@ from .screens.doctor import install_diagnostics
 from .screens.error import ErrorScreen
 from .screens.flows import PushFlow, install_flows
 from .screens.help import HelpScreen, keys_for
+from .screens.plan import install_plan
 from .widgets.policy_table import COLUMNS, find_column
 
 FLEET_GROUP = "fleet"
@@ -81,6 +82,7 @@ class SentinelApp(App[int]):
         self._register_builtin_commands()
         install_diagnostics(self)  # :doctor :explain :keysetup
         install_flows(self)  # :sign :verify :push :restore :resign
+        install_plan(self)  # :plan
 
     # -- screens ------------------------------------------------------------------------
 
