@@ -297,6 +297,8 @@ def test_a_failed_signature_write_rolls_that_item_back(ops, stored, folder, faul
     assert states == {"a": ROLLED_BACK, "b": NOT_ATTEMPTED}
     a = next(i for i in result.items if i.name == "a")
     assert "restored" in a.ssm_state
+    last = [line for line in ops.audit.read() if line["parameter"] == f"{ROOT}/a"][-1]
+    assert last["outcome"] == "failed, restored" and last["plan_sha256"] == plan.sha256
     state = pairs(ops)
     assert all_valid(state) and state["a"][3] == body("a") and state["b"][3] == body("b")
 
@@ -378,3 +380,33 @@ def test_independent_check_on_the_demo_folder(ops, demo, tmp_path):
     state = pairs(ops)
     assert all(state[i.name][2] is Status.VALID for i in plan.changes)
     assert not make_plan(ops, folder).has_changes
+
+
+# -- what a change does: the seam ---------------------------------------------------------
+
+def test_the_meaning_diff_stands_in_when_the_access_diff_is_missing_or_fails(monkeypatch):
+    from sentinel_tui.ops import plan as plan_mod
+
+    def broken(old, new, now=None):
+        raise RuntimeError("a bug in the access diff")
+    for stand_in in (None, broken):
+        monkeypatch.setattr(plan_mod, "_access_diff", lambda: stand_in)
+        change = plan_mod.describe_change(body("a"), body("a", "    reason: x\n"))
+        assert change.kind == "meaning" and "+1 −0 lines of meaning" in change.summary
+        assert plan_mod.describe_change(body("a"), body("a") + b"\n").summary.startswith("none: only the bytes")
+        assert plan_mod.describe_change(None, body("b")).summary == "new policy: 1 rule (b-rule)"
+        assert "denies every request" in plan_mod.describe_change(body("a"), None).summary
+
+
+def test_with_the_access_diff_the_plan_says_which_requests_change():
+    pytest.importorskip("sentinel_tui.core.evaluate")
+    access = pytest.importorskip("sentinel_tui.core.access")
+    assert hasattr(access, "access_diff")
+    from sentinel_tui.ops.plan import describe_change
+
+    change = describe_change(body("a"), body("a").replace(b"[a]", b"[a, qa]"))
+    assert change.kind == "access" and change.summary.startswith("1 access change:") and "qa" in change.summary
+    same = describe_change(body("a"), body("a") + b"# comment\n")
+    assert same.kind == "access" and same.summary.startswith("access identical")
+    # the same inputs give the same text: the plan's hash does not depend on when it was made
+    assert describe_change(body("a"), body("b")) == describe_change(body("a"), body("b"))
