@@ -15,8 +15,8 @@ policy-semantics issue plugs in).
 
 The plan file is JSON: ``content`` (everything above, plus account, region and root) and
 ``plan_sha256``, the SHA-256 of ``content`` in canonical form (sorted keys, no spaces,
-UTF-8). The time, the caller and the folder's location sit outside ``content`` on
-purpose: planning the same folder against the same stored versions gives the same hash
+UTF-8). The time, the caller, the folder's location and the files ignored sit outside
+``content`` (in ``made``) on purpose: planning the same folder against the same stored versions gives the same hash
 on any machine and by any role, which is what lets CI compare the plan it is about to
 apply with the plan that was reviewed.
 
@@ -479,10 +479,11 @@ def make_plan(ops: Ops, folder: str | Path, *, prune: bool = False, resign_inval
         "root": root,
         "options": {"prune": prune, "resign_invalid": resign_invalid},
         "items": [i.as_json() for i in items],
-        "ignored": sorted(scan.ignored),
     }
     when = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds").replace("+00:00", "Z")
-    made = {"at": when, "by": identity.arn, "folder": str(folder)}
+    # Outside the hash: nothing here changes what apply does (files ignored included: a plan
+    # file written into the folder must not change the next plan's hash).
+    made = {"at": when, "by": identity.arn, "folder": str(folder), "ignored": sorted(scan.ignored)}
     return Plan(content=content, sha256=content_hash(content), made=made)
 
 
@@ -547,7 +548,7 @@ def plan_lines(plan: Plan, *, diffs: bool = True) -> list[str]:
     if c[NOT_MANAGED]:
         lines.append(f"  ({c[NOT_MANAGED]} stored polic{'y has' if c[NOT_MANAGED] == 1 else 'ies have'} no file in "
                      "the folder: not managed here; --prune would delete them)")
-    for ignored in plan.content.get("ignored", []):
+    for ignored in plan.made.get("ignored", []):
         lines.append(f"  ignored: {ignored}")
     if diffs:
         for item in plan.changes:
@@ -605,7 +606,7 @@ def plan_markdown(plan: Plan) -> str:
         if item.change_diff:
             out += [f"{item.change_kind.capitalize()}:", "", _fence(inert(item.change_diff)), ""]
         out.append("</details>")
-    ignored = plan.content.get("ignored", [])
+    ignored = plan.made.get("ignored", [])
     if ignored:
         out += ["", "Ignored: " + ", ".join(f"`{_md_cell(i)}`" for i in ignored)]
     out += ["", f"Plan hash: `{plan.sha256}`", ""]

@@ -129,9 +129,12 @@ def test_non_policy_files_are_ignored_and_listed(ops, signing_key, folder):
     folder.write(".github/x.yaml", body("x"))
     plan = make_plan(ops, folder)
     assert [i.name for i in plan.items] == ["a"]
-    ignored = plan.content["ignored"]
+    ignored = plan.made["ignored"]
     assert any(i.startswith("README.md:") for i in ignored) and any(i.startswith("a.yaml.sig:") for i in ignored)
     assert any(i.startswith(".gitkeep:") for i in ignored) and any(i.startswith(".github/") for i in ignored)
+    # what is ignored does not change what apply does, so not the hash either (a plan.json written here)
+    folder.write("plan.json", plan.dumps().encode())
+    assert make_plan(ops, folder).sha256 == plan.sha256
 
 
 def test_every_invalid_file_is_named_and_nothing_is_planned(ops, signing_key, folder, tmp_path):
