@@ -702,13 +702,31 @@ def cmd_apply(args) -> int:
         elif outcome is not None and outcome.state != NOT_ATTEMPTED:
             _err(f"  {'ok' if outcome.state == APPLIED else 'FAIL':4} {item.action} {item.name}")
 
+    import signal
+    import threading
+
+    stop = threading.Event()
+
+    def interrupted(signum, frame) -> None:  # the first Ctrl-C stops between two items; a second one now
+        stop.set()
+        _err("Stopping after the item in progress (Ctrl-C again to interrupt it)…")
+        signal.signal(signal.SIGINT, previous)
+
+    previous = signal.getsignal(signal.SIGINT)
+    in_main = threading.current_thread() is threading.main_thread()
+    if in_main:
+        signal.signal(signal.SIGINT, interrupted)
     try:
-        result = apply_plan(ops, plan, folder=folder, keep_going=args.keep_going, progress=progress)
+        result = apply_plan(ops, plan, folder=folder, keep_going=args.keep_going, progress=progress,
+                            cancelled=stop.is_set)
     except PlanRefused as exc:  # something moved between the check above and the apply's own check
         _err(f"refused: {exc.what}")
         for problem in exc.problems:
             _err(f"  {problem}")
         return EXIT_FAIL
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, previous)
     for line in result_lines(result):
         _out(line)
     if result.failed:

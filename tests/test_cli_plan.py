@@ -101,3 +101,35 @@ def test_apply_failure_exits_2_with_what_ssm_holds(run, repo, tmp_path, endpoint
     monkeypatch.setattr(context.Ops, "from_settings", original)
     code, out, err = run("plan", str(repo))
     assert code == 1 and "create           dev" in out  # the new policy was deleted again
+
+
+def test_ctrl_c_stops_between_two_items(run, repo, tmp_path, monkeypatch):
+    import os
+    import signal
+
+    from sentinel_tui.aws.faults import on_call
+    from sentinel_tui.ops import context
+
+    for n in ("qa", "zz"):
+        (repo / f"{n}.yaml").write_bytes(GOOD.replace(b"[dev]", f"[{n}]".encode()))
+    plan_file = tmp_path / "plan.json"
+    run("plan", str(repo), "-o", str(plan_file))
+    original = context.Ops.__dict__["from_settings"]
+    signs = []
+
+    def ctrl_c_at_first_sign(params):
+        signs.append(1)
+        if len(signs) == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    def with_interrupt(cls, settings, **kw):
+        kw["hooks"] = [on_call("kms", "Sign", ctrl_c_at_first_sign)]
+        return original.__func__(cls, settings, **kw)
+    monkeypatch.setattr(context.Ops, "from_settings", classmethod(with_interrupt))
+    code, out, err = run("apply", str(plan_file), "-f")
+    monkeypatch.setattr(context.Ops, "from_settings", original)
+    assert code == 1 and "Stopping after the item in progress" in err
+    assert "1 applied and verified, 2 not attempted of 3 (cancelled)" in out
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    code, out, err = run("plan", str(repo))
+    assert "unchanged        dev" in out and "create           qa" in out and "create           zz" in out
