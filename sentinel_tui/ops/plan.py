@@ -431,8 +431,10 @@ def make_plan(ops: Ops, folder: str | Path, *, prune: bool = False, resign_inval
                     notes.append("an ENFORCING TVM serves it: after the delete it denies every request")
                 old_text = decode_text(entry.policy.data, path) if entry.policy else ""
                 d = diff_texts(old_text, "")
-                items.append(PlanItem(action=DELETE, diff=unified_text(d, f"{path} (version "
-                                      f"{base.get('stored_version')})", "(deleted)"), removed=d.removed,
+                diff_text = unified_text(d, f"{path} (version {base.get('stored_version')})", "(deleted)")
+                if entry.policy is not None and entry.policy.type == "SecureString":
+                    diff_text = "(the stored policy is a SecureString: its text is kept out of the plan)\n"
+                items.append(PlanItem(action=DELETE, diff=diff_text, removed=d.removed,
                                       change_kind=change.kind, change=change.summary, change_diff=change.diff,
                                       notes=tuple(notes), **base))
             else:
@@ -469,7 +471,15 @@ def make_plan(ops: Ops, folder: str | Path, *, prune: bool = False, resign_inval
             notes.append("an orphan signature is stored for this name; it is replaced")
         if any(t["enforcing"] for t in tvms):
             notes.append("an ENFORCING TVM serves it")
-        items.append(PlanItem(action=CREATE if current is None else UPDATE, diff=unified_text(d, old_label, rel),
+        diff_text = unified_text(d, old_label, rel)
+        if current is not None and current.type == "SecureString":
+            # The stored text is a secret: it never goes into a plan file or a PR comment.
+            notes.append("stored as a SecureString: its text is kept out of the plan (no diff shown); apply "
+                         "writes it as a String, as the Go CLI does")
+            diff_text = f"(the stored policy is a SecureString: no diff; sha256 {base['stored_sha256']} -> " \
+                        f"{base['file_sha256']})\n"
+            change = Change(change.kind, "not shown: the stored policy is a SecureString")
+        items.append(PlanItem(action=CREATE if current is None else UPDATE, diff=diff_text,
                               added=d.added, removed=d.removed, change_kind=change.kind, change=change.summary,
                               change_diff=change.diff, notes=tuple(notes), **base))
     content = {

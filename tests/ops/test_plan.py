@@ -413,3 +413,16 @@ def test_with_the_access_diff_the_plan_says_which_requests_change():
     assert same.kind == "access" and same.summary.startswith("access identical")
     # the same inputs give the same text: the plan's hash does not depend on when it was made
     assert describe_change(body("a"), body("b")) == describe_change(body("a"), body("b"))
+
+
+def test_a_securestring_policy_never_goes_into_the_plan_file(ops, stored, folder):
+    secret = body("fin", "    reason: codename bluebird\n")
+    ops.clients.client("ssm").put_parameter(Name=f"{ROOT}/fin", Value=secret.decode(), Type="SecureString")
+    ops.clients.client("ssm").put_parameter(Name=f"{ROOT}/old", Value=secret.decode(), Type="SecureString")
+    folder.write("fin.yaml", body("fin"))
+    plan = make_plan(ops, folder, prune=True)
+    assert {i.name: i.action for i in plan.items} == {"fin": UPDATE, "old": DELETE}
+    text = plan.dumps() + plan_markdown(plan)
+    assert "bluebird" not in text and "SecureString" in text
+    result = apply_plan(ops, plan, folder=folder)
+    assert result.ok and pairs(ops)["fin"][2] is Status.VALID and "old" not in pairs(ops)
