@@ -482,6 +482,7 @@ def make_plan(ops: Ops, folder: str | Path, *, prune: bool = False, resign_inval
         items.append(PlanItem(action=CREATE if current is None else UPDATE, diff=diff_text,
                               added=d.added, removed=d.removed, change_kind=change.kind, change=change.summary,
                               change_diff=change.diff, notes=tuple(notes), **base))
+    warnings = _check_keys(ops, items)
     content = {
         "format": PLAN_FORMAT,
         "account": identity.account,
@@ -493,8 +494,46 @@ def make_plan(ops: Ops, folder: str | Path, *, prune: bool = False, resign_inval
     when = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds").replace("+00:00", "Z")
     # Outside the hash: nothing here changes what apply does (files ignored included: a plan
     # file written into the folder must not change the next plan's hash).
-    made = {"at": when, "by": identity.arn, "folder": str(folder), "ignored": sorted(scan.ignored)}
+    made = {"at": when, "by": identity.arn, "folder": str(folder), "ignored": sorted(scan.ignored),
+            "warnings": warnings}
     return Plan(content=content, sha256=content_hash(content), made=made)
+
+
+def _check_keys(ops: Ops, items: list[PlanItem]) -> list[str]:
+    """Every key the plan signs with must exist and be able to sign: else the plan fails (exit 2).
+
+    One DescribeKey per key. When it is denied (a planning role without kms:DescribeKey) the
+    check is left to apply and said in a warning; warnings sit outside the plan's hash, so a
+    planner and a signer with different rights still make the same plan.
+    """
+    problems: list[str] = []
+    warnings: list[str] = []
+    keys: dict[str, list[str]] = {}
+    for item in items:
+        if item.action in (CREATE, UPDATE, RESIGN):
+            keys.setdefault(item.key_id or "", []).append(item.name)
+    for key, names in sorted(keys.items()):
+        who = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        if not key:
+            problems.append(f"{who}: no signing key (no TVM serving it names one, and default_key is empty)")
+            continue
+        try:
+            info = ops.keys.describe(key)
+        except SentinelError as exc:
+            if getattr(exc, "kind", "") == "not-found":
+                problems.append(f"{who}: the signing key {key} does not exist in this account and region")
+            else:
+                warnings.append(f"the signing key {key} could not be checked ({exc.what}); apply will find out")
+            continue
+        for problem in info.problems():
+            problems.append(f"{who}: the signing key {key} cannot sign: {problem}")
+    if problems:
+        raise PlanError(f"The plan could not be made: {len(problems)} signing key problem"
+                        f"{'s' if len(problems) != 1 else ''}.",
+                        "Create the key (sentinel-tui keys setup), set default_key "
+                        "(SENTINEL_TUI_DEFAULT_KEY), or fix the TVM's SENTINEL_POLICY_SIGNING_KEY.",
+                        problems=problems, kind="no-key")
+    return warnings
 
 
 def load_plan(path: str | Path) -> Plan:
@@ -560,6 +599,8 @@ def plan_lines(plan: Plan, *, diffs: bool = True) -> list[str]:
                      "the folder: not managed here; --prune would delete them)")
     for ignored in plan.made.get("ignored", []):
         lines.append(f"  ignored: {ignored}")
+    for warning in plan.made.get("warnings", []):
+        lines.append(f"  warning: {warning}")
     if diffs:
         for item in plan.changes:
             if item.diff:

@@ -426,3 +426,21 @@ def test_a_securestring_policy_never_goes_into_the_plan_file(ops, stored, folder
     assert "bluebird" not in text and "SecureString" in text
     result = apply_plan(ops, plan, folder=folder)
     assert result.ok and pairs(ops)["fin"][2] is Status.VALID and "old" not in pairs(ops)
+
+
+def test_a_signing_key_that_does_not_exist_fails_the_plan(ops, folder):
+    folder.write("a.yaml", body("a"))
+    with pytest.raises(PlanError) as err:
+        make_plan(ops, folder)  # no alias/sentinel-policy-signing in this account
+    assert "alias/sentinel-policy-signing does not exist" in err.value.problems[0]
+
+
+def test_describe_key_denied_leaves_the_key_to_apply_and_the_hash_alone(ops, signing_key, folder):
+    folder.write("a.yaml", body("a"))
+    allowed = make_plan(ops, folder)
+    denied = ops.switch()
+    denied.clients.add_hook(on_call("kms", "DescribeKey", lambda p: aws_error(
+        "AccessDeniedException", "not authorized to perform: kms:DescribeKey")))
+    plan = make_plan(denied, folder)
+    assert "could not be checked" in plan.made["warnings"][0]
+    assert plan.sha256 == allowed.sha256
