@@ -753,7 +753,23 @@ def check_plan(ops: Ops, plan: Plan, folder: str | Path | None = None) -> None:
             name = path
         problems.append(f"{name}: stored since the plan was made (policy version {_v(now_p.get(path))}, "
                         f"signature version {_v(now_s.get(path))})")
-    # 2. every planned file still holds the planned bytes
+    # 2. the TVMs serving each change are the ones the plan showed (their key judges the result)
+    try:
+        tvms = ops.tvms.list()
+    except SentinelError as exc:
+        if getattr(exc, "kind", "") != "access-denied":
+            raise
+        tvms = None  # without lambda:ListFunctions the plan showed none either, or the push finds out
+    if tvms is not None:
+        for item in items:
+            if not item.applies:
+                continue
+            now_tvms = [dict(t) for t in _tvm_info(t for t in tvms if t.policy_parameter == item.path)]
+            if now_tvms != [dict(t) for t in item.tvms]:
+                was = ", ".join(f"{t['name']} ({t['mode']})" for t in item.tvms) or "none"
+                now = ", ".join(f"{t['name']} ({t['mode']})" for t in now_tvms) or "none"
+                problems.append(f"{item.name}: the TVMs serving it changed since the plan ({was} -> {now})")
+    # 3. every planned file still holds the planned bytes
     for item in items:
         if item.file is None:
             continue

@@ -444,3 +444,37 @@ def test_describe_key_denied_leaves_the_key_to_apply_and_the_hash_alone(ops, sig
     plan = make_plan(denied, folder)
     assert "could not be checked" in plan.made["warnings"][0]
     assert plan.sha256 == allowed.sha256
+
+
+def make_tvm(ops, name: str, parameter: str, key: str | None, enforce: str | None = None) -> None:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("bootstrap", "")
+    role = ops.clients.client("iam").create_role(RoleName=f"role-{name}", AssumeRolePolicyDocument="{}")["Role"]
+    env = {"SENTINEL_POLICY_PARAMETER": parameter}
+    if key:
+        env["SENTINEL_POLICY_SIGNING_KEY"] = key
+    if enforce is not None:
+        env["SENTINEL_ENFORCE_POLICY_SIGNING"] = enforce
+    ops.clients.client("lambda").create_function(
+        FunctionName=name, Runtime="provided.al2", Role=role["Arn"], Handler="bootstrap",
+        Code={"ZipFile": buf.getvalue()}, Environment={"Variables": env})
+
+
+def test_a_tvm_that_changed_since_the_plan_refuses(ops, stored, folder, signing_key):
+    stored("a", body("a"))
+    make_tvm(ops, "tvm-a", f"{ROOT}/a", signing_key, enforce="false")
+    folder.write("a.yaml", body("a", "    reason: x\n"))
+    plan = make_plan(ops, folder)
+    item = plan.items[0]
+    assert item.tvms[0]["name"] == "tvm-a" and not item.enforcing and "verifying, not enforcing" in item.tvm_text()
+    ops.clients.client("lambda").update_function_configuration(FunctionName="tvm-a", Environment={"Variables": {
+        "SENTINEL_POLICY_PARAMETER": f"{ROOT}/a", "SENTINEL_POLICY_SIGNING_KEY": signing_key}})
+    with pytest.raises(PlanRefused) as err:
+        apply_plan(ops, plan, folder=folder)
+    assert "a: the TVMs serving it changed since the plan" in err.value.problems[0]
+    assert "enforcing" in err.value.problems[0]
+    assert pairs(ops)["a"][3] == body("a")
