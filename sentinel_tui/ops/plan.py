@@ -22,7 +22,8 @@ apply with the plan that was reviewed.
 
 :func:`apply_plan` refuses, writing nothing, when the hash does not match the content,
 the plan was made for another account, region or root, any stored version moved since
-(or a policy appeared), or a planned file's bytes differ from the plan's hash. Then each
+(or a policy appeared), the TVMs serving a change are not the plan's, or a planned file's
+bytes differ from the plan's hash. Then each
 item goes through the write path that exists: create/update through push
 (:func:`~sentinel_tui.ops.push.execute_push`: sign first, lock, version check, write,
 read back, verify, roll back), re-sign through bulk re-signing, delete under push's
