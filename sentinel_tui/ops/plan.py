@@ -638,7 +638,10 @@ def plan_markdown(plan: Plan) -> str:
         out.append(f"**No changes.** {c[UNCHANGED]} unchanged, {c[NOT_MANAGED]} not managed here.")
     out += ["", "| policy | action | size | TVMs | what it changes | stored versions (policy/signature) |",
             "|---|---|---|---|---|---|"]
+    unmanaged = [i for i in plan.items if i.action == NOT_MANAGED]
     for item in plan.items:
+        if item.action == NOT_MANAGED:
+            continue
         tvm = ", ".join(f"{t['name']} ({'**enforcing**' if t['enforcing'] else _md_cell(t['mode'])})"
                         for t in item.tvms) or "–"
         size = f"{item.size:,} / 4,096" if item.size is not None else "–"
@@ -658,6 +661,15 @@ def plan_markdown(plan: Plan) -> str:
         if item.change_diff:
             out += [f"{item.change_kind.capitalize()}:", "", _fence(inert(item.change_diff)), ""]
         out.append("</details>")
+    if unmanaged:
+        out += ["", f"<details><summary>{len(unmanaged)} stored polic{'y' if len(unmanaged) == 1 else 'ies'} with "
+                "no file here: not managed here" + (" (--prune would delete them)" if not
+                                                    plan.content.get("options", {}).get("prune") else "")
+                + "</summary>", ""]
+        for item in unmanaged:
+            state = f" (stored pair {item.status})" if item.status not in (None, "valid") else ""
+            out.append(f"- `{_md_cell(item.name)}`{_md_cell(state)}")
+        out += ["", "</details>"]
     ignored = plan.made.get("ignored", [])
     if ignored:
         out += ["", "Ignored: " + ", ".join(f"`{_md_cell(i)}`" for i in ignored)]

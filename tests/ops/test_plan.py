@@ -97,6 +97,7 @@ def test_plan_actions_diffs_and_hash(ops, stored, folder):
     assert again.sha256 == plan.sha256 and again.made["folder"] != plan.made["folder"]
     md = plan_markdown(plan)
     assert "| `changed` | update |" in md and "<details>" in md and plan.sha256 in md
+    assert "| `gone` |" not in md and "1 stored policy with no file here" in md and "- `gone`" in md
 
 
 def test_prune_plans_a_delete(ops, stored, folder):
