@@ -484,6 +484,8 @@ def make_plan(ops: Ops, folder: str | Path, *, prune: bool = False, resign_inval
                               added=d.added, removed=d.removed, change_kind=change.kind, change=change.summary,
                               change_diff=change.diff, notes=tuple(notes), **base))
     warnings = _check_keys(ops, items)
+    if not scan.files:
+        warnings.insert(0, f"{folder} holds no policy files (.yaml or .yml): nothing is managed from it")
     content = {
         "format": PLAN_FORMAT,
         "account": identity.account,

@@ -116,6 +116,7 @@ def test_empty_folder_plans_nothing_and_refuses_to_prune_everything(ops, stored,
     stored("a", body("a"))
     plan = make_plan(ops, folder)
     assert not plan.has_changes and [i.action for i in plan.items] == [NOT_MANAGED]
+    assert "holds no policy files" in plan.made["warnings"][0]
     with pytest.raises(PlanError) as err:
         make_plan(ops, folder, prune=True)
     assert "delete every policy" in err.value.what
