@@ -192,6 +192,8 @@ class PlanScreen(Screen):
         text.append(f"; {c[UNCHANGED]} unchanged, {c[NOT_MANAGED]} not managed here · plan {plan.sha256[:16]}…")
         if plan.has_changes and self.phase == "ready":
             text.append("   A: apply", style=role_style(self.app.theme_variables, "accent", bold=True))
+        for warning in plan.made.get("warnings", []):
+            text.append(f"\n! {clean(warning)}", style=role_style(self.app.theme_variables, "warning"))
         self._say(text)
 
     @property
