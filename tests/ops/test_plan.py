@@ -480,3 +480,19 @@ def test_a_tvm_that_changed_since_the_plan_refuses(ops, stored, folder, signing_
     assert "a: the TVMs serving it changed since the plan" in err.value.problems[0]
     assert "enforcing" in err.value.problems[0]
     assert pairs(ops)["a"][3] == body("a")
+
+
+def test_a_plan_costs_listings_not_a_call_per_policy(ops, signing_key, folder, call_counter):
+    """N stored policies: ceil(N/10) pages per prefix, one ListFunctions, one DescribeKey, and no
+    per-policy GetParameter or KMS call (signatures are checked with the cached public key)."""
+    ssm = ops.clients.client("ssm")
+    for n in range(25):
+        ssm.put_parameter(Name=f"{ROOT}/p{n:02}", Value=body(f"p{n}").decode(), Type="String")
+        folder.write(f"p{n:02}.yaml", body(f"p{n}", "    reason: new\n" if n % 2 else ""))
+    call_counter.calls.clear()
+    plan = make_plan(ops, folder)
+    assert plan.counts()[UPDATE] == 12 and plan.counts()[UNCHANGED] == 13
+    assert call_counter.count("ssm.GetParametersByPath") <= 2 * 3 + 2
+    assert call_counter.count("ssm.GetParameter") - call_counter.count("ssm.GetParametersByPath") == 0
+    assert call_counter.count("lambda.ListFunctions") == 1 and call_counter.count("kms.DescribeKey") == 1
+    assert call_counter.count("kms.Sign") == 0 and call_counter.count("kms.Verify") == 0
