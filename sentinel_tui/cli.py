@@ -110,6 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--normalized", action="store_true", help="compare meaning, not bytes")
     p.add_argument("-U", "--context", type=int, default=3, metavar="N")
 
+    p = psub.add_parser("access-diff", parents=[common],
+                        help="which requests change decision between two policies (exit 0 identical, 1 changes, "
+                             "2 error)")
+    p.add_argument("old", metavar="OLD", help="a policy file, a stored NAME, or NAME@VERSION")
+    p.add_argument("new", metavar="NEW", help="a policy file, a stored NAME, or NAME@VERSION")
+    p.add_argument("--json", action="store_true")
+
     p = psub.add_parser("push", parents=[common], help="validate, sign, write and verify a policy, safely")
     p.add_argument("name")
     p.add_argument("file")
@@ -146,6 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text", nargs="+", help="the text (quote it), or - to read it from stdin")
     p.add_argument("--offline", action="store_true", help="do not load the fleet: rank causes without it")
     p.add_argument("--json", action="store_true")
+
+    from .cli_whatif import add_parsers as _whatif_parsers  # policy eval / policy test (issue 14)
+
+    _whatif_parsers(psub, common)
 
     keys = sub.add_parser("keys", help="the signing key: first-time setup, rotation check")
     ksub = keys.add_subparsers(dest="keys_command", metavar="SUBCOMMAND", required=True)
@@ -198,6 +209,10 @@ def cmd_validate(args) -> int:
             _err(str(check.error))
         else:
             _out(f"{args.file}: valid")
+        if check.policy is not None:
+            from .cli_whatif import print_semantics  # issue 14: what the policy does
+
+            print_semantics(args.file, data, check.policy)
     return EXIT_OK if check.error is None else EXIT_FAIL
 
 
@@ -323,6 +338,21 @@ def cmd_diff(args) -> int:
     _err(f"+{diff.added} -{diff.removed}; stored sha256 {policy_hash(remote) if stored else '-'}, "
          f"local sha256 {policy_hash(local)}")
     return EXIT_FAIL
+
+
+def cmd_access_diff(args) -> int:
+    from .ops.access import access_between
+
+    old, new, result = access_between(lambda: make_ops(args), args.old, args.new)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        _out(f"--- {old.label}")
+        _out(f"+++ {new.label}")
+        for line in result.lines():
+            _out(line)
+        _err(f"{result.classes:,} request classes compared (times {result.span[0]} to {result.span[1]}).")
+    return EXIT_OK if result.identical else EXIT_FAIL
 
 
 def cmd_push(args) -> int:
@@ -806,8 +836,19 @@ def cmd_diff_app(args) -> int:
 COMMANDS = {
     "validate": cmd_validate, "sign": cmd_sign, "verify": cmd_verify, "pull": cmd_pull,
     "diff": cmd_diff, "push": cmd_push, "status": cmd_status, "doctor": cmd_doctor,
-    "restore": cmd_restore, "resign": cmd_resign, "explain": cmd_explain,
+    "restore": cmd_restore, "resign": cmd_resign, "explain": cmd_explain, "access-diff": cmd_access_diff,
 }
+
+
+def _whatif_command(name: str):
+    def run(args) -> int:
+        from . import cli_whatif
+
+        return getattr(cli_whatif, name)(args)
+    return run
+
+
+COMMANDS.update({"eval": _whatif_command("cmd_eval"), "test": _whatif_command("cmd_test")})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from ..aws.errors import SentinelError
 from ..aws.store import Parameter
@@ -39,7 +39,7 @@ __all__ = [
     "push_command", "display_path", "MEANING_SYNC_LIMIT",
 ]
 
-MODES = ("bytes", "meaning")
+MODES = ("bytes", "meaning", "access")
 
 #: Above this many bytes (both sides together) parsing for the meaning check takes
 #: a noticeable time (about 0.4 s per 4,000-line side): a UI should run it in a worker.
@@ -128,6 +128,8 @@ class DiffModel:
     #: the texts that were diffed: the decoded bytes, or in meaning mode the normalised texts
     old_text: str = ""
     new_text: str = ""
+    #: in access mode: the exact access diff (core.access.AccessDiff)
+    access: Any = None
 
     @property
     def mode(self) -> str:
@@ -152,6 +154,10 @@ class DiffModel:
         if self.meaning_same_bytes_differ:
             return ("The bytes differ but the meaning does not: a new signature is needed "
                     "although nothing changes in effect.")
+        if self.mode == "access" and self.access is not None:
+            n = len(self.access.changes)
+            return ("Access is identical: no request changes decision." if not n else
+                    f"{n} access change{'s' if n != 1 else ''}: requests that change decision.")
         if self.mode == "meaning" and self.diff.identical and self.meaning_error is None:
             return ("The bytes differ but the meaning does not: a new signature is needed "
                     "although nothing changes in effect.")
@@ -221,7 +227,8 @@ def compare_meaning(old: bytes | None, new: bytes | None, old_label: str = "the 
     return Meaning(old_text, new_text, old_error or new_error)
 
 
-def build_diff(request: DiffRequest, *, check_meaning: bool = True, meaning: Meaning | None = None) -> DiffModel:
+def build_diff(request: DiffRequest, *, check_meaning: bool = True, meaning: Meaning | None = None,
+               access: Any = None) -> DiffModel:
     """The diff of ``request`` in its mode, with hashes and signature facts.
 
     Raises :class:`DiffInputError` for binary or non-UTF-8 input, and in meaning mode when
@@ -250,6 +257,20 @@ def build_diff(request: DiffRequest, *, check_meaning: bool = True, meaning: Mea
                                  kind="unparseable")
         old_text, new_text = meaning.old_text or "", meaning.new_text or ""
         diff = diff_texts(old_text, new_text, context=request.context)
+    elif request.mode == "access":
+        # the access diff (ops.access.compare_access: slow for large policies, give it when known)
+        if access is None:
+            from .access import compare_access
+
+            try:
+                access = compare_access(request.old, request.new, request.old_label, request.new_label)
+            except SentinelError as exc:
+                access = exc
+        if isinstance(access, SentinelError):
+            raise DiffInputError(access.what, "Press m for the bytes diff, which shows the text as it is.",
+                                 kind="unparseable")
+        old_text = new_text = ""
+        diff = diff_texts("", "", context=request.context)
     else:
         diff = diff_texts(old_text, new_text, context=request.context)
 
@@ -269,6 +290,7 @@ def build_diff(request: DiffRequest, *, check_meaning: bool = True, meaning: Mea
         signing_needed=request.new is not None and not covers_new,
         bytes_identical=bytes_identical, meaning_same_bytes_differ=same_meaning,
         meaning_error=meaning_error, meaning_checked=checked, old_text=old_text, new_text=new_text,
+        access=access if request.mode == "access" else None,
     )
 
 

@@ -15,7 +15,9 @@ a one-line reason and a concrete fix:
 10. the caller may use kms:Verify and kms:Sign (a harmless probe, described in the reason);
 11. the TVM's configuration (key set, enforcement string exactly ``true``, no enforcement
     without a key);
-12. no older signed version has been put back (replay).
+12. no older signed version has been put back (replay);
+13. what it decides: semantic lints (``core.semantics``) judged with the serving TVM's
+    session table and MDM (rules that never decide, effects it does not enforce ...).
 
 A check that cannot run says why (``skip``). ``action`` names the fixing flow a
 front end can start: ``resign``, ``push``, ``restore`` or ``keysetup``.
@@ -62,6 +64,7 @@ TITLES = {
     10: "caller may use kms:Verify and kms:Sign",
     11: "TVM configuration",
     12: "no older signed version replayed",
+    13: "what it decides (semantic lints)",
 }
 
 # Signed by the permission probe of check 10. Nothing is stored; and since it is not a
@@ -316,7 +319,8 @@ class _Doctor:
         for number, fn in ((1, self.check_exists), (2, self.check_size), (3, self.check_parse),
                            (4, self.check_signature_exists), (5, self.check_envelope), (6, self.check_hash),
                            (7, self.check_verifies), (8, self.check_key_id), (9, self.check_key),
-                           (10, self.check_permissions), (11, self.check_tvm), (12, self.check_replay)):
+                           (10, self.check_permissions), (11, self.check_tvm), (12, self.check_replay),
+                           (13, self.check_semantics)):
             self.run_check(number, fn)
         self.report.checks.sort(key=lambda c: c.number)
         return self.report
@@ -438,6 +442,30 @@ class _Doctor:
                      "the policy as it is.")
             return
         self.add(3, PASS, "parses and validates as the Go tool does")
+
+    # -- 13 ----------------------------------------------------------------------------------
+
+    def check_semantics(self) -> None:
+        from ..core.semantics import semantic_lints
+
+        if self.skip_no_policy(13):
+            return
+        check = self.assessment.check if self.assessment and self.assessment.check else check_policy(self.policy.data)
+        if check.policy is None:
+            self.add(13, SKIP, "the policy does not parse: it decides nothing (every request is denied)")
+            return
+        serving = self.report.tvms[0] if self.report.tvms else None
+        found = semantic_lints(check.policy, self.policy.data, tvm=serving)
+        if not found:
+            who = f"TVM {serving.source}" if serving else "a Lambda TVM"
+            self.add(13, PASS, f"every rule can decide a request, and {who} enforces every effect as written")
+            return
+        first = found[0]
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        at = f"line {first.line}: " if first.line else ""
+        self.add(13, WARN, f"{at}{first.message} [{first.code}]{more}",
+                 f"See every finding and try requests: sentinel-tui policy validate FILE; sentinel-tui policy eval "
+                 f"--remote {self.report.name} --user U --profile P.")
 
     # -- 4 -----------------------------------------------------------------------------------
 

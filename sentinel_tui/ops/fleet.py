@@ -117,7 +117,9 @@ def _local_names(local_dir: str | None) -> list[str]:
     if not local_dir or not Path(local_dir).is_dir():
         return []
     base = Path(local_dir)
-    return sorted(str(p.relative_to(base).with_suffix("")) for p in base.rglob("*.yaml") if p.is_file())
+    # NAME.tests.yaml beside a policy holds its tests (policy test), not a policy
+    return sorted(str(p.relative_to(base).with_suffix("")) for p in base.rglob("*.yaml")
+                  if p.is_file() and not p.name.endswith(".tests.yaml"))
 
 
 class _ParallelListing:

@@ -80,6 +80,7 @@ class PushPlan:
     envelope_text: str | None = None
     envelope_source: str = ""
     audit_extra: tuple[tuple[str, object], ...] = ()  # more fields for every audit line
+    tests: object = None  # the PolicyTestReport of NAME.tests.yaml beside the file, when there is one
 
     @property
     def creates(self) -> bool:
@@ -107,6 +108,8 @@ class PushPlan:
                              + (f" with {tvm.signing_key}" if tvm.signing_key else ""))
         else:
             lines.append("served by  no TVM found for this parameter")
+        if self.tests is not None:
+            lines.append(f"tests      {self.tests.summary()} ({self.tests.tests_label})")
         return lines
 
     def _signature_text(self) -> str:
@@ -143,6 +146,7 @@ def plan_push(ops: Ops, name: str, file: str | Path, *, sign: bool, key_id: str 
             raise
         tvms = []  # without lambda:ListFunctions the confirmation says no TVM was found
     serving = tuple(t for t in tvms if t.policy_parameter == path)
+    tests = _run_tests(file, data, serving)
     current = ops.store.get(path)
     current_sig = ops.store.get(signature_path(path))
     if sign and not key_id:
@@ -157,7 +161,23 @@ def plan_push(ops: Ops, name: str, file: str | Path, *, sign: bool, key_id: str 
     diff = diff_texts(old_text, decode_text(data, str(file)))
     return PushPlan(name=name, path=path, signature_path=signature_path(path), data=data, check=check,
                     current=current, current_signature=current_sig, diff=diff, sign=sign, key_id=key_id,
-                    tvms=serving, source=str(file))
+                    tvms=serving, source=str(file), tests=tests)
+
+
+def _run_tests(file: str | Path, data: bytes, serving: tuple[TvmConfig, ...]):
+    """NAME.tests.yaml beside the file, run before anything is signed: a failure stops the push."""
+    from .policytests import tests_beside
+
+    report = tests_beside(file, data, serving[0] if serving else None)
+    if report is not None and not report.ok:
+        first = report.failed[0] if report.failed else None
+        raise PushError(
+            f"{report.tests_label}: {report.summary()}"
+            + (f" (first: {first.case.name}: {'; '.join(first.problems)})" if first else "")
+            + ": nothing was signed or written.",
+            f"See each failure with its why-not: sentinel-tui policy test {file}; then fix the policy or the tests.",
+            kind="validation")
+    return report
 
 
 def _version(p: Parameter | None) -> int | None:

@@ -99,6 +99,10 @@ async def _diff_meaning(app, pilot) -> None:
     await _diff_of_edit(app, pilot, ("t", "m"))
 
 
+async def _diff_access(app, pilot) -> None:
+    await _diff_of_edit(app, pilot, ("m", "m"))
+
+
 async def _doctor(app, pilot) -> None:
     await _settle(app, pilot)
     app.execute_command("doctor team/data/analytics")
@@ -199,6 +203,7 @@ SHOTS: dict[str, Callable[..., Awaitable[None]]] = {
     "keysetup": _keysetup,
     "diff": _diff,
     "diff-meaning": _diff_meaning,
+    "diff-access": _diff_access,
     "plan": _plan,
     # these two last: the finished push writes to the demo store
     "push-confirm": _push_confirm,

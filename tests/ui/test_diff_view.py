@@ -14,6 +14,7 @@ from sentinel_tui.ops.diffs import DiffRequest
 from sentinel_tui.ui.screens.diff import CommandHint, DiffScreen
 from sentinel_tui.ui.widgets.diff_view import DiffBody, DiffLabels, DiffView
 
+from .flow_helpers import until as wait_for
 from .diff_data import COSMETIC, HOSTILE, LOCAL, PATH, STORED, DiffHost, ScreenHost, local_request
 
 SIZE = (120, 34)
@@ -107,8 +108,28 @@ def test_meaning_mode_hides_cosmetic_changes_and_says_a_signature_is_needed():
             assert "No differences in meaning" in rows and "needs a new signature" in rows
             assert "(normalised)" in app.query_one(DiffLabels).render().plain
             assert "new signature is needed although nothing changes in effect" in view.summary_text().plain
+            await pilot.press("m")  # bytes → meaning → access → bytes
+            assert view.mode == "access"
+            await wait_for(pilot, lambda: view.model is not None and view.model.mode == "access")
+            assert "Access is identical" in "\n".join(all_row_texts(app))
             await pilot.press("m")
             assert view.mode == "bytes" and not view.model.diff.identical
+
+    run(go())
+
+
+def test_access_mode_lists_the_requests_that_change_decision_with_a_witness():
+    async def go():
+        app = DiffHost(local_request())
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            view = app.query_one(DiffView)
+            await pilot.press("m", "m")
+            await wait_for(pilot, lambda: view.model is not None and view.model.mode == "access")
+            rows = "\n".join(all_row_texts(app))
+            assert "access change" in rows and "→" in rows and "e.g. user=" in rows
+            assert view.model.access is not None and not view.model.access.identical
+            assert "Access" in view.summary_text().plain
 
     run(go())
 
@@ -256,6 +277,9 @@ def test_a_large_diff_renders_lazily_and_compares_meaning_in_a_worker_on_request
             await pilot.pause()
             assert view.mode == "meaning" and view.model.diff.identical
             assert view.model.meaning_same_bytes_differ is True
+            await pilot.press("m")  # access: 1,000 rules compared in a worker, then the verdict
+            await wait_for(pilot, lambda: view.model is not None and view.model.mode == "access", timeout=60)
+            assert view.model.access.identical
             await pilot.press("m")
             assert view.mode == "bytes" and view.model.meaning_same_bytes_differ is True  # kept
 

@@ -53,6 +53,8 @@ def test_restore_with_an_enforcing_tvm(ops, signing_key, edited):
             assert flow.steps.state("history") == "pass"
             confirm = text_of(flow, "#confirm-text")
             assert "update: replaces stored version 2" in confirm and "signed with" in confirm
+            await until(pilot, lambda: "comparing" not in text_of(flow, "#confirm-access"))
+            assert "profile qa: allow → deny" in text_of(flow, "#confirm-access")
             assert flow.query_one("#confirm-name", Input).display
             await pilot.press("d", "e", "v", "enter")
             await until(pilot, lambda: flow.phase == "done")

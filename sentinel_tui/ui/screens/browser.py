@@ -39,6 +39,8 @@ class BrowserScreen(Screen):
         Binding("2", "tab('signature')", "Signature tab", show=False, id="browser.tab_signature"),
         Binding("3", "tab('tvms')", "TVMs tab", show=False, id="browser.tab_tvms"),
         Binding("4", "tab('history')", "History tab", show=False, id="browser.tab_history"),
+        Binding("5", "tab('whatif')", "What-if tab", show=False, id="browser.tab_whatif",
+                tooltip="Decide a request against the selected policy, and see what the TVM does"),
         Binding("f", "maximize_detail", "Full detail", show=False, id="browser.maximize",
                 tooltip="Show the detail pane on the whole screen (esc restores)"),
         Binding("D", "doctor", "Doctor", show=False, id="browser.doctor",

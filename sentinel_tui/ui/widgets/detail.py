@@ -40,11 +40,12 @@ from ...core.policy import MAX_POLICY_BYTES, PolicyCheck
 from ...core.status import STATUS_MEANING, Assessment, Status
 from ...core.tvm import TvmConfig
 from ...ops.fleet import FleetEntry
+from .whatif import WhatIfPanel
 from ..format import (
     ago, clean, one_line, role_style, signed_at_text, size_text, status_text, timestamp, verdict_text,
 )
 
-TABS = ("policy", "signature", "tvms", "history")
+TABS = ("policy", "signature", "tvms", "history", "whatif")
 OK, FAIL, WARN, INFO = "✔", "✘", "!", "·"
 
 # -- Policy tab ------------------------------------------------------------------------------
@@ -119,6 +120,13 @@ def policy_view(entry: FleetEntry, roles: Mapping[str, str]) -> Group | Text:
                 notes.setdefault(warning.line, []).append(note)
             else:
                 top.append(note)
+        for finding in _semantic_findings(entry, check):  # issue 14: what the policy does
+            note = Text(f"{WARN} semantic {clean(finding.code)}: {one_line(finding.message)}",
+                        style=role_style(roles, "warning"))
+            if finding.line:
+                notes.setdefault(finding.line, []).append(note)
+            else:
+                top.append(note)
     lines = highlight_yaml(entry.policy.value, roles)
     grid = Table.grid(padding=(0, 1))
     grid.add_column(justify="right", no_wrap=True, style=Style(dim=True))
@@ -131,6 +139,18 @@ def policy_view(entry: FleetEntry, roles: Mapping[str, str]) -> Group | Text:
     for leftover in notes.values():  # a line number past the end (a parse error at EOF)
         top.extend(leftover)
     return Group(*top, grid) if top else Group(grid)
+
+
+def _semantic_findings(entry: FleetEntry, check: PolicyCheck) -> list:
+    """Semantic lints (core.semantics), judged with the serving TVM's configuration."""
+    if check.policy is None or entry.policy is None:
+        return []
+    from ...core.semantics import semantic_lints
+
+    try:
+        return semantic_lints(check.policy, entry.policy.data, tvm=entry.tvms[0] if entry.tvms else None)
+    except Exception:  # a lint never breaks the pane
+        return []
 
 
 def policy_summary(entry: FleetEntry, roles: Mapping[str, str], now: datetime) -> Text:
@@ -383,6 +403,8 @@ class DetailPane(Vertical):
             with TabPane("History", id="history"):
                 yield Static(id="history-note")
                 yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("What if", id="whatif"):  # issue 14: decide a request against this policy
+                yield WhatIfPanel(clock=self.clock, id="whatif-panel")
 
     def on_mount(self) -> None:
         table = self.query_one("#history-table", DataTable)
@@ -428,6 +450,7 @@ class DetailPane(Vertical):
             for name in ("#policy-summary", "#policy-text", "#signature-text", "#tvms-text", "#history-note"):
                 self.query_one(name, Static).update("")
             self.query_one("#history-table", DataTable).clear()
+            self.query_one(WhatIfPanel).show(None)
             return
         now = self.clock()
         banner.update(status_banner(entry, roles))
@@ -436,6 +459,7 @@ class DetailPane(Vertical):
         self.query_one("#signature-text", Static).update(signature_view(entry, roles, now))
         self._render_tvms()
         self._render_history()
+        self.query_one(WhatIfPanel).show(entry)
         self._load_for_tab(self.active_tab)
 
     def _render_tvms(self) -> None:

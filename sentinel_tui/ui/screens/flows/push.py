@@ -85,6 +85,39 @@ def confirm_text(plan: PushPlan, roles, *, verb: str = "Push") -> Text:
     return text
 
 
+def access_text(access, roles, *, limit: int = 4) -> Text:
+    """The access change of a write, for the confirmation: which requests change decision."""
+    text = Text()
+    label = f"{'access':<11}"
+    if access is None:
+        text.append(label, style=Style(dim=True))
+        text.append("comparing which requests change decision…\n", style=Style(italic=True))
+        return text
+    diff, note = access
+    text.append(label, style=Style(dim=True))
+    if diff is None:
+        text.append(clean(note) + "\n", style=role_style(roles, "warning"))
+        return text
+    if diff.identical:
+        text.append("identical: no request changes decision\n", style=role_style(roles, "success", bold=True))
+    else:
+        n = len(diff.changes)
+        text.append(f"{n} change{'s' if n != 1 else ''}: these requests change decision\n",
+                    style=role_style(roles, "warning", bold=True))
+        for change in diff.changes[:limit]:
+            text.append(f"{'':<11}" + clean(change.summary) + "\n")
+        if n > limit:
+            text.append(f"{'':<11}… and {n - limit} more (the diff view's m, or policy access-diff, lists all)\n",
+                        style=Style(italic=True))
+    if diff.rule_changes:
+        k = len(diff.rule_changes)
+        text.append(f"{'':<11}{k} change{'s' if k != 1 else ''} of deciding rule with the same decision\n",
+                    style=Style(dim=True))
+    if note:
+        text.append(f"{'':<11}{clean(note)}\n", style=Style(dim=True))
+    return text
+
+
 class WriteFlow(FlowScreen):
     """Review a plan's diff, confirm it (typed name for an enforcing TVM), execute it, show the result.
 
@@ -109,6 +142,7 @@ class WriteFlow(FlowScreen):
                     yield Static(id="review-text")
         with VerticalScroll(id="confirm"):
             yield Static(id="confirm-text")
+            yield Static(id="confirm-access")
             yield Static(id="confirm-ask", classes="ask")
             yield Input(id="confirm-name", placeholder="type the policy name to confirm")
             yield Static(id="confirm-error", classes="field-error")
@@ -135,6 +169,7 @@ class WriteFlow(FlowScreen):
     def review(self, plan: PushPlan) -> None:
         self.plan = plan
         self.phase = "input"
+        self._start_access(plan)
         old_label, new_label = self.diff_labels(plan)
         changes = "no change in bytes" if plan.unchanged else f"+{plan.diff.added} -{plan.diff.removed} lines"
         self.step("diff", PASS, changes)
@@ -164,6 +199,7 @@ class WriteFlow(FlowScreen):
         assert plan is not None
         roles = self.app.theme_variables
         self.query_one("#confirm-text", Static).update(confirm_text(plan, roles, verb=self.VERB))
+        self._show_access()
         ask = self.query_one("#confirm-ask", Static)
         field = self.query_one("#confirm-name", Input)
         if self.needs_typed_name:
@@ -187,6 +223,33 @@ class WriteFlow(FlowScreen):
             field.focus()
         else:
             self.query_one("#confirm", VerticalScroll).focus()
+
+    # -- access: which requests change decision (computed while the diff is reviewed) ------
+
+    access: tuple | None = None
+
+    def _start_access(self, plan: PushPlan) -> None:
+        from ....ops.access import access_for_write
+
+        self.access = None
+        old, new = (plan.current.data if plan.current else None), plan.data
+        self.background(lambda cancelled: access_for_write(old, new), self._access_ready,
+                        self._access_failed, group="flow-access")
+
+    def _access_ready(self, result) -> None:
+        self.access = result
+        self._show_access()
+
+    def _access_failed(self, error: BaseException) -> None:
+        self.access = (None, f"the access could not be compared: {error}")
+        self._show_access()
+
+    def _show_access(self) -> None:
+        try:
+            widget = self.query_one("#confirm-access", Static)
+        except Exception:
+            return
+        widget.update(access_text(self.access, self.app.theme_variables))
 
     @on(Input.Submitted, "#confirm-name")
     def _typed(self, event: Input.Submitted) -> None:
@@ -431,6 +494,9 @@ class PushFlow(WriteFlow):
     def _planned(self, plan: PushPlan) -> None:
         warnings = plan.check.warnings
         why = f"valid; {len(plan.data):,} of 4,096 bytes"
+        tests = getattr(plan, "tests", None)  # NAME.tests.yaml beside the file (issue 14)
+        if tests is not None:
+            why += f"; tests: {tests.summary()}"
         if warnings:
             why += f"; {len(warnings)} lint warning{'s' if len(warnings) != 1 else ''}:\n" + "\n".join(
                 f"line {w.line or '-'}: {w.message}" for w in warnings)
