@@ -54,6 +54,7 @@ from .context import Ops
 
 PLAN_FORMAT = "sentinel-tui-plan/1"
 SUFFIXES = (".yaml", ".yml")
+TESTS_SUFFIX = ".tests.yaml"  # ops.policytests.TESTS_SUFFIX: a policy's test cases, run before it is signed
 MAX_POLICY_BYTES = 4096
 
 CREATE, UPDATE, UNCHANGED, RESIGN, DELETE, NOT_MANAGED = (
@@ -193,6 +194,7 @@ class FolderScan:
     warnings: dict[str, list[str]] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)  # "relative path: why"
     problems: list[str] = field(default_factory=list)
+    tests: dict[str, str] = field(default_factory=dict)  # policy name -> its NAME.tests.yaml (relative)
 
 
 def scan_folder(folder: str | Path, root: str) -> FolderScan:
@@ -222,6 +224,9 @@ def scan_folder(folder: str | Path, root: str) -> FolderScan:
                 continue
             if f.startswith("."):
                 scan.ignored.append(f"{rel}: hidden file")
+                continue
+            if f.endswith(TESTS_SUFFIX):  # NAME.tests.yaml: the tests of NAME (policy test), not a policy
+                scan.tests[rel[: -len(TESTS_SUFFIX)]] = rel
                 continue
             suffix = next((s for s in SUFFIXES if f.endswith(s)), None)
             if suffix is None:
@@ -254,6 +259,10 @@ def scan_folder(folder: str | Path, root: str) -> FolderScan:
         scan.files[name] = rel
         scan.data[name] = data
         scan.warnings[name] = [f"line {w.line or '-'}: {w.message}" for w in check.warnings]
+    for name, rel in sorted(scan.tests.items()):
+        if name not in claims:
+            scan.ignored.append(f"{rel}: tests of {name!r}, which has no policy file here")
+    scan.tests = {name: rel for name, rel in scan.tests.items() if name in scan.files}
     return scan
 
 
@@ -283,6 +292,9 @@ class PlanItem:
     change: str = ""
     change_diff: str = ""
     notes: tuple[str, ...] = ()
+    tests_file: str | None = None  # NAME.tests.yaml beside the file (relative to the folder)
+    tests_sha256: str | None = None
+    tests: str | None = None  # what running them said, e.g. "5 tests, all pass"
 
     @property
     def applies(self) -> bool:
@@ -397,6 +409,7 @@ def make_plan(ops: Ops, folder: str | Path, *, prune: bool = False, resign_inval
                         kind=getattr(err, "kind", "plan"))
     stored = {e.name: e for e in snap.entries.values() if e.remote}
     items: list[PlanItem] = []
+    test_problems: list[str] = []
     for name in sorted(set(scan.files) | set(stored)):
         entry = stored.get(name)
         path = policy_path(name, root)
@@ -445,6 +458,10 @@ def make_plan(ops: Ops, folder: str | Path, *, prune: bool = False, resign_inval
         rel = scan.files[name]
         key = ops.fleet.verification_tvm(serving).signing_key or ops.settings.default_key
         base.update(file=rel, file_sha256=policy_hash(data), size=len(data), key_id=key)
+        if name in scan.tests:
+            summary = _run_tests(Path(folder), rel, scan.tests[name], data, serving, test_problems)
+            base.update(tests_file=scan.tests[name], tests=summary,
+                        tests_sha256=_file_hash(Path(folder) / scan.tests[name]))
         notes.extend(f"warning: {w}" for w in scan.warnings.get(name, []))
         if len(data) > MAX_POLICY_BYTES - 256:
             notes.append(f"{len(data):,} bytes: close to the 4,096 limit")
@@ -483,6 +500,12 @@ def make_plan(ops: Ops, folder: str | Path, *, prune: bool = False, resign_inval
         items.append(PlanItem(action=CREATE if current is None else UPDATE, diff=diff_text,
                               added=d.added, removed=d.removed, change_kind=change.kind, change=change.summary,
                               change_diff=change.diff, notes=tuple(notes), **base))
+    if test_problems:
+        n = len(test_problems)
+        raise PlanError(f"The plan could not be made: the tests of {n} polic{'y fail' if n == 1 else 'ies fail'}.",
+                        "See each failure with its why-not: sentinel-tui policy test FILE; then fix the policy or "
+                        "its tests (apply would stop at them anyway, before signing).",
+                        problems=test_problems, kind="validation")
     warnings = _check_keys(ops, items)
     if not scan.files:
         warnings.insert(0, f"{folder} holds no policy files (.yaml or .yml): nothing is managed from it")
@@ -500,6 +523,30 @@ def make_plan(ops: Ops, folder: str | Path, *, prune: bool = False, resign_inval
     made = {"at": when, "by": identity.arn, "folder": str(folder), "ignored": sorted(scan.ignored),
             "warnings": warnings}
     return Plan(content=content, sha256=content_hash(content), made=made)
+
+
+def _file_hash(path: Path) -> str | None:
+    try:
+        return policy_hash(path.read_bytes())
+    except OSError:
+        return None
+
+
+def _run_tests(base: Path, rel: str, tests_rel: str, data: bytes, serving: tuple[TvmConfig, ...],
+               problems: list[str]) -> str | None:
+    """NAME.tests.yaml run on the file's bytes, as push runs them before signing; a failure is a problem."""
+    from .policytests import run_policy_tests_file
+
+    try:
+        report = run_policy_tests_file(base / rel, base / tests_rel, data=data, tvm=serving[0] if serving else None)
+    except SentinelError as exc:
+        problems.append(f"{tests_rel}: {exc.what}")
+        return None
+    if not report.ok:
+        first = report.failed[0] if report.failed else None
+        problems.append(f"{tests_rel}: {report.summary()}"
+                        + (f" (first: {first.case.name}: {'; '.join(first.problems)})" if first else ""))
+    return report.summary()
 
 
 def _check_keys(ops: Ops, items: list[PlanItem]) -> list[str]:
@@ -595,6 +642,8 @@ def plan_lines(plan: Plan, *, diffs: bool = True) -> list[str]:
         lines.append(f"  {item.action:16} {item.name:{width}}  {extra:24}  {item.tvm_text()}")
         if item.change and item.applies:
             lines.append(f"  {'':16} {'':{width}}  {item.change_kind}: {item.change}")
+        if item.tests and item.applies:
+            lines.append(f"  {'':16} {'':{width}}  tests ({item.tests_file}): {item.tests}")
         for note in item.notes:
             lines.append(f"  {'':16} {'':{width}}  note: {note}")
     if c[NOT_MANAGED]:
@@ -649,7 +698,7 @@ def plan_markdown(plan: Plan) -> str:
         size = f"{item.size:,} / 4,096" if item.size is not None else "–"
         what = item.change if item.applies else (f"stored pair {item.status}" if item.status not in (None, "valid")
                                                   else "")
-        notes = "; ".join(item.notes)
+        notes = "; ".join(item.notes + ((f"tests: {item.tests}",) if item.tests else ()))
         out.append(f"| `{_md_cell(item.name)}` | {item.action} | {size} | {tvm} | {_md_cell(what)}"
                    f"{'<br>' + _md_cell(notes) if notes else ''} | "
                    f"{item.stored_version if item.stored_version is not None else '–'}/"
@@ -800,6 +849,12 @@ def check_plan(ops: Ops, plan: Plan, folder: str | Path | None = None) -> None:
         if policy_hash(data) != item.file_sha256:
             problems.append(f"{item.file}: its bytes changed since the plan (sha256 {policy_hash(data)[:16]}…, "
                             f"planned {str(item.file_sha256)[:16]}…)")
+        tests_now = base / (item.file[: -len(Path(item.file).suffix)] + TESTS_SUFFIX)
+        now_hash = _file_hash(tests_now) if tests_now.is_file() and not tests_now.is_symlink() else None
+        if item.applies and now_hash != item.tests_sha256:
+            problems.append(f"{tests_now.relative_to(base)}: the policy's tests "
+                            + ("appeared" if item.tests_sha256 is None else "were removed" if now_hash is None
+                               else "changed") + " since the plan")
     if problems:
         raise PlanRefused(f"The plan no longer matches what it was made against; nothing was written "
                           f"({len(problems)} difference{'s' if len(problems) != 1 else ''}).",

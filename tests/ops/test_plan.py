@@ -369,7 +369,7 @@ def test_independent_check_on_the_demo_folder(ops, demo, tmp_path):
     shutil.copytree(ops.settings.local_dir, folder)
     with pytest.raises(PlanError) as err:
         make_plan(ops, folder)
-    assert [p.split(":")[0] for p in err.value.problems] == ["staging.yaml"]
+    assert [p.split(":")[0] for p in err.value.problems] == ["staging.yaml"]  # not production.tests.yaml
     staging = folder / "staging.yaml"
     staging.write_text(staging.read_text().replace("Monday", "monday").replace("    efect: deny\n", ""))
     plan = make_plan(ops, folder)
@@ -496,3 +496,32 @@ def test_a_plan_costs_listings_not_a_call_per_policy(ops, signing_key, folder, c
     assert call_counter.count("ssm.GetParameter") - call_counter.count("ssm.GetParametersByPath") == 0
     assert call_counter.count("lambda.ListFunctions") == 1 and call_counter.count("kms.DescribeKey") == 1
     assert call_counter.count("kms.Sign") == 0 and call_counter.count("kms.Verify") == 0
+
+
+TESTS_PASS = b"""tests:
+  - name: a may
+    request: {user: x, profile: a, time: "2026-03-02T12:00:00Z", mode: cli}
+    expect: allow
+"""
+
+
+def test_a_policys_tests_run_in_the_plan_and_bind_the_apply(ops, stored, folder):
+    folder.write("a.yaml", body("a"))
+    folder.write("a.tests.yaml", TESTS_PASS)
+    folder.write("gone.tests.yaml", TESTS_PASS)
+    plan = make_plan(ops, folder)
+    (item,) = plan.items
+    assert item.action == CREATE and item.tests_file == "a.tests.yaml" and item.tests == "1 passed"
+    assert any(i.startswith("gone.tests.yaml: tests of 'gone'") for i in plan.made["ignored"])
+    # tests that fail the new bytes fail the plan (apply would stop at them, before signing)
+    folder.write("a.tests.yaml", TESTS_PASS.replace(b"expect: allow", b"expect: deny"))
+    with pytest.raises(PlanError) as err:
+        make_plan(ops, folder)
+    assert err.value.problems[0].startswith("a.tests.yaml: 0 passed, 1 failed")
+    # tests changed after the plan: refused, nothing written
+    with pytest.raises(PlanRefused) as err:
+        apply_plan(ops, plan, folder=folder)
+    assert "a.tests.yaml: the policy's tests changed since the plan" in err.value.problems
+    assert pairs(ops) == {}
+    folder.write("a.tests.yaml", TESTS_PASS)
+    assert apply_plan(ops, plan, folder=folder).ok and all_valid(pairs(ops))
