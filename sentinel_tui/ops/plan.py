@@ -123,7 +123,7 @@ def _access_change(access_diff, old: bytes | None, new: bytes | None) -> Change:
     d = access_diff(parse_policy(old) if old is not None else None,
                     parse_policy(new) if new is not None else None, now=year)
     if not d.changes:
-        summary = "access identical: no request changes decision"
+        summary = "identical: no request changes decision"
         if d.rule_changes:
             summary += f" ({len(d.rule_changes)} change(s) of deciding rule)"
     else:

@@ -227,6 +227,8 @@ class PlanScreen(Screen):
         for t in item.tvms:
             text.append(f"served by {clean(t['name'])}: {clean(t['mode'])}\n",
                         style=role_style(roles, "error" if t["enforcing"] else "warning"))
+        if item.tests:
+            text.append(f"tests ({clean(item.tests_file)}): {clean(item.tests)}\n", style=role_style(roles, "success"))
         for note in item.notes:
             text.append(f"note: {clean(note)}\n", style=role_style(roles, "warning"))
         result = self.results.get(item.name)
