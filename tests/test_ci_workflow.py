@@ -27,6 +27,11 @@ from sentinel_tui.core.status import Status
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOW = REPO / "docs" / "ci" / "github-actions.yml"
 GOOD = 'version: "1"\nrules:\n  - name: {n}\n    effect: allow\n    conditions:\n      profiles: [{n}]\n'
+PROD_TESTS = """tests:
+  - name: prod may
+    request: {user: x, profile: prod, time: "2026-03-02T12:00:00Z", mode: cli}
+    expect: allow
+"""
 VARS = {"SENTINEL_PLAN_ROLE_ARN": "arn:aws:iam::123456789012:role/sentinel-plan",
         "SENTINEL_APPLY_ROLE_ARN": "arn:aws:iam::123456789012:role/sentinel-apply"}
 
@@ -188,6 +193,7 @@ def fleet(ops, signing_key, tmp_path):
     (repo / "policies" / "prod.yaml").write_text(GOOD.format(n="prod"))
     (repo / "policies" / "team" / "new.yaml").write_text(GOOD.format(n="new"))
     (repo / "policies" / "README.md").write_text("one file per policy\n")
+    (repo / "policies" / "prod.tests.yaml").write_text(PROD_TESTS)
     return repo
 
 
@@ -227,8 +233,16 @@ def test_pull_request_with_an_invalid_file_fails_at_validation(ops, endpoint, fl
     (fleet / "policies" / "broken.yaml").write_text(GOOD.format(n="x").replace("allow", "permit"))
     runner = Runner(tmp_path / "ci", endpoint, fleet, "pull_request")
     run = runner.run_job("pr-plan")
-    assert not run.ok and run.failed_step == "Validate every policy file"
+    assert not run.ok and run.failed_step == "Validate every policy file (and run its tests)"
     assert "broken.yaml" in run.log and not run.comments
+
+
+def test_pull_request_with_failing_tests_fails_at_validation(ops, endpoint, fleet, tmp_path):
+    (fleet / "policies" / "prod.tests.yaml").write_text(PROD_TESTS.replace("expect: allow", "expect: deny"))
+    runner = Runner(tmp_path / "ci", endpoint, fleet, "pull_request")
+    run = runner.run_job("pr-plan")
+    assert not run.ok and run.failed_step == "Validate every policy file (and run its tests)"
+    assert "::error file=policies/prod.tests.yaml::the tests of policies/prod.yaml fail" in run.log
 
 
 def test_merge_plans_then_after_approval_applies_the_same_plan(ops, endpoint, fleet, tmp_path):
