@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="print only the summary and the hash")
     p = sub.add_parser("apply", parents=[common],
                        help="apply exactly a plan, or nothing (exit 0 applied, 1 refused/cancelled, 2 failed)")
-    p.add_argument("plan_file", metavar="PLAN.json")
+    p.add_argument("plan_file", metavar="PLAN.json", help="the plan file `plan -o` wrote (its hash is checked)")
     p.add_argument("-f", "--force", action="store_true", help="do not ask Proceed? [y/N]")
     p.add_argument("--keep-going", action="store_true", help="after a failed item, go on with the others")
     p.add_argument("--dir", metavar="DIR", dest="plan_dir", help="the folder the plan was made from "
@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "2 error)")
     p.add_argument("old", metavar="OLD", help="a policy file, a stored NAME, or NAME@VERSION")
     p.add_argument("new", metavar="NEW", help="a policy file, a stored NAME, or NAME@VERSION")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the access diff as JSON")
 
     p = psub.add_parser("push", parents=[common], help="validate, sign, write and verify a policy, safely")
     p.add_argument("name", metavar="NAME", help="the policy name under the policy root (created if absent)")

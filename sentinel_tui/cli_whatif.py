@@ -25,8 +25,8 @@ def add_parsers(psub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("file", nargs="?", metavar="POLICY", help="a policy file (or --remote NAME)")
     p.add_argument("--remote", metavar="NAME", help="the stored policy NAME (and its serving TVM's configuration)")
-    p.add_argument("--user", metavar="U")
-    p.add_argument("--profile", metavar="P")
+    p.add_argument("--user", metavar="U", help="the requesting user")
+    p.add_argument("--profile", metavar="P", help="the AWS profile requested")
     p.add_argument("--mode", metavar="M", default="server", help="server (default, the TVM's), cli, credential_process")
     p.add_argument("--time", metavar="T",
                    help="RFC 3339, or '2026-03-02 21:00 Europe/Berlin' (default: now)")
@@ -39,15 +39,15 @@ def add_parsers(psub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--requests", metavar="FILE.jsonl",
                    help="batch: one request per line (id, user, profile, time, mode, session_table, device); "
                         "writes one decision per line; - reads stdin")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
 
     p = psub.add_parser(
         "test", parents=[common],
         help="run a policy's test cases (NAME.tests.yaml) (exit 0 all pass, 1 a failure, 2 error)",
     )
-    p.add_argument("file", metavar="POLICY")
+    p.add_argument("file", metavar="POLICY", help="the policy file the tests are run on")
     p.add_argument("tests", nargs="?", metavar="TESTS", help="default: POLICY's NAME.tests.yaml beside it")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
 def print_semantics(label: str, data: bytes, policy, tvm=None) -> None:
