@@ -68,6 +68,23 @@ def build_parser() -> argparse.ArgumentParser:
     diff_app.add_argument("name", metavar="NAME", help="the stored policy's name under the policy root")
     diff_app.add_argument("file", metavar="FILE", help="the local policy file to compare it with")
 
+    p = sub.add_parser("plan", parents=[common],
+                       help="what applying a folder of policy files would change (exit 0 nothing, 1 changes, 2 error)")
+    p.add_argument("dir", metavar="DIR", help="the folder of policy files (name = path without .yaml/.yml)")
+    p.add_argument("-o", "--output", metavar="PLAN.json", help="write the plan here (for apply)")
+    p.add_argument("--markdown", metavar="FILE", help="write a review comment (table and collapsed diffs)")
+    p.add_argument("--prune", action="store_true", help="delete stored policies that have no file")
+    p.add_argument("--resign-invalid", action="store_true",
+                   help="re-sign unchanged policies whose stored pair is not valid today")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the summary and the hash")
+    p = sub.add_parser("apply", parents=[common],
+                       help="apply exactly a plan, or nothing (exit 0 applied, 1 refused/cancelled, 2 failed)")
+    p.add_argument("plan_file", metavar="PLAN.json", help="the plan file `plan -o` wrote (its hash is checked)")
+    p.add_argument("-f", "--force", action="store_true", help="do not ask Proceed? [y/N]")
+    p.add_argument("--keep-going", action="store_true", help="after a failed item, go on with the others")
+    p.add_argument("--dir", metavar="DIR", dest="plan_dir", help="the folder the plan was made from "
+                   "(default: as recorded in the plan, relative to here)")
+
     policy = sub.add_parser("policy", help="headless policy commands")
     psub = policy.add_subparsers(dest="policy_command", metavar="SUBCOMMAND", required=True)
 
@@ -762,6 +779,101 @@ def cmd_keys_rotation(args) -> int:
 KEY_COMMANDS = {"setup": cmd_keys_setup, "rotation": cmd_keys_rotation}
 
 
+def cmd_plan(args) -> int:
+    from .fileio import write_private
+    from .ops.plan import PlanError, make_plan, plan_lines, plan_markdown
+
+    ops = make_ops(args)
+    try:
+        plan = make_plan(ops, args.dir, prune=args.prune, resign_invalid=args.resign_invalid)
+    except PlanError as exc:
+        _err(f"error: {exc.what}")
+        for problem in exc.problems:
+            _err(f"  {problem}")
+        if exc.fix:
+            _err(f"fix: {exc.fix}")
+        return EXIT_ERROR
+    lines = plan_lines(plan, diffs=not args.quiet)
+    for line in (lines[-2:] if args.quiet else lines):
+        _out(line)
+    if args.output:
+        write_private(args.output, plan.dumps().encode("utf-8"), overwrite=True)
+        _err(f"Plan written to {args.output} (mode 0600).")
+    if args.markdown:
+        write_private(args.markdown, plan_markdown(plan).encode("utf-8"), overwrite=True)
+        _err(f"Review comment written to {args.markdown}.")
+    return EXIT_FAIL if plan.has_changes else EXIT_OK
+
+
+def cmd_apply(args) -> int:
+    from .ops.plan import (APPLIED, NOT_ATTEMPTED, PlanRefused, apply_plan, check_plan, load_plan, plan_lines,
+                           result_lines)
+
+    try:
+        plan = load_plan(args.plan_file)
+        ops = make_ops(args)
+        ops.guard_write("apply")
+        folder = args.plan_dir or plan.folder or "."
+        for line in plan_lines(plan, diffs=False):
+            _out(line)
+        if not plan.has_changes:
+            _out("Nothing to apply.")
+            return EXIT_OK
+        check_plan(ops, plan, folder)
+    except PlanRefused as exc:
+        _err(f"refused: {exc.what}")
+        for problem in exc.problems:
+            _err(f"  {problem}")
+        if exc.fix:
+            _err(f"fix: {exc.fix}")
+        return EXIT_FAIL
+    except SentinelError as exc:
+        if getattr(exc, "kind", "") != "read-only":
+            raise
+        _err(f"refused: {exc.what}")
+        return EXIT_FAIL
+    if not _confirm(args.force):
+        _out("Cancelled; nothing was written.")
+        return EXIT_FAIL
+
+    def progress(item, state, outcome) -> None:
+        if state == "start":
+            _err(f"  ...  {item.action} {item.name}")
+        elif outcome is not None and outcome.state != NOT_ATTEMPTED:
+            _err(f"  {'ok' if outcome.state == APPLIED else 'FAIL':4} {item.action} {item.name}")
+
+    import signal
+    import threading
+
+    stop = threading.Event()
+
+    def interrupted(signum, frame) -> None:  # the first Ctrl-C stops between two items; a second one now
+        stop.set()
+        _err("Stopping after the item in progress (Ctrl-C again to interrupt it)…")
+        signal.signal(signal.SIGINT, previous)
+
+    previous = signal.getsignal(signal.SIGINT)
+    in_main = threading.current_thread() is threading.main_thread()
+    if in_main:
+        signal.signal(signal.SIGINT, interrupted)
+    try:
+        result = apply_plan(ops, plan, folder=folder, keep_going=args.keep_going, progress=progress,
+                            cancelled=stop.is_set)
+    except PlanRefused as exc:  # something moved between the check above and the apply's own check
+        _err(f"refused: {exc.what}")
+        for problem in exc.problems:
+            _err(f"  {problem}")
+        return EXIT_FAIL
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, previous)
+    for line in result_lines(result):
+        _out(line)
+    if result.failed:
+        return EXIT_ERROR
+    return EXIT_OK if result.ok else EXIT_FAIL
+
+
 # -- the app and the demo ----------------------------------------------------------------
 
 def open_app(ops, *, initial_diff: tuple[str, str] | None = None) -> int:
@@ -914,6 +1026,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return KEY_COMMANDS[args.keys_command](args)
         if args.command == "demo":
             return cmd_demo(args)
+        if args.command == "plan":
+            return cmd_plan(args)
+        if args.command == "apply":
+            return cmd_apply(args)
         if args.command == "diff":
             return cmd_diff_app(args)
         return cmd_app(args)

@@ -92,7 +92,11 @@ def _key_for(ops: Ops, tvms: tuple[TvmConfig, ...], key_id: str | None) -> tuple
     return key, tvm
 
 
-def resign_one(ops: Ops, name: str, key_id: str | None, tvms: list[TvmConfig], caller: str | None) -> ItemOutcome:
+def resign_one(ops: Ops, name: str, key_id: str | None, tvms: list[TvmConfig], caller: str | None, *,
+               expect: tuple[int | None, int | None] | None = None,
+               audit_extra: dict | None = None) -> ItemOutcome:
+    """Re-sign one policy's stored bytes. `expect` (policy version, signature version): stop,
+    writing nothing, when the pair read first is not at those versions (a plan's baseline)."""
     path = policy_path(name, ops.settings.policy_root)
     sig_path = signature_path(path)
     serving = tuple(t for t in tvms if t.policy_parameter == path)
@@ -102,7 +106,7 @@ def resign_one(ops: Ops, name: str, key_id: str | None, tvms: list[TvmConfig], c
                          caller=caller,
                          version_before=outcome.policy_version, version_after=outcome.policy_version,
                          policy_hash=digest, key_id=key, signature_version_before=outcome.signature_before,
-                         signature_version=outcome.signature_after)
+                         signature_version=outcome.signature_after, **(audit_extra or {}))
         return outcome
 
     try:
@@ -112,6 +116,12 @@ def resign_one(ops: Ops, name: str, key_id: str | None, tvms: list[TvmConfig], c
         return audit(ItemOutcome(name, path, FAILED, f"could not read the pair: {exc.what}", exc.fix,
                                  ssm_state="unchanged"))
     before = previous.version if previous else None
+    if expect is not None and (policy.version if policy else None, before) != tuple(expect):
+        return audit(ItemOutcome(name, path, FAILED, f"the pair changed since the plan (policy version {expect[0]} -> "
+                                 f"{policy.version if policy else None}, signature version {expect[1]} -> {before}); "
+                                 "nothing was written", "Plan again, review, then apply.",
+                                 policy_version=policy.version if policy else None, signature_before=before,
+                                 ssm_state="unchanged (nothing was written)"))
     if policy is None:
         return audit(ItemOutcome(name, path, SKIPPED, "no policy is stored: nothing to sign",
                                  "An orphan signature is removed by deleting it, not by re-signing.",

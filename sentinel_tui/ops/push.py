@@ -532,3 +532,9 @@ def _rollback(ops: Ops, plan: PushPlan, result: PushResult, cause: SentinelError
                      policy_hash=policy_hash(plan.data), detail=detail, **dict(plan.audit_extra))
     return PushError(detail, fix, kind=getattr(cause, "kind", "push-failed"),
                      ssm_state="; ".join(states) + f". Now: {pair}", written=True, restored=restored)
+
+
+# Public names for flows built on push's path (bulk re-signing, plan/apply): the same
+# lock and the same put-back, never a copy of them.
+Lock = _Lock
+restore_one = _restore_one

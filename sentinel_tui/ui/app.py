@@ -45,6 +45,7 @@ from .screens.error import ErrorScreen
 from .screens.flows import PushFlow, install_flows
 from .widgets.whatif import install_whatif
 from .screens.help import HelpScreen, keys_for
+from .screens.plan import install_plan
 from .widgets.policy_table import COLUMNS, find_column
 
 FLEET_GROUP = "fleet"
@@ -83,6 +84,7 @@ class SentinelApp(App[int]):
         install_diagnostics(self)  # :doctor :explain :keysetup
         install_flows(self)  # :sign :verify :push :restore :resign
         install_whatif(self)  # :whatif (issue 14)
+        install_plan(self)  # :plan
 
     # -- screens ------------------------------------------------------------------------
 

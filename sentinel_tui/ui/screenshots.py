@@ -180,6 +180,29 @@ async def _whatif(app, pilot) -> None:
     await _settle(app, pilot)
 
 
+async def _plan(app, pilot) -> None:
+    """`:plan policies` on a copy of the demo's folder (its deliberately invalid staging.yaml
+    fixed), from the copy's parent so that the folder's label is the relative `policies`;
+    the cursor on staging, whose rules change."""
+    import os
+    import shutil
+
+    await _settle_flow(app, pilot)
+    repo = Path(tempfile.mkdtemp(prefix="sentinel-tui-plan-"))
+    shutil.copytree(app.ops.settings.local_dir, repo / "policies")
+    staging = repo / "policies" / "staging.yaml"
+    staging.write_text(staging.read_text().replace("Monday", "monday").replace("    efect: deny\n", ""))
+    cwd = os.getcwd()
+    try:
+        os.chdir(repo)
+        app.execute_command("plan policies")
+        await _settle_flow(app, pilot)
+        await pilot.press("down")
+        await _settle_flow(app, pilot)
+    finally:
+        os.chdir(cwd)
+
+
 SHOTS: dict[str, Callable[..., Awaitable[None]]] = {
     "main": _main_screen,
     "detail": _detail,
@@ -193,6 +216,7 @@ SHOTS: dict[str, Callable[..., Awaitable[None]]] = {
     "diff": _diff,
     "diff-meaning": _diff_meaning,
     "diff-access": _diff_access,
+    "plan": _plan,
     # these two last: the finished push writes to the demo store
     "push-confirm": _push_confirm,
     "push-result": _push_result,
