@@ -392,7 +392,8 @@ rules:
 """,
     # what production must decide: `sentinel-tui policy test production.yaml`
     "production.tests.yaml": PRODUCTION_TESTS,
-    # invalid: capitalised weekday, typo'd key
+    # valid, with a trap the lints name: `efect` is an unknown key that Go ignores. Valid, so
+    # that `sentinel-tui plan` on a copy of this folder can be applied as it is (issue 15).
     "staging.yaml": """\
 version: "1"
 rules:
@@ -402,7 +403,7 @@ rules:
     conditions:
       profiles: [staging]
       time:
-        days: [Monday]
+        days: [monday]
 """,
 }
 

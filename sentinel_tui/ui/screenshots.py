@@ -181,8 +181,7 @@ async def _whatif(app, pilot) -> None:
 
 
 async def _plan(app, pilot) -> None:
-    """`:plan policies` on a copy of the demo's folder (its deliberately invalid staging.yaml
-    fixed), from the copy's parent so that the folder's label is the relative `policies`;
+    """`:plan policies` on a copy of the demo's folder, from the copy's parent so that the folder's label is the relative `policies`;
     the cursor on staging, whose rules change."""
     import os
     import shutil
@@ -190,8 +189,6 @@ async def _plan(app, pilot) -> None:
     await _settle_flow(app, pilot)
     repo = Path(tempfile.mkdtemp(prefix="sentinel-tui-plan-"))
     shutil.copytree(app.ops.settings.local_dir, repo / "policies")
-    staging = repo / "policies" / "staging.yaml"
-    staging.write_text(staging.read_text().replace("Monday", "monday").replace("    efect: deny\n", ""))
     cwd = os.getcwd()
     try:
         os.chdir(repo)
