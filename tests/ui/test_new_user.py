@@ -41,3 +41,28 @@ def test_a_long_name_never_hides_status_and_verdict(ops):
                 assert table.tooltip == LONG
 
     run(body())
+
+
+def test_status_words_match_whole_in_the_filter(shared_ops):
+    from sentinel_tui.core.status import Status
+    from sentinel_tui.demo.fleet import EXPECTED_STATUS
+
+    def shown(app) -> dict[str, str]:
+        return {e.name: str(e.status) for e in app.query_one(PolicyTable).visible()}
+
+    async def body():
+        app = SentinelApp(shared_ops)
+        async with app.run_test(size=(140, 40)) as pilot:
+            await settle(app, pilot)
+            app.query_one(PolicyTable).set_filter("!valid")
+            await pilot.pause()
+            statuses = set(shown(app).values())
+            assert "invalid" in statuses and "valid" not in statuses
+            app.query_one(PolicyTable).set_filter("valid")
+            await pilot.pause()
+            assert set(shown(app).values()) == {"valid"}
+            app.query_one(PolicyTable).set_filter("unsig")
+            await pilot.pause()
+            assert set(shown(app)) == {n for n, s in EXPECTED_STATUS.items() if s == str(Status.UNSIGNED)}
+
+    run(body())

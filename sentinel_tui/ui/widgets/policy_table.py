@@ -91,7 +91,8 @@ def find_column(word: str) -> Column | None:
 @dataclass(frozen=True)
 class EntryFilter:
     """`/` text: a case-insensitive regex (a substring when it is not a valid regex), over name and
-    status; a leading `!` inverts it."""
+    status; a leading `!` inverts it. A status matches from its start (`valid` does not match
+    `invalid`, `unsig` matches `unsigned`); a name anywhere."""
 
     text: str = ""
 
@@ -118,13 +119,16 @@ class EntryFilter:
         try:
             rx = re.compile(pattern, re.IGNORECASE)
             test = lambda s: rx.search(s) is not None  # noqa: E731
+            # a status matches from its first letter: `valid` is not found inside `invalid`
+            test_status = lambda s: rx.match(s) is not None  # noqa: E731
         except re.error:
             lowered = pattern.lower()
             test = lambda s: lowered in s.lower()  # noqa: E731
+            test_status = lambda s: s.lower().startswith(lowered)  # noqa: E731
         invert = self.inverted
 
         def match(entry: FleetEntry) -> bool:
-            hit = test(entry.name) or test(status_word(entry.status, pending=entry.pending))
+            hit = test(entry.name) or test_status(status_word(entry.status, pending=entry.pending))
             return hit != invert
 
         return match
