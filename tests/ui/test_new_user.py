@@ -66,3 +66,30 @@ def test_status_words_match_whole_in_the_filter(shared_ops):
             assert set(shown(app)) == {n for n, s in EXPECTED_STATUS.items() if s == str(Status.UNSIGNED)}
 
     run(body())
+
+
+def screen_lines(app) -> list[str]:
+    """What the terminal shows, line by line."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+def test_the_key_creation_question_shows_whole_at_every_width(ops):
+    from sentinel_tui.ui.screens.keysetup import ConfirmScreen, KeySetupScreen
+
+    async def body():
+        for size in ((80, 24), (100, 30), (200, 50)):
+            app = SentinelApp(ops)
+            async with app.run_test(size=size) as pilot:
+                await settle(app, pilot)
+                app.push_screen(KeySetupScreen(app.ops))
+                await settle(app, pilot)
+                await pilot.press("n")
+                await pilot.pause()
+                assert isinstance(app.screen, ConfirmScreen)
+                text = " ".join(" ".join(screen_lines(app)).split())
+                for words in ("alias/sentinel-policy-signing", "region us-east-1", "costs money each month",
+                              "until it is deleted", "Yes (y)"):
+                    assert words in text, (size, words)
+                await pilot.press("n")
+
+    run(body())

@@ -45,7 +45,11 @@ class ConfirmScreen(ModalScreen[bool]):
 
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical { width: 80; height: auto; border: thick $warning; padding: 1 2; background: $surface; }
+    ConfirmScreen > Vertical {
+        width: 80; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $warning; padding: 1 2; background: $surface;
+    }
+    ConfirmScreen #confirm-question { width: 1fr; height: auto; }
     ConfirmScreen Horizontal { height: auto; margin-top: 1; }
     """
     BINDINGS = [Binding("y", "yes", "Yes"), Binding("n,escape", "no", "No")]
@@ -56,7 +60,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text(clean(self.question)))
+            yield Static(Text(clean(self.question)), id="confirm-question")  # wraps: every word shows
             with Horizontal():
                 yield Button("Yes (y)", id="yes", variant="warning")
                 yield Button("No (n)", id="no")
@@ -76,7 +80,9 @@ class SavePathScreen(ModalScreen[str | None]):
 
     DEFAULT_CSS = """
     SavePathScreen { align: center middle; }
-    SavePathScreen > Vertical { width: 90; height: auto; border: thick $primary; padding: 1 2; background: $surface; }
+    SavePathScreen > Vertical {
+        width: 90; max-width: 100%; height: auto; border: thick $primary; padding: 1 2; background: $surface;
+    }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
