@@ -93,3 +93,63 @@ def test_the_key_creation_question_shows_whole_at_every_width(ops):
                 await pilot.press("n")
 
     run(body())
+
+
+def test_a_profile_that_gives_no_credentials_is_refused_and_the_fleet_kept(shared_ops, tmp_path):
+    from sentinel_tui.ui.screens.browser import BrowserScreen
+    from sentinel_tui.ui.screens.error import ErrorScreen
+
+    from .test_app import header_text, names, type_command
+
+    (tmp_path / "no-aws-config").write_text(
+        "[profile other]\nregion = us-east-1\naws_access_key_id = other\naws_secret_access_key = other\n"
+        "[profile empty]\nregion = us-east-1\n")
+
+    async def body():
+        app = SentinelApp(shared_ops)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            assert len(names(app)) == 16
+            for bad in ("nosuch", "empty"):
+                await type_command(pilot, f"profile {bad}")
+                await settle(app, pilot)
+                assert isinstance(app.screen, ErrorScreen), bad
+                assert bad in app.screen.what and "Nothing was switched" in app.screen.fix
+                await pilot.press("escape")
+                await pilot.pause()
+                assert isinstance(app.screen, BrowserScreen)
+                assert app.ops is not None and app.ops.settings.aws_profile is None
+                assert len(names(app)) == 16 and "profile default" in header_text(app)
+            # nothing to go back to yet
+            await type_command(pilot, "profile -")
+            assert isinstance(app.screen, ErrorScreen) and "no earlier profile" in app.screen.what
+            await pilot.press("escape")
+            await type_command(pilot, "profile other")
+            await settle(app, pilot)
+            assert app.ops.settings.aws_profile == "other" and len(names(app)) == 16
+            await type_command(pilot, "profile -")
+            await settle(app, pilot)
+            assert app.ops.settings.aws_profile is None and "profile default" in header_text(app)
+            assert len(names(app)) == 16 and not isinstance(app.screen, ErrorScreen)
+            await type_command(pilot, "profile -")
+            await settle(app, pilot)
+            assert app.ops.settings.aws_profile == "other"
+
+    run(body())
+
+
+def test_a_region_aws_does_not_have_is_refused(shared_ops):
+    from sentinel_tui.ui.screens.error import ErrorScreen
+
+    from .test_app import names, type_command
+
+    async def body():
+        app = SentinelApp(shared_ops)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            await type_command(pilot, "region mars-north-9")
+            await settle(app, pilot)
+            assert isinstance(app.screen, ErrorScreen) and "mars-north-9" in app.screen.what
+            assert app.ops.settings.region == "us-east-1" and len(names(app)) == 16
+
+    run(body())
