@@ -73,6 +73,8 @@ class SentinelApp(App[int]):
     resolved_region = var(None)
     selected: var[FleetEntry | None] = var(None, always_update=True)
     fleet_loading = var(False)
+    # True once the settings' default key was looked up and KMS does not have it (the header says so)
+    default_key_missing = var(False)
 
     def __init__(self, ops: Ops, *, clock: Callable[[], datetime] | None = None,
                  initial_diff: tuple[str, str] | None = None) -> None:
@@ -194,11 +196,42 @@ class SentinelApp(App[int]):
             self.fleet = message.snapshot
             self.fleet_loading = False
         self.fleet_changed.publish(message)
+        if message.done and message.snapshot is not None and message.snapshot.error is None:
+            self._check_default_key(message.ops)
         if message.done and message.snapshot is not None:
             error = message.snapshot.error
             if error is not None and getattr(error, "kind", "") != "cancelled":
                 self.show_error(error, title="The policies could not all be listed" if self.fleet.entries
                                 else None)
+
+    def _check_default_key(self, ops: Ops) -> None:
+        """Whether the settings' default key exists, unless a signature in the fleet shows it does
+        (one DescribeKey, in a worker): the header must not name a key that is not there."""
+        key = ops.settings.default_key
+        if not key:
+            return
+        for entry in self.fleet.entries.values():
+            envelope = entry.assessment.envelope if entry.assessment else None
+            if envelope is not None and envelope.key_id == key:
+                self.default_key_missing = False
+                return
+        self._default_key_worker(ops, key)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="default-key")
+    def _default_key_worker(self, ops: Ops, key: str) -> None:
+        try:
+            ops.keys.describe(key, fresh=True)
+            missing = False
+        except SentinelError as exc:
+            missing = exc.kind == "not-found"
+        except Exception:
+            missing = False  # not known: the header keeps naming the key
+
+        def done() -> None:
+            if ops is self.ops:
+                self.default_key_missing = missing
+
+        self.call_from_thread(done)
 
     # -- identity -----------------------------------------------------------------------------
 
@@ -238,6 +271,7 @@ class SentinelApp(App[int]):
         self.identity_error = None
         self.resolved_region = None
         self.selected = None
+        self.default_key_missing = False
         self.ops = ops
         self.fleet = FleetSnapshot(root=ops.settings.policy_root)
         self._load_identity(ops)

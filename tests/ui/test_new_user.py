@@ -153,3 +153,40 @@ def test_a_region_aws_does_not_have_is_refused(shared_ops):
             assert app.ops.settings.region == "us-east-1" and len(names(app)) == 16
 
     run(body())
+
+
+def test_an_empty_store_says_what_to_do_first(ops):
+    from sentinel_tui.ui.screens.keysetup import KeySetupScreen
+
+    from .test_app import header_text
+
+    async def body():
+        app = SentinelApp(ops)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            text = " ".join(" ".join(screen_lines(app)).split())
+            assert "No policies under /sentinel/policies" in text
+            for words in ("K 1. Set up the signing key alias/sentinel-policy-signing: it does not exist yet",
+                          "P 2. Push a first policy", "r Read the store again"):
+                assert words in text, words
+            # the header does not name the missing key as the key in use
+            header = header_text(app)
+            assert "key none (alias/sentinel-policy-signing not found: :keysetup)" in header
+            await pilot.press("K")
+            await settle(app, pilot)
+            assert isinstance(app.screen, KeySetupScreen)
+
+    run(body())
+
+
+def test_the_header_names_the_default_key_when_it_exists(ops, signing_key):
+    from .test_app import header_text
+
+    async def body():
+        app = SentinelApp(ops)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await settle(app, pilot)
+            assert "key alias/sentinel-policy-signing" in header_text(app)
+            assert "not found" not in header_text(app)
+
+    run(body())

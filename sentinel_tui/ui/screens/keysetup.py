@@ -362,6 +362,8 @@ class KeySetupScreen(Screen):
         self.key, self.state, self.documents = key, state, docs
         self.set_step("detect", "pass", "usable")
         self.set_step("create", "pass", key.arn)
+        if self.alias == self.ops.settings.default_key and getattr(self.app, "default_key_missing", False):
+            self.app.default_key_missing = False  # the header names it again
         self.set_step("documents", "pass", "filled in")
         self.show_state(f"Created {self.alias} → {key.arn}.", "success")
         self.show_documents()
