@@ -25,7 +25,8 @@ import inspect
 from datetime import datetime
 from typing import Any, Callable
 
-from textual import work
+from textual import events, work
+from textual.actions import SkipAction
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import var
@@ -50,6 +51,13 @@ FLEET_GROUP = "fleet"
 _NO_PREVIOUS = object()
 
 
+def typing_into(widget: Any) -> bool:
+    """Whether keys go into a text field (where `:`, `/` and `?` are text, not commands)."""
+    from textual.widgets import Input, TextArea
+
+    return isinstance(widget, (Input, TextArea))
+
+
 def _profile_words(profile: str | None) -> str:
     """How a profile is named to the user (None or "": the default credentials)."""
     return f"profile {profile}" if profile else "the default credentials (no profile)"
@@ -61,7 +69,9 @@ class SentinelApp(App[int]):
     COMMANDS = App.COMMANDS | {SentinelCommandProvider}
 
     BINDINGS = [
-        Binding("colon", "command_line", "Command", id="app.command_line",
+        # priority: the prompt opens while the app reads the key, so the keys typed right after
+        # it reach the prompt and not the widget that had focus (see `on_event`)
+        Binding("colon", "command_line", "Command", id="app.command_line", priority=True,
                 tooltip="Jump to a view, switch profile, region or root (:help lists the commands)"),
         Binding("question_mark", "help", "Keys", id="app.help", tooltip="The keys that work on this screen"),
         Binding("q", "quit", "Quit", show=False, id="app.quit"),
@@ -87,6 +97,7 @@ class SentinelApp(App[int]):
         self.commands = CommandRegistry()
         self._load_id = 0
         self._previous_profile: Any = _NO_PREVIOUS  # what `:profile -` goes back to
+        self._key_checked: Ops | None = None  # the context whose default key was looked up
         self._register_builtin_commands()
         install_diagnostics(self)  # :doctor :explain :keysetup
         install_flows(self)  # :sign :verify :push :restore :resign
@@ -148,6 +159,8 @@ class SentinelApp(App[int]):
     def reload(self, *, full: bool = False) -> None:
         """Re-read the fleet: only what changed, unless `full` or the last load was incomplete."""
         ops = self.ops
+        if full:
+            self._key_checked = None  # the default key is looked up again
         full = full or not self.fleet.complete or self.fleet.root != ops.settings.policy_root
         base = None
         if not full:
@@ -208,8 +221,9 @@ class SentinelApp(App[int]):
         """Whether the settings' default key exists, unless a signature in the fleet shows it does
         (one DescribeKey, in a worker): the header must not name a key that is not there."""
         key = ops.settings.default_key
-        if not key:
-            return
+        if not key or self._key_checked is ops:
+            return  # once per context (and again after a full reload, R)
+        self._key_checked = ops
         for entry in self.fleet.entries.values():
             envelope = entry.assessment.envelope if entry.assessment else None
             if envelope is not None and envelope.key_id == key:
@@ -348,6 +362,8 @@ class SentinelApp(App[int]):
             self.show_error(exc)
 
     def action_command_line(self, prefill: str = "") -> None:
+        if not prefill and typing_into(self.focused):
+            raise SkipAction()  # a `:` typed into a text field is text
         def done(line: str | None) -> None:
             if line:
                 self.execute_command(line)
@@ -425,6 +441,19 @@ class SentinelApp(App[int]):
             arg="COLUMN")
         add("help", "The keys of this screen and these commands", lambda arg: self.action_help(), aliases=("keys",))
         add("quit", "Leave sentinel-tui", lambda arg: self.exit(0), aliases=("q", "exit"))
+
+    # -- keys -------------------------------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys that arrive while a just-opened screen has not focused its field yet (typed in a
+        burst after `:`) go to the field it names (`early_keys`), in order, instead of being lost."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            screen = self.screen
+            sink = getattr(screen, "early_keys", None)
+            if sink is not None and screen.focused is None and not await self._check_bindings(event.key, True):
+                sink._forward_event(event)
+                return
+        await super().on_event(event)
 
     # -- errors from workers -------------------------------------------------------------------------
 

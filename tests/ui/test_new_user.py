@@ -190,3 +190,50 @@ def test_the_header_names_the_default_key_when_it_exists(ops, signing_key):
             assert "not found" not in header_text(app)
 
     run(body())
+
+
+def burst(app, keys) -> None:
+    """Keys as a fast typist (or a paste) sends them: all queued at once, no pause between them."""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import _character_to_key
+
+    for key in keys:
+        if len(key) == 1 and not key.isalnum():
+            key = _character_to_key(key)
+        char = key if len(key) == 1 else {"colon": ":", "slash": "/", "space": " ", "minus": "-"}.get(key)
+        event = events.Key(key, char)
+        event.set_sender(app)
+        app._driver.send_message(event)
+
+
+def test_keys_typed_in_a_burst_after_slash_or_colon_all_reach_the_input(shared_ops):
+    from .test_app import names
+
+    async def body():
+        app = SentinelApp(shared_ops)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            table = app.query_one(PolicyTable)
+            burst(app, ["slash", *"team", "enter"])
+            await settle(app, pilot)
+            assert table.filter.text == "team" and all("team" in n for n in names(app))
+            burst(app, ["escape", "escape"])
+            await settle(app, pilot)
+            assert table.filter.text == ""
+            burst(app, ["colon", *"sort size", "enter"])
+            await settle(app, pilot)
+            assert table.sort_column == "size", app.screen
+            burst(app, ["colon", *"filter qa", "enter"])
+            await settle(app, pilot)
+            assert table.filter.text == "qa"
+            # `/` and `:` typed inside a field are text
+            # `/` and `:` typed inside a field are text
+            burst(app, ["escape", "escape"])
+            await settle(app, pilot)
+            burst(app, ["slash", *"team/s:", "enter"])
+            await settle(app, pilot)
+            assert table.filter.text == "team/s:"
+
+    run(body())
