@@ -237,3 +237,52 @@ def test_keys_typed_in_a_burst_after_slash_or_colon_all_reach_the_input(shared_o
             assert table.filter.text == "team/s:"
 
     run(body())
+
+
+def test_q_in_a_flow_closes_it_and_asks_while_a_write_runs(ops, signing_key):
+    from pathlib import Path
+
+    from sentinel_tui.ops.push import execute_push, plan_push
+    from sentinel_tui.ui.screens.browser import BrowserScreen
+    from sentinel_tui.ui.screens.flows import PushFlow
+    from sentinel_tui.ui.screens.keysetup import ConfirmScreen
+
+    from .flow_helpers import POLICY_V1, POLICY_V2, gate_sign, until
+
+    folder = Path(ops.settings.local_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "v1.yaml").write_bytes(POLICY_V1)
+    execute_push(ops, plan_push(ops, "dev", folder / "v1.yaml", sign=True, key_id=signing_key))
+    (folder / "dev.yaml").write_bytes(POLICY_V2)
+    entered, release = gate_sign(ops)
+
+    async def body():
+        app = SentinelApp(ops)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            app.push_screen(PushFlow(app.ops, "dev", str(folder / "dev.yaml")))
+            await pilot.pause()
+            flow = app.screen
+            await pilot.press("q")  # before anything is written: closes the flow, not the app
+            await until(pilot, lambda: isinstance(app.screen, BrowserScreen))
+            assert app.is_running
+            app.push_screen(PushFlow(app.ops, "dev", str(folder / "dev.yaml")))
+            await pilot.pause()
+            flow = app.screen
+            await until(pilot, lambda: flow.plan is not None and flow.switcher.current == "review")
+            await pilot.press("enter")
+            await until(pilot, lambda: flow.switcher.current == "confirm")
+            await pilot.press("enter")
+            await until(pilot, entered.is_set)
+            await pilot.press("q")  # a write job runs: asked, not quit
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("n")
+            await until(pilot, lambda: app.screen is flow)
+            assert app.is_running
+            release.set()
+            await until(pilot, lambda: flow.phase == "done")
+            await pilot.press("q")
+            await until(pilot, lambda: isinstance(app.screen, BrowserScreen))
+            assert app.is_running
+
+    run(body())
