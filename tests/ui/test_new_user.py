@@ -286,3 +286,35 @@ def test_q_in_a_flow_closes_it_and_asks_while_a_write_runs(ops, signing_key):
             assert app.is_running
 
     run(body())
+
+
+def test_help_and_palette_show_each_command_usage_once_bracketed(shared_ops):
+    from textual.command import CommandList
+
+    from sentinel_tui.ui.screens.help import HelpScreen
+
+    async def body():
+        app = SentinelApp(shared_ops)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app, pilot)
+            assert app.commands.get("doctor").usage == "doctor [NAME]"
+            await pilot.press("question_mark")
+            await pilot.pause()
+            assert isinstance(app.screen, HelpScreen)
+            from rich.console import Console
+
+            console = Console(width=120, record=True, file=open("/dev/null", "w"))
+            console.print(app.screen._commands_table(), app.screen._legend())
+            text = console.export_text()
+            assert ":doctor [NAME]" in text and "[[" not in text
+            assert "· local only" in text
+            await pilot.press("escape")
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            await pilot.press(*"push")
+            await pilot.pause(0.5)
+            options = app.screen.query_one(CommandList)
+            prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+            assert any(":push [NAME FILE]" in p for p in prompts), prompts
+
+    run(body())
