@@ -97,6 +97,7 @@ class SentinelApp(App[int]):
         self.commands = CommandRegistry()
         self._load_id = 0
         self._previous_profile: Any = _NO_PREVIOUS  # what `:profile -` goes back to
+        self._refresh_base: dict[str, FleetEntry] | None = None
         self._key_checked: Ops | None = None  # the context whose default key was looked up
         self._register_builtin_commands()
         install_diagnostics(self)  # :doctor :explain :keysetup
@@ -168,6 +169,7 @@ class SentinelApp(App[int]):
                                  complete=True, loaded_at=self.fleet.loaded_at)
         self._load_id += 1
         self.fleet_loading = True
+        self._refresh_base = dict(base.entries) if base is not None else None  # to say what changed
         self._fleet_worker(ops, base, self._load_id)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group=FLEET_GROUP)
@@ -189,6 +191,20 @@ class SentinelApp(App[int]):
         if not cancelled():
             self.post_message(FleetUpdated(ops, done=True, snapshot=snapshot, load_id=load_id))
 
+    def _say_what_changed(self, snapshot: FleetSnapshot) -> None:
+        """After `r`: a word even when nothing changed, so the key never seems dead."""
+        base, self._refresh_base = self._refresh_base, None
+        if base is None or snapshot.error is not None:
+            return
+        now = snapshot.entries
+        changed = sorted(e.name for p, e in now.items() if base.get(p) is not e)
+        gone = sorted(e.name for p, e in base.items() if p not in now)
+        if not changed and not gone:
+            self.notify(f"Refreshed: nothing changed ({len(now)} policies).", timeout=3)
+            return
+        names = ", ".join([*changed, *gone][:5]) + ("…" if len(changed) + len(gone) > 5 else "")
+        self.notify(f"Refreshed: {len(changed)} changed or new, {len(gone)} gone ({names}).", timeout=4)
+
     def refresh_entry(self, name: str) -> None:
         """Re-read one policy/signature pair (after a write) and update the snapshot."""
         self._entry_worker(self.ops, name, self._load_id)
@@ -208,6 +224,7 @@ class SentinelApp(App[int]):
         if message.done and message.snapshot is not None:
             self.fleet = message.snapshot
             self.fleet_loading = False
+            self._say_what_changed(message.snapshot)
         self.fleet_changed.publish(message)
         if message.done and message.snapshot is not None and message.snapshot.error is None:
             self._check_default_key(message.ops)

@@ -318,3 +318,23 @@ def test_help_and_palette_show_each_command_usage_once_bracketed(shared_ops):
             assert any(":push [NAME FILE]" in p for p in prompts), prompts
 
     run(body())
+
+
+def test_home_and_end_go_to_the_first_and_last_row_and_r_always_answers(shared_ops):
+    async def body():
+        app = SentinelApp(shared_ops)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            table = app.query_one(PolicyTable)
+            await pilot.press("end")
+            await pilot.pause()
+            assert table.cursor_row == table.row_count - 1
+            await pilot.press("home")
+            await pilot.pause()
+            assert table.cursor_row == 0 and table.scroll_x == 0 and table.scroll_y == 0
+            app._notifications.clear()
+            await pilot.press("r")
+            await settle(app, pilot)
+            assert any("nothing changed" in n.message for n in app._notifications)
+
+    run(body())
