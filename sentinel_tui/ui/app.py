@@ -58,6 +58,20 @@ def typing_into(widget: Any) -> bool:
     return isinstance(widget, (Input, TextArea))
 
 
+def _listing_error(error: BaseException, root: str) -> BaseException:
+    """A listing that failed for want of credentials says the policies could not be listed, not
+    which API call of the listing happened to go first (it named lambda:ListFunctions)."""
+    import copy
+    import re
+
+    if not isinstance(error, SentinelError) or not error.kind.endswith("credentials"):
+        return error
+    said = copy.copy(error)
+    reason = re.sub(r",? so \S+ could not be called", "", error.what).rstrip(".")
+    said.what = f"The policies under {root} could not be listed: {reason[:1].lower()}{reason[1:]}."
+    return said
+
+
 def _profile_words(profile: str | None) -> str:
     """How a profile is named to the user (None or "": the default credentials)."""
     return f"profile {profile}" if profile else "the default credentials (no profile)"
@@ -231,8 +245,8 @@ class SentinelApp(App[int]):
         if message.done and message.snapshot is not None:
             error = message.snapshot.error
             if error is not None and getattr(error, "kind", "") != "cancelled":
-                self.show_error(error, title="The policies could not all be listed" if self.fleet.entries
-                                else None)
+                self.show_error(_listing_error(error, message.ops.settings.policy_root),
+                                title="The policies could not all be listed" if self.fleet.entries else None)
 
     def _check_default_key(self, ops: Ops) -> None:
         """Whether the settings' default key exists, unless a signature in the fleet shows it does

@@ -338,3 +338,23 @@ def test_home_and_end_go_to_the_first_and_last_row_and_r_always_answers(shared_o
             assert any("nothing changed" in n.message for n in app._notifications)
 
     run(body())
+
+
+def test_without_credentials_the_dialog_says_the_policies_could_not_be_listed(ops, monkeypatch):
+    from sentinel_tui.ui.screens.error import ErrorScreen
+
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    fresh = ops.switch(region="us-east-1")
+
+    async def body():
+        app = SentinelApp(fresh)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            screen = app.screen
+            assert isinstance(screen, ErrorScreen) and screen.kind == "no-credentials"
+            assert "could not be listed" in screen.what and "ListFunctions" not in screen.what
+            assert ":profile NAME" in screen.fix and "--aws-profile" not in screen.fix
+
+    run(body())
