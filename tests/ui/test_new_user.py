@@ -358,3 +358,15 @@ def test_without_credentials_the_dialog_says_the_policies_could_not_be_listed(op
             assert ":profile NAME" in screen.fix and "--aws-profile" not in screen.fix
 
     run(body())
+
+
+def test_the_doctor_offers_no_resign_for_a_policy_that_does_not_validate(ops, signing_key):
+    from sentinel_tui.ops.doctor import PUSH, RESIGN, run_doctor
+
+    ops.store.put("/sentinel/policies/broken", 'version: "1"\nrules:\n  - name: a\n    effect: maybe\n'
+                  '    conditions:\n      profiles: [x]\n')
+    report = run_doctor(ops, "broken")
+    assert report.check(3).action == PUSH and "line 4" in report.check(3).reason
+    assert report.check(4).state == "fail"
+    assert all(RESIGN not in check.actions for check in report.checks)
+    assert "Fix the YAML first" in report.check(4).fix
