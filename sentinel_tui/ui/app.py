@@ -9,7 +9,7 @@ Public hooks (for screens added later):
   `app.entry(name)`: an entry by name; `app.fleet_changed`: a Signal published with
   every `FleetUpdated` (subscribe with `app.fleet_changed.subscribe(self, callback)`).
 - `app.reload(full=False)` re-reads what changed; `app.refresh_entry(name)` re-reads one
-  pair (after a write).
+  pair (after a write) and counts the write in `app.written[name]` (views compare it on resume).
 - `app.register_command(name, help, run, arg=..., aliases=...)`: a `:` command and a
   palette entry in one line; `app.register_view(name, help, factory, arg=...)` for a
   command that pushes a screen.
@@ -112,6 +112,9 @@ class SentinelApp(App[int]):
         self._load_id = 0
         self._previous_profile: Any = _NO_PREVIOUS  # what `:profile -` goes back to
         self._refresh_base: dict[str, FleetEntry] | None = None
+        # policy name -> how many writes to it completed: a view that shows a policy re-reads it
+        # when it comes back on screen and this moved (a push from the diff view, :push from the doctor)
+        self.written: dict[str, int] = {}
         self._key_checked: Ops | None = None  # the context whose default key was looked up
         self._register_builtin_commands()
         install_diagnostics(self)  # :doctor :explain :keysetup
@@ -221,6 +224,7 @@ class SentinelApp(App[int]):
 
     def refresh_entry(self, name: str) -> None:
         """Re-read one policy/signature pair (after a write) and update the snapshot."""
+        self.written[name] = self.written.get(name, 0) + 1
         self._entry_worker(self.ops, name, self._load_id)
 
     @work(thread=True, exit_on_error=False, group="fleet-entry")

@@ -370,3 +370,45 @@ def test_the_doctor_offers_no_resign_for_a_policy_that_does_not_validate(ops, si
     assert report.check(4).state == "fail"
     assert all(RESIGN not in check.actions for check in report.checks)
     assert "Fix the YAML first" in report.check(4).fix
+
+
+def test_diff_and_doctor_read_again_after_a_write_to_their_policy(ops):
+    from pathlib import Path
+
+    from textual.screen import Screen
+
+    from sentinel_tui.ui.screens.diff import DiffScreen
+    from sentinel_tui.ui.screens.doctor import DoctorScreen
+
+    from .flow_helpers import until
+
+    ops.store.put("/sentinel/policies/dev", 'version: "1"\nrules: []\n')
+    folder = Path(ops.settings.local_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    new = 'version: "1"\n# changed\nrules: []\n'
+    (folder / "dev.yaml").write_text(new)
+
+    async def body():
+        app = SentinelApp(ops)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            diff = DiffScreen("dev", str(folder / "dev.yaml"))
+            app.push_screen(diff)
+            await until(pilot, lambda: diff.request is not None)
+            assert diff.request.old != new.encode()
+            doctor = DoctorScreen(app.ops, "dev")
+            app.push_screen(doctor)
+            await until(pilot, lambda: doctor.report is not None)
+            assert "2 " not in doctor.report.check(1).reason.split("version")[-1]
+            app.push_screen(Screen())  # a flow, say, that writes the policy
+            await pilot.pause()
+            ops.store.put("/sentinel/policies/dev", new)
+            app.refresh_entry("dev")
+            app.pop_screen()
+            await settle(app, pilot)
+            await until(pilot, lambda: doctor.report is not None and "version 2" in doctor.report.check(1).reason)
+            app.pop_screen()
+            await settle(app, pilot)
+            await until(pilot, lambda: diff.request is not None and diff.request.old == new.encode())
+
+    run(body())
