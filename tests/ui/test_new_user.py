@@ -412,3 +412,38 @@ def test_diff_and_doctor_read_again_after_a_write_to_their_policy(ops):
             await until(pilot, lambda: diff.request is not None and diff.request.old == new.encode())
 
     run(body())
+
+
+def test_the_push_flow_takes_a_typed_path(ops, signing_key):
+    from pathlib import Path
+
+    from textual.widgets import Input
+
+    from sentinel_tui.ui.screens.flows import PushFlow
+
+    from .flow_helpers import POLICY_V1, Host, until
+
+    folder = Path(ops.settings.local_dir)
+    (folder / "team").mkdir(parents=True, exist_ok=True)
+    (folder / "team" / "dev.yaml").write_bytes(POLICY_V1)
+    flow = PushFlow(ops)
+    app = Host(flow)
+
+    async def body():
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: flow.query("#push-tree") and app.focused is flow.query_one("#push-tree"))
+            field = flow.query_one("#push-file", Input)
+            await pilot.press(*"nosuch.yaml")  # typed while the tree has focus: the path field takes it
+            assert field.value == "nosuch.yaml" and app.focused is field
+            await pilot.press("enter")
+            assert flow.file is None
+            field.value = "team/dev.yaml"
+            await pilot.press("enter")
+            await pilot.pause()
+            assert flow.file == str(folder / "team" / "dev.yaml")
+            assert flow.query_one("#push-target", Input).value == "team/dev"
+            await pilot.press("enter")
+            await until(pilot, lambda: flow.plan is not None)
+            assert flow.plan.name == "team/dev"
+
+    run(body())
