@@ -88,6 +88,8 @@ class SentinelApp(App[int]):
         Binding("colon", "command_line", "Command", id="app.command_line", priority=True,
                 tooltip="Jump to a view, switch profile, region or root (:help lists the commands)"),
         Binding("question_mark", "help", "Keys", id="app.help", tooltip="The keys that work on this screen"),
+        Binding("f1", "help", "Keys", show=False, id="app.help_f1",
+                tooltip="The keys that work on this screen (also where ? is typed as text)"),
         Binding("q", "quit", "Quit", show=False, id="app.quit"),
     ]
 

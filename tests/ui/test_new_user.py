@@ -447,3 +447,27 @@ def test_the_push_flow_takes_a_typed_path(ops, signing_key):
             assert flow.plan.name == "team/dev"
 
     run(body())
+
+
+def test_f1_shows_the_keys_on_the_explain_screen_where_question_mark_is_text(shared_ops):
+    from textual.widgets import TextArea
+
+    from sentinel_tui.ui.screens.explain import ExplainScreen
+    from sentinel_tui.ui.screens.help import HelpScreen
+
+    from .test_app import type_command
+
+    async def body():
+        app = SentinelApp(shared_ops)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            await type_command(pilot, "explain")
+            await settle(app, pilot)
+            assert isinstance(app.screen, ExplainScreen)
+            await pilot.press("question_mark")
+            assert app.screen.query_one(TextArea).text.endswith("?")
+            await pilot.press("f1")
+            await pilot.pause()
+            assert isinstance(app.screen, HelpScreen)
+
+    run(body())
