@@ -471,3 +471,17 @@ def test_f1_shows_the_keys_on_the_explain_screen_where_question_mark_is_text(sha
             assert isinstance(app.screen, HelpScreen)
 
     run(body())
+
+
+def test_signed_at_shows_the_time_on_a_wide_table(shared_ops):
+    from .test_app import rows
+
+    async def body():
+        for width, expected in ((120, "2026-11-02"), (200, "2026-11-02 ")):
+            app = SentinelApp(shared_ops)
+            async with app.run_test(size=(width, 40)) as pilot:
+                await settle(app, pilot)
+                cell = rows(app)["production"]["signed_at"]
+                assert cell.startswith(expected) and (cell.endswith("Z") == (width == 200)), (width, cell)
+
+    run(body())
