@@ -485,3 +485,17 @@ def test_signed_at_shows_the_time_on_a_wide_table(shared_ops):
                 assert cell.startswith(expected) and (cell.endswith("Z") == (width == 200)), (width, cell)
 
     run(body())
+
+
+def test_the_status_bar_is_not_cut_at_80_columns(shared_ops):
+    async def body():
+        app = SentinelApp(shared_ops)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            app.query_one(PolicyTable).set_filter("team")
+            app.browser._update_summary()
+            await pilot.pause()
+            text = " ".join(" ".join(screen_lines(app)).split())
+            assert "filter regex: team" in text and "sort name ▲" in text
+
+    run(body())
