@@ -499,3 +499,22 @@ def test_the_status_bar_is_not_cut_at_80_columns(shared_ops):
             assert "filter regex: team" in text and "sort name ▲" in text
 
     run(body())
+
+
+def test_the_orphan_push_confirmation_says_the_leftover_signature_is_replaced(ops, signing_key):
+    from pathlib import Path
+
+    from sentinel_tui.ops.push import plan_push
+    from sentinel_tui.ui.screens.flows.push import confirm_text
+
+    ops.store.put("/sentinel/signatures/dev", '{"policy_hash": "x"}')
+    folder = Path(ops.settings.local_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    from .flow_helpers import POLICY_V1
+
+    (folder / "dev.yaml").write_bytes(POLICY_V1)
+    plan = plan_push(ops, "dev", folder / "dev.yaml", sign=True, key_id=signing_key)
+    assert plan.creates and plan.current_signature is not None
+    text = confirm_text(plan, {}).plain
+    assert "create: no policy is stored there yet" in text
+    assert "signature left there (version 1, an orphan) is replaced" in text

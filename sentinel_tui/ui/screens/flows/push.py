@@ -56,7 +56,10 @@ def confirm_text(plan: PushPlan, roles, *, verb: str = "Push") -> Text:
     text.append(f"{verb} {clean(plan.source)}\n", style=bold)
     rows = [
         ("target", plan.path),
-        ("action", "create: no policy is stored there yet" if plan.creates else
+        ("action", ("create: no policy is stored there yet"
+                    + (f"; the signature left there (version {plan.current_signature.version}, an orphan) is "
+                       "replaced" + ("" if plan.sign or plan.envelope_text else " only if this push signs")
+                       if plan.current_signature is not None else "")) if plan.creates else
          f"update: replaces stored version {plan.current.version}"
          + (f" (signature version {plan.current_signature.version})" if plan.current_signature else
             " (unsigned now)")),
