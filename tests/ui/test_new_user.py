@@ -518,3 +518,30 @@ def test_the_orphan_push_confirmation_says_the_leftover_signature_is_replaced(op
     text = confirm_text(plan, {}).plain
     assert "create: no policy is stored there yet" in text
     assert "signature left there (version 1, an orphan) is replaced" in text
+
+
+def test_p_on_the_sign_result_pushes_the_signed_file(ops, signing_key):
+    from pathlib import Path
+
+    from sentinel_tui.ui.screens.flows import PushFlow, SignFlow
+
+    from .flow_helpers import POLICY_V1, until
+
+    folder = Path(ops.settings.local_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "dev.yaml").write_bytes(POLICY_V1)
+
+    async def body():
+        app = SentinelApp(ops)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            flow = SignFlow(app.ops, str(folder / "dev.yaml"))
+            app.push_screen(flow)
+            await until(pilot, lambda: flow.options)
+            await pilot.press("enter")
+            await until(pilot, lambda: flow.phase == "done")
+            await pilot.press("P")
+            await until(pilot, lambda: isinstance(app.screen, PushFlow))
+            assert app.screen.file == str(folder / "dev.yaml")
+
+    run(body())
