@@ -34,7 +34,31 @@ try:  # the diff view of the diff screen, when this build has it
 except ImportError:  # pragma: no cover - a plain unified diff instead
     DiffView = None  # type: ignore[assignment]
 
-__all__ = ["PushFlow", "WriteFlow", "CACHE_NOTE"]
+__all__ = ["PushFlow", "WriteFlow", "CACHE_NOTE", "reuse_local_signature"]
+
+
+def reuse_local_signature(ops: Ops, plan: PushPlan) -> PushPlan:
+    """Sign, then push: when FILE.sig (the sign flow's output) covers the file's exact bytes and
+    verifies with the key the push would sign with, the push writes that envelope instead of
+    signing again. Anything else (no .sig, another key, stale, unreadable): the push signs."""
+    import dataclasses
+
+    from ....core.envelope import dump_envelope, parse_envelope, policy_hash
+
+    sig = Path(f"{plan.source}.sig")
+    if not plan.sign or plan.envelope_text is not None or not plan.key_id or not sig.is_file():
+        return plan
+    try:
+        text = sig.read_text()
+        envelope = parse_envelope(text)
+        if envelope.policy_hash != policy_hash(plan.data) or envelope.key_id != plan.key_id:
+            return plan
+        if not ops.fleet.verify(plan.key_id, plan.data, envelope.signature):
+            return plan
+    except Exception:
+        return plan
+    return dataclasses.replace(plan, envelope_text=dump_envelope(envelope, indent=False),
+                               envelope_source=f"{sig.name} (signed locally)")
 
 CACHE_NOTE = ("TVMs cache a loaded policy for up to 30 seconds: they may serve the previous policy "
               "until then.")
@@ -461,7 +485,9 @@ class PushFlow(WriteFlow):
     def plan_it(self) -> None:
         self.step("validate", RUNNING, "reading the file and the stored policy…")
         name, file, key = self.policy_name, self.file, self.key_id
-        self.background(lambda cancelled: plan_push(self.ops, name, file, sign=True, key_id=key),
+        ops = self.ops
+        self.background(lambda cancelled: reuse_local_signature(ops, plan_push(ops, name, file, sign=True,
+                                                                               key_id=key)),
                         self._planned, self._plan_failed, group="flow-plan")
 
     def _planned(self, plan: PushPlan) -> None:
