@@ -405,7 +405,8 @@ class SentinelApp(App[int]):
             if line:
                 self.execute_command(line)
 
-        self.push_screen(CommandScreen(self.commands, prefill), done)
+        names = sorted(entry.name for entry in self.fleet.entries.values())  # tab completes them
+        self.push_screen(CommandScreen(self.commands, prefill, names), done)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

@@ -574,3 +574,26 @@ def test_a_push_after_a_sign_writes_the_local_signature_instead_of_signing_again
     file.write_bytes(POLICY_V2)
     plan = reuse_local_signature(ops, plan_push(ops, "dev", file, sign=True, key_id=signing_key))
     assert plan.envelope_text is None
+
+
+def test_tab_completes_policy_names_after_a_command(shared_ops):
+    from sentinel_tui.ui.screens.command import CommandScreen
+
+    async def body():
+        app = SentinelApp(shared_ops)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("colon", *"doc")
+            await pilot.pause(0.3)
+            await pilot.press("tab")
+            await pilot.pause()
+            field = app.screen.query_one("#command-input")
+            assert field.value == "doctor"
+            await pilot.press("space", *"team/sec")
+            await pilot.pause(0.3)
+            await pilot.press("tab")
+            await pilot.pause()
+            assert field.value == "doctor team/security"
+            assert isinstance(app.screen, CommandScreen)
+
+    run(body())
