@@ -597,3 +597,19 @@ def test_tab_completes_policy_names_after_a_command(shared_ops):
             assert isinstance(app.screen, CommandScreen)
 
     run(body())
+
+
+def test_tab_in_the_full_screen_detail_stays_in_what_is_shown(shared_ops):
+    async def body():
+        app = SentinelApp(shared_ops)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("f")
+            await pilot.pause()
+            detail = app.browser.detail
+            for _ in range(3):
+                await pilot.press("tab")
+                await pilot.pause()
+                assert app.focused is not None and detail in app.focused.ancestors_with_self, app.focused
+
+    run(body())

@@ -253,8 +253,13 @@ class BrowserScreen(Screen):
         self.action_open_detail()
         if self.maximized is self.detail:
             self.minimize()
+            self.table.focus()
         else:
             self.maximize(self.detail, container=False)
+            # focus inside the detail: Tab then moves among what is on screen, not to the hidden table
+            inside = [w for w in self.focus_chain if self.detail in w.ancestors_with_self]
+            if inside:
+                inside[0].focus()
 
     def action_flow(self, which: str) -> None:
         from .flows import open_flow
