@@ -613,3 +613,26 @@ def test_tab_in_the_full_screen_detail_stays_in_what_is_shown(shared_ops):
                 assert app.focused is not None and detail in app.focused.ancestors_with_self, app.focused
 
     run(body())
+
+
+def test_a_diff_inside_a_flow_starts_unified_on_a_narrow_terminal(ops, signing_key):
+    from pathlib import Path
+
+    from sentinel_tui.ui.screens.flows import PushFlow
+    from sentinel_tui.ui.widgets.diff_view import DiffView
+
+    from .flow_helpers import POLICY_V1, Host, until
+
+    folder = Path(ops.settings.local_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "dev.yaml").write_bytes(POLICY_V1)
+
+    async def body():
+        for size, split in (((80, 24), False), ((160, 40), True)):
+            flow = PushFlow(ops, "dev", str(folder / "dev.yaml"))
+            app = Host(flow)
+            async with app.run_test(size=size) as pilot:
+                await until(pilot, lambda: flow.plan is not None)
+                assert flow.query_one("#review-diff", DiffView).split is split, size
+
+    run(body())

@@ -60,6 +60,8 @@ def reuse_local_signature(ops: Ops, plan: PushPlan) -> PushPlan:
     return dataclasses.replace(plan, envelope_text=dump_envelope(envelope, indent=False),
                                envelope_source=f"{sig.name} (signed locally)")
 
+NARROW_DIFF = 120  # below this width a diff in a flow starts unified
+
 CACHE_NOTE = ("TVMs cache a loaded policy for up to 30 seconds: they may serve the previous policy "
               "until then.")
 
@@ -130,7 +132,8 @@ class WriteFlow(FlowScreen):
         with Vertical(id="review"):
             yield Static(id="review-title", classes="page-title")
             if DiffView is not None:
-                yield DiffView(id="review-diff")
+                # side by side leaves ~15 columns a side at 80 (t toggles)
+                yield DiffView(id="review-diff", layout="split" if self.app.size.width >= NARROW_DIFF else "unified")
             else:
                 with VerticalScroll(id="review-plain"):
                     yield Static(id="review-text")
