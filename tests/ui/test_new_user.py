@@ -636,3 +636,29 @@ def test_a_diff_inside_a_flow_starts_unified_on_a_narrow_terminal(ops, signing_k
                 assert flow.query_one("#review-diff", DiffView).split is split, size
 
     run(body())
+
+
+def test_step_texts_that_wrap_stay_indented_under_their_step(ops):
+    from rich.console import Console
+
+    from sentinel_tui.ui.screens.flows import PushFlow
+
+    from .flow_helpers import Host, until
+
+    flow = PushFlow(ops)
+    app = Host(flow)
+
+    async def body():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            flow.steps.set("file", "fail", "a reason long enough to wrap several times in a narrow step column")
+            await pilot.pause()
+            console = Console(width=30, record=True, file=open("/dev/null", "w"))
+            console.print(flow.steps.rendered_steps)
+            lines = console.export_text().splitlines()
+            first = next(i for i, line in enumerate(lines) if line.startswith("✘"))
+            why = [line for line in lines[first + 1:] if "reason" in line or "wrap" in line or "narrow" in line]
+            assert len(why) == 3 and all(line.startswith("    ") for line in why), lines
+            assert lines[first + 1].startswith("  — failed"), lines
+
+    run(body())
