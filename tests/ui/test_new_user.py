@@ -662,3 +662,19 @@ def test_step_texts_that_wrap_stay_indented_under_their_step(ops):
             assert lines[first + 1].startswith("  — failed"), lines
 
     run(body())
+
+
+def test_key_setup_leaves_room_for_its_documents_at_80x24(ops, signing_key):
+    from sentinel_tui.ui.screens.keysetup import KeySetupScreen
+
+    async def body():
+        app = SentinelApp(ops)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            screen = KeySetupScreen(app.ops)
+            app.push_screen(screen)
+            await settle(app, pilot)
+            await pilot.pause()
+            assert screen.query_one("#ks-docs").size.height >= 8  # tabs (2 lines) and 6 of the document
+
+    run(body())

@@ -18,6 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.style import Style
+from rich.padding import Padding
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -119,9 +121,10 @@ class KeySetupScreen(Screen):
     KeySetupScreen #ks-top { height: auto; }
     KeySetupScreen #ks-steps { width: 36; height: auto; padding: 0 1; }
     KeySetupScreen #ks-state-box { height: auto; max-height: 12; padding: 0 1; }
-    KeySetupScreen #ks-alias-row { height: 3; }
-    KeySetupScreen #ks-alias-label { width: auto; padding: 1 1 0 1; }
+    KeySetupScreen #ks-alias-row { height: 1; }
+    KeySetupScreen #ks-alias-label { width: auto; padding: 0 1; }
     KeySetupScreen #ks-alias { width: 50; }
+    KeySetupScreen #ks-docs { min-height: 8; }
     KeySetupScreen #ks-docs { height: 1fr; }
     KeySetupScreen #ks-keys { padding: 0 1; height: auto; }
     """
@@ -155,7 +158,8 @@ class KeySetupScreen(Screen):
         yield Static(id="ks-banner")
         with Horizontal(id="ks-alias-row"):
             yield Label("Alias:", id="ks-alias-label")
-            yield Input(self.alias, id="ks-alias", placeholder=DEFAULT_ALIAS)
+            # one line (compact): at 24 rows the documents keep room to be read
+            yield Input(self.alias, id="ks-alias", placeholder=DEFAULT_ALIAS, compact=True)
         with Horizontal(id="ks-top"):
             yield Static(id="ks-steps")
             with VerticalScroll(id="ks-state-box"):
@@ -189,14 +193,16 @@ class KeySetupScreen(Screen):
         else:
             self.step_notes.pop(key, None)
         roles = self.app.theme_variables
-        text = Text()
+        grid = Table.grid(padding=0)  # a note that wraps stays indented under its step
+        grid.add_column(width=5, no_wrap=True)
+        grid.add_column(ratio=1)
         for index, (step, words) in enumerate(STEPS, 1):
             st = self.steps[step]
-            text.append(f"{SYMBOL[st]} {index}. {words}", style=role_style(roles, ROLE[st], bold=st == "running"))
+            style = role_style(roles, ROLE[st], bold=st == "running")
+            grid.add_row(Text(f"{SYMBOL[st]} {index}.", style=style), Text(words, style=style))
             if step in self.step_notes:
-                text.append(f"\n     {clean(self.step_notes[step])}", style=Style(dim=True))
-            text.append("\n")
-        self.query_one("#ks-steps", Static).update(text)
+                grid.add_row(Text(""), Padding(Text(clean(self.step_notes[step]), style=Style(dim=True)), (0, 0, 0, 1)))
+        self.query_one("#ks-steps", Static).update(grid)
         self._keys()
 
     def _keys(self) -> None:
