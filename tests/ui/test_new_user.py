@@ -678,3 +678,20 @@ def test_key_setup_leaves_room_for_its_documents_at_80x24(ops, signing_key):
             assert screen.query_one("#ks-docs").size.height >= 8  # tabs (2 lines) and 6 of the document
 
     run(body())
+
+
+def test_explain_relates_a_pasted_text_to_the_policys_current_state(shared_ops):
+    from sentinel_tui.ops.explain import explain
+
+    snapshot = shared_ops.fleet.load()
+    root = shared_ops.settings.policy_root
+    # a "verification failed" line for a policy whose envelope is now malformed: that comes first
+    e = explain(f"ERROR: Failed to load policy: {root}/qa: policy signature verification failed", snapshot)
+    assert e.causes[0].likelihood == "likely" and "qa is malformed now" in e.causes[0].evidence
+    assert not any("fixed since" in c.evidence for c in e.causes[:1])
+    # a YAML error that names no policy: the one policy failing at that line
+    legacy = snapshot.entries[f"{root}/legacy"]
+    line = legacy.assessment.tvm.text.split("line ")[1].split(":")[0]
+    e = explain(f"yaml: unmarshal errors:\n  line {line}: cannot unmarshal !!seq into policy.TimeWindow", snapshot)
+    assert e.policy_path == f"{root}/legacy"
+    assert e.causes[0].likelihood == "likely" and "legacy" in e.causes[0].evidence
