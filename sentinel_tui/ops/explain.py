@@ -334,6 +334,14 @@ def _verification_failed(fleet: _Fleet, m: _Match, wrapped: bool) -> tuple[str, 
                          "the TVM uses another key than the one it is judged with here")
         return 0.02, ""
 
+    def now_failing_otherwise(f: _Fleet) -> tuple[float | None, str]:
+        # the text is about verification, but the policy now fails for another reason: say so, first
+        if f.entry is None or f.status is None or f.status in (Status.VALID, Status.STALE, Status.WRONG_KEY,
+                                                                Status.INVALID):
+            return None, ""
+        return 0.85, (f"fleet: {f.entry.name} is {f.status} now ({f.reason}): what the TVM reports for it "
+                      f"today is that, not a signature mismatch")
+
     def tvm_key_differs(f: _Fleet) -> tuple[float | None, str]:
         serving = f.serving()
         keys = {t.signing_key for t in serving if t.signing_key}
@@ -359,6 +367,10 @@ def _verification_failed(fleet: _Fleet, m: _Match, wrapped: bool) -> tuple[str, 
          tvm_key_differs, "Point every TVM serving the policy at the same key.", None),
         ("It has been fixed since the log line (failed loads are not cached; a good load is cached for 30 s).",
          0.03, fixed_since, "Run the doctor to confirm; nothing to do if it passes.", DOCTOR),
+        ("The policy changed since the log line and now fails for another reason (its current status): fix "
+         "that first; the signature can only match once the policy itself is sound.", 0.0, now_failing_otherwise,
+         f"Run the doctor on it (sentinel-tui policy doctor {_name(fleet)}): it names the check that fails now "
+         "and its fix.", DOCTOR),
     ]
     return "The signature does not verify with the TVM's key", meaning, _rank(fleet, candidates), detail
 
@@ -682,12 +694,29 @@ def _parse_policy(fleet: _Fleet, m: _Match, kind: str, text: str) -> tuple[str, 
     return title, meaning, _rank(fleet, candidates), ""
 
 
+def _failing_at_that_line(text: str, snapshot: FleetSnapshot) -> str | None:
+    """The one policy of the fleet that fails to parse as `text` says (the same `line N` in the TVM's
+    error), for an error text that names no policy; None when none or several do."""
+    line = re.search(r"line (\d+)", text)
+    found = []
+    for entry in snapshot.entries.values():
+        a = entry.assessment
+        if entry.status is not Status.UNPARSEABLE or a is None:
+            continue
+        said = f"{a.tvm.text} {a.reason}"
+        if line is None or re.search(rf"line {line.group(1)}\b", said):
+            found.append(entry.path)
+    return found[0] if len(found) == 1 else None
+
+
 def explain(text: str, snapshot: FleetSnapshot | None = None, *, root: str | None = None) -> Explanation:
     """What a TVM error text means and why it likely happened in this fleet (no AWS call)."""
     root = root or (snapshot.root if snapshot is not None else DEFAULT_POLICY_ROOT)
     raw = (text or "").strip()
     m = _recognise(raw)
     path = (m.path if m and m.path else None) or _named_path(raw, root)
+    if m is not None and not path and snapshot is not None and m.kind in ("yaml", "empty-policy", "missing-version"):
+        path = _failing_at_that_line(raw, snapshot)  # a nameless YAML error: the policy failing that way now
     if m is not None and not m.path and path:
         m = _Match(m.kind, path, m.rest)
     fleet = _Fleet(snapshot, path)

@@ -42,7 +42,9 @@ class AppCommand:
     def usage(self) -> str:
         if not self.arg:
             return self.name
-        return f"{self.name} [{self.arg}]" if self.optional_arg else f"{self.name} {self.arg}"
+        if self.optional_arg and not self.arg.startswith("["):  # "[NAME]" is bracketed once, not twice
+            return f"{self.name} [{self.arg}]"
+        return f"{self.name} {self.arg}"
 
 
 class CommandRegistry:
@@ -145,5 +147,19 @@ class SentinelCommandProvider(Provider):
             candidate = f":{command.usage}"
             score = max(matcher.match(candidate), matcher.match(f"{command.name} {command.help}") * 0.8)
             if score > 0:
-                yield Hit(score, matcher.highlight(candidate), self._target(command), text=candidate,
+                yield Hit(score, _highlight(matcher, candidate), self._target(command), text=candidate,
                           help=command.help)
+
+
+def _highlight(matcher, candidate: str):
+    """The matcher's highlight of `candidate`, read as plain text (its own reads markup, so that
+    `:push [NAME FILE]` lost its `[NAME FILE]`)."""
+    from textual.content import Content
+
+    score, offsets = matcher.fuzzy_search.match(matcher.query, candidate)
+    content = Content(candidate)
+    if score:
+        for offset in offsets:
+            if not candidate[offset].isspace():
+                content = content.stylize(matcher._match_style, offset, offset + 1)
+    return content

@@ -18,6 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.style import Style
+from rich.padding import Padding
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -45,7 +47,11 @@ class ConfirmScreen(ModalScreen[bool]):
 
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical { width: 80; height: auto; border: thick $warning; padding: 1 2; background: $surface; }
+    ConfirmScreen > Vertical {
+        width: 80; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $warning; padding: 1 2; background: $surface;
+    }
+    ConfirmScreen #confirm-question { width: 1fr; height: auto; }
     ConfirmScreen Horizontal { height: auto; margin-top: 1; }
     """
     BINDINGS = [Binding("y", "yes", "Yes"), Binding("n,escape", "no", "No")]
@@ -56,7 +62,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text(clean(self.question)))
+            yield Static(Text(clean(self.question)), id="confirm-question")  # wraps: every word shows
             with Horizontal():
                 yield Button("Yes (y)", id="yes", variant="warning")
                 yield Button("No (n)", id="no")
@@ -76,7 +82,9 @@ class SavePathScreen(ModalScreen[str | None]):
 
     DEFAULT_CSS = """
     SavePathScreen { align: center middle; }
-    SavePathScreen > Vertical { width: 90; height: auto; border: thick $primary; padding: 1 2; background: $surface; }
+    SavePathScreen > Vertical {
+        width: 90; max-width: 100%; height: auto; border: thick $primary; padding: 1 2; background: $surface;
+    }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -113,9 +121,10 @@ class KeySetupScreen(Screen):
     KeySetupScreen #ks-top { height: auto; }
     KeySetupScreen #ks-steps { width: 36; height: auto; padding: 0 1; }
     KeySetupScreen #ks-state-box { height: auto; max-height: 12; padding: 0 1; }
-    KeySetupScreen #ks-alias-row { height: 3; }
-    KeySetupScreen #ks-alias-label { width: auto; padding: 1 1 0 1; }
+    KeySetupScreen #ks-alias-row { height: 1; }
+    KeySetupScreen #ks-alias-label { width: auto; padding: 0 1; }
     KeySetupScreen #ks-alias { width: 50; }
+    KeySetupScreen #ks-docs { min-height: 8; }
     KeySetupScreen #ks-docs { height: 1fr; }
     KeySetupScreen #ks-keys { padding: 0 1; height: auto; }
     """
@@ -149,7 +158,8 @@ class KeySetupScreen(Screen):
         yield Static(id="ks-banner")
         with Horizontal(id="ks-alias-row"):
             yield Label("Alias:", id="ks-alias-label")
-            yield Input(self.alias, id="ks-alias", placeholder=DEFAULT_ALIAS)
+            # one line (compact): at 24 rows the documents keep room to be read
+            yield Input(self.alias, id="ks-alias", placeholder=DEFAULT_ALIAS, compact=True)
         with Horizontal(id="ks-top"):
             yield Static(id="ks-steps")
             with VerticalScroll(id="ks-state-box"):
@@ -183,14 +193,16 @@ class KeySetupScreen(Screen):
         else:
             self.step_notes.pop(key, None)
         roles = self.app.theme_variables
-        text = Text()
+        grid = Table.grid(padding=0)  # a note that wraps stays indented under its step
+        grid.add_column(width=5, no_wrap=True)
+        grid.add_column(ratio=1)
         for index, (step, words) in enumerate(STEPS, 1):
             st = self.steps[step]
-            text.append(f"{SYMBOL[st]} {index}. {words}", style=role_style(roles, ROLE[st], bold=st == "running"))
+            style = role_style(roles, ROLE[st], bold=st == "running")
+            grid.add_row(Text(f"{SYMBOL[st]} {index}.", style=style), Text(words, style=style))
             if step in self.step_notes:
-                text.append(f"\n     {clean(self.step_notes[step])}", style=Style(dim=True))
-            text.append("\n")
-        self.query_one("#ks-steps", Static).update(text)
+                grid.add_row(Text(""), Padding(Text(clean(self.step_notes[step]), style=Style(dim=True)), (0, 0, 0, 1)))
+        self.query_one("#ks-steps", Static).update(grid)
         self._keys()
 
     def _keys(self) -> None:
@@ -356,6 +368,8 @@ class KeySetupScreen(Screen):
         self.key, self.state, self.documents = key, state, docs
         self.set_step("detect", "pass", "usable")
         self.set_step("create", "pass", key.arn)
+        if self.alias == self.ops.settings.default_key and getattr(self.app, "default_key_missing", False):
+            self.app.default_key_missing = False  # the header names it again
         self.set_step("documents", "pass", "filled in")
         self.show_state(f"Created {self.alias} → {key.arn}.", "success")
         self.show_documents()
@@ -374,7 +388,9 @@ class KeySetupScreen(Screen):
         if not name or name not in self.documents:
             return
         self.app.copy_to_clipboard(self.documents[name])
-        self.notify(f"{name} was copied.", timeout=3)
+        # the terminal's clipboard (OSC 52): say where it went, and what to do if the terminal ignores it
+        self.notify(f"{name} was copied to the clipboard (through the terminal): paste it where it goes. "
+                    "If nothing pastes, the terminal does not pass copies on: w saves it to a file.", timeout=6)
 
     def action_save(self) -> None:
         name = self.current_document()

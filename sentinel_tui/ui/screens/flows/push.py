@@ -34,7 +34,33 @@ try:  # the diff view of the diff screen, when this build has it
 except ImportError:  # pragma: no cover - a plain unified diff instead
     DiffView = None  # type: ignore[assignment]
 
-__all__ = ["PushFlow", "WriteFlow", "CACHE_NOTE"]
+__all__ = ["PushFlow", "WriteFlow", "CACHE_NOTE", "reuse_local_signature"]
+
+
+def reuse_local_signature(ops: Ops, plan: PushPlan) -> PushPlan:
+    """Sign, then push: when FILE.sig (the sign flow's output) covers the file's exact bytes and
+    verifies with the key the push would sign with, the push writes that envelope instead of
+    signing again. Anything else (no .sig, another key, stale, unreadable): the push signs."""
+    import dataclasses
+
+    from ....core.envelope import dump_envelope, parse_envelope, policy_hash
+
+    sig = Path(f"{plan.source}.sig")
+    if not plan.sign or plan.envelope_text is not None or not plan.key_id or not sig.is_file():
+        return plan
+    try:
+        text = sig.read_text()
+        envelope = parse_envelope(text)
+        if envelope.policy_hash != policy_hash(plan.data) or envelope.key_id != plan.key_id:
+            return plan
+        if not ops.fleet.verify(plan.key_id, plan.data, envelope.signature):
+            return plan
+    except Exception:
+        return plan
+    return dataclasses.replace(plan, envelope_text=dump_envelope(envelope, indent=False),
+                               envelope_source=f"{sig.name} (signed locally)")
+
+NARROW_DIFF = 120  # below this width a diff in a flow starts unified
 
 CACHE_NOTE = ("TVMs cache a loaded policy for up to 30 seconds: they may serve the previous policy "
               "until then.")
@@ -56,7 +82,10 @@ def confirm_text(plan: PushPlan, roles, *, verb: str = "Push") -> Text:
     text.append(f"{verb} {clean(plan.source)}\n", style=bold)
     rows = [
         ("target", plan.path),
-        ("action", "create: no policy is stored there yet" if plan.creates else
+        ("action", ("create: no policy is stored there yet"
+                    + (f"; the signature left there (version {plan.current_signature.version}, an orphan) is "
+                       "replaced" + ("" if plan.sign or plan.envelope_text else " only if this push signs")
+                       if plan.current_signature is not None else "")) if plan.creates else
          f"update: replaces stored version {plan.current.version}"
          + (f" (signature version {plan.current_signature.version})" if plan.current_signature else
             " (unsigned now)")),
@@ -136,7 +165,8 @@ class WriteFlow(FlowScreen):
         with Vertical(id="review"):
             yield Static(id="review-title", classes="page-title")
             if DiffView is not None:
-                yield DiffView(id="review-diff")
+                # side by side leaves ~15 columns a side at 80 (t toggles)
+                yield DiffView(id="review-diff", layout="split" if self.app.size.width >= NARROW_DIFF else "unified")
             else:
                 with VerticalScroll(id="review-plain"):
                     yield Static(id="review-text")
@@ -424,8 +454,10 @@ class PushFlow(WriteFlow):
     def compose_body(self) -> ComposeResult:
         with ContentSwitcher(id="flow-pages", initial="pick"):
             with Vertical(id="pick"):
-                yield Static(Text("Pick the file to push (enter on a file), then check the target policy name "
-                                  "and press enter."), classes="page-title")
+                yield Static(Text("Type the file's path (enter) or pick it in the tree, then check the target "
+                                  "policy name and press enter."), classes="page-title")
+                yield Input(id="push-file", placeholder="path of the policy file (relative to the local folder), "
+                            "or pick it below", select_on_focus=False)
                 yield Input(id="push-target", placeholder="target policy name, e.g. production or team/dev")
             yield from self.compose_write_pages()
 
@@ -436,11 +468,12 @@ class PushFlow(WriteFlow):
             self.plan_it()
         else:
             if self.file:
+                self.query_one("#push-file", Input).value = self.file
                 self.query_one("#push-target", Input).value = self.name_for(self.file)
             elif self.policy_name:
                 self.query_one("#push-target", Input).value = self.policy_name
-            self.step("file", RUNNING, "pick a file in " + str(self.local_dir() or Path.cwd()))
-            self.keys("enter on a file: choose it · tab: the target name · esc: cancel")
+            self.step("file", RUNNING, "type a path or pick a file in " + str(self.local_dir() or Path.cwd()))
+            self.keys("type a path + enter, or enter on a file in the tree · tab: the next field · esc: cancel")
             self.show_tree("pick", "push-tree")
 
     def name_for(self, file: str) -> str:
@@ -453,10 +486,40 @@ class PushFlow(WriteFlow):
             pass
         return path.stem
 
+    def on_key(self, event) -> None:
+        """Typing while the tree has focus types the path (the tree has no use for letters)."""
+        field = self.query("#push-file")
+        if (event.is_printable and event.character and isinstance(self.focused, DirectoryTree) and field
+                and field.first().display):
+            event.stop()
+            field = field.first(Input)
+            self.set_focus(field)
+            field.insert_text_at_cursor(event.character)
+
+    @on(Input.Submitted, "#push-file")
+    def _path_typed(self, event: Input.Submitted) -> None:
+        """A typed path, as the diff's file picker takes one."""
+        event.stop()
+        raw = event.value.strip()
+        if not raw:
+            return
+        path = Path(raw).expanduser()
+        if not path.is_absolute():
+            path = (self.local_dir() or Path.cwd()) / path
+        if not path.is_file():
+            self.step("file", RUNNING, f"{path} {'is not a file' if path.exists() else 'does not exist'}: "
+                      "type another path or pick one in the tree")
+            return
+        self._use_file(str(path))
+
     @on(DirectoryTree.FileSelected, "#push-tree")
     def _file_selected(self, event: DirectoryTree.FileSelected) -> None:
         event.stop()
-        self.file = str(event.path)
+        self._use_file(str(event.path))
+
+    def _use_file(self, file: str) -> None:
+        self.file = file
+        self.query_one("#push-file", Input).value = file
         target = self.query_one("#push-target", Input)
         if not target.value.strip() or not self.policy_name:
             target.value = self.name_for(self.file)
@@ -488,7 +551,9 @@ class PushFlow(WriteFlow):
     def plan_it(self) -> None:
         self.step("validate", RUNNING, "reading the file and the stored policy…")
         name, file, key = self.policy_name, self.file, self.key_id
-        self.background(lambda cancelled: plan_push(self.ops, name, file, sign=True, key_id=key),
+        ops = self.ops
+        self.background(lambda cancelled: reuse_local_signature(ops, plan_push(ops, name, file, sign=True,
+                                                                               key_id=key)),
                         self._planned, self._plan_failed, group="flow-plan")
 
     def _planned(self, plan: PushPlan) -> None:

@@ -15,6 +15,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, DirectoryTree, OptionList, Static
 from textual.widgets.option_list import Option
@@ -106,6 +107,24 @@ class SignFlow(FlowScreen):
         ("save", "Save the envelope next to the file (0600)"),
         ("verify", "Verify at once"),
     ]
+    BINDINGS = [
+        Binding("P", "push_signed", "Push it", id="sign.push",
+                tooltip="After signing: the guided push of the signed file (it asks for the target name)"),
+    ]
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action == "push_signed":
+            return self.phase == "done" and self.result is not None and bool(getattr(self.result, "verified", False))
+        return True
+
+    def action_push_signed(self) -> None:
+        """The sign result's P: close this flow and push the file just signed."""
+        file = self.file
+        app = self.app
+        self.close_flow()
+        from .push import PushFlow
+
+        app.push_screen(PushFlow(self.ops, None, file))
 
     def __init__(self, ops: Ops, file: str | Path | None = None, *, id: str | None = None) -> None:
         super().__init__(ops, id=id)
@@ -293,7 +312,8 @@ class SignFlow(FlowScreen):
         self.query_one("#result-text", Static).update(text)
         self.outcome(Text(f"✔ Signed {clean(self.file)}; envelope saved to {clean(result.output)}"
                           if ok else "✘ Signed, but the signature does not verify"), "success" if ok else "error")
-        self.keys("esc: close")
+        self.keys("P: push it · esc: close" if ok else "esc: close")
+        self.refresh_bindings()
 
     def _failed(self, error: BaseException) -> None:
         if isinstance(error, SentinelError) and error.kind == "cancelled":
