@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from .aws.errors import SentinelError, inert
+from .core.text import inert
+from .errors import SentinelError
 from .config import ConfigError, Settings, load_settings
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2

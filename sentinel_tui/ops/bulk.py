@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..aws.keys import check_signable
 from ..core.envelope import dump_envelope, policy_hash
 from ..core.paths import policy_path, signature_path

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..aws.store import Parameter
 from ..core.diff import BinaryInputError, Diff, decode_text, diff_texts
 from ..core.envelope import Envelope, EnvelopeError, parse_envelope, policy_hash

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..aws.keys import KeyInfo
 from ..aws.store import Parameter
 from ..core.envelope import ALGORITHM, Envelope, EnvelopeError, parse_envelope, policy_hash

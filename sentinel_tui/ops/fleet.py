@@ -17,7 +17,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..aws.keys import KeyService
 from ..aws.session import Clients
 from ..aws.store import Parameter, ParameterStore

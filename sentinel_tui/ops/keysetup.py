@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..aws.keys import DEFAULT_ALIAS, KeyInfo
 from ..config import ENV_NAMES, load_settings, save_settings
 from ..core.envelope import ALGORITHM

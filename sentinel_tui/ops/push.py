@@ -26,7 +26,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..aws.keys import check_signable
 from ..aws.store import Parameter
 from ..core.diff import Diff, decode_text, diff_texts

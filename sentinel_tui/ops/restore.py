@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..aws.store import Parameter
 from ..core.envelope import EnvelopeError, parse_envelope, policy_hash
 from ..core.paths import policy_path, signature_path

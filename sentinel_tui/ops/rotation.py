@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..core.envelope import policy_hash
 from ..core.policy import MAX_POLICY_BYTES
 from ..core.status import Status

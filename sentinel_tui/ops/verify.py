@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..core.envelope import Envelope, EnvelopeError, parse_envelope, policy_hash
 from ..core.paths import policy_path, signature_path
 from ..fileio import FileError, read_policy_file

@@ -33,7 +33,8 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from ..aws.errors import SentinelError, inert
+from ..core.text import inert
+from ..errors import SentinelError
 from ..ops.context import Ops
 from ..ops.fleet import FleetEntry, FleetSnapshot
 from .commands import CommandRegistry, SentinelCommandProvider, split_args

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .app import SentinelApp

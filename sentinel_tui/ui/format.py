@@ -20,7 +20,7 @@ from typing import Mapping
 from rich.style import Style
 from rich.text import Text
 
-from ..aws.errors import inert
+from ..core.text import inert
 from ..core.policy import MAX_POLICY_BYTES
 from ..core.status import STATUS_SYMBOL, Assessment, Status, Verdict
 

@@ -30,7 +30,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
 
-from ...aws.errors import SentinelError
+from ...errors import SentinelError
 from ...ops.diffs import DiffRequest, load_local, load_signed, load_versions, push_command
 from ..widgets.diff_view import DiffView, safe_label
 

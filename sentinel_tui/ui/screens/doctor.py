@@ -23,7 +23,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
-from ...aws.errors import SentinelError
+from ...errors import SentinelError
 from ...ops.context import Ops
 from ...ops.doctor import FAIL, KEYSETUP, PASS, PUSH, RESIGN, RESTORE, SKIP, WARN, DoctorCheck, DoctorReport, run_doctor
 from ..format import clean, one_line, role_style

@@ -20,7 +20,7 @@ from textual.widgets import Button, Static
 
 from ..format import clean
 
-from ...aws.errors import SentinelError
+from ...errors import SentinelError
 
 TITLES = {
     "access-denied": "Access denied",

@@ -26,7 +26,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Input, Label, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from ...aws.errors import SentinelError
+from ...errors import SentinelError
 from ...aws.keys import DEFAULT_ALIAS, KeyInfo
 from ...ops import keysetup as ks
 from ...ops.context import Ops

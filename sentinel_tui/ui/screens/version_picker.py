@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from ...aws.errors import SentinelError
+from ...errors import SentinelError
 from ...aws.store import Parameter
 from ...core.envelope import policy_hash
 from ...core.paths import policy_path, signature_path

@@ -34,7 +34,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from ...aws.errors import SentinelError
+from ...errors import SentinelError
 from ...core.envelope import ALGORITHM, policy_hash
 from ...core.policy import MAX_POLICY_BYTES, PolicyCheck
 from ...core.status import STATUS_MEANING, Assessment, Status

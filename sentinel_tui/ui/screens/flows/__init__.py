@@ -66,7 +66,7 @@ def install_flows(app: Any) -> None:
         words = _words(arg)
         name = words[0] if words else selected_name()
         if not name:
-            from ....aws.errors import SentinelError
+            from ....errors import SentinelError
 
             raise SentinelError("Restore needs a policy: select its row, or type :restore NAME.", kind="usage")
         app.push_screen(RestoreFlow(app.ops, name))
@@ -74,7 +74,7 @@ def install_flows(app: Any) -> None:
     def resign(arg: str) -> None:
         names = _words(arg) or ([selected_name()] if selected_name() else [])
         if not names:
-            from ....aws.errors import SentinelError
+            from ....errors import SentinelError
 
             raise SentinelError("Re-sign needs policies: mark rows with space, or type :resign NAME...",
                                 kind="usage")
@@ -95,7 +95,7 @@ def install_flows(app: Any) -> None:
 
 def open_flow(app: Any, which: str, entry: Any = None, marked: list[str] | tuple[str, ...] = ()) -> None:
     """Start a flow from the browser: on the row under the cursor (`entry`), or the marked rows."""
-    from ....aws.errors import SentinelError
+    from ....errors import SentinelError
 
     ops = app.ops
     local = str(entry.local_path) if entry is not None and getattr(entry, "local_path", None) else None

@@ -27,7 +27,7 @@ from textual.screen import Screen
 from textual.widgets import DirectoryTree, Footer, Static
 from textual.worker import Worker, get_current_worker
 
-from ....aws.errors import SentinelError
+from ....errors import SentinelError
 from ....ops.context import Ops
 from ...format import clean, role_style
 from .steps import FAIL, PASS, PENDING, RUNNING, SKIP, StepList

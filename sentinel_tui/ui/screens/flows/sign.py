@@ -19,7 +19,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, DirectoryTree, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ....aws.errors import SentinelError
+from ....errors import SentinelError
 from ....aws.keys import KeyInfo
 from ....core.paths import policy_path
 from ....core.policy import MAX_POLICY_BYTES, PolicyCheck, check_policy
