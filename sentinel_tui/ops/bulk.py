@@ -84,7 +84,7 @@ def _key_for(ops: Ops, tvms: tuple[TvmConfig, ...], key_id: str | None) -> tuple
 def resign_one(ops: Ops, name: str, key_id: str | None, tvms: list[TvmConfig], caller: str | None) -> ItemOutcome:
     path = policy_path(name, ops.settings.policy_root)
     sig_path = signature_path(path)
-    serving = tuple(t for t in tvms if t.policy_parameter == path)
+    serving = ops.fleet.serving(path, tvms)
 
     def audit(outcome: ItemOutcome, key: str | None = None, digest: str | None = None) -> ItemOutcome:
         ops.audit.record(action="resign", parameter=path, outcome=outcome.state, detail=outcome.detail or None,
@@ -192,12 +192,7 @@ def resign_many(ops: Ops, names: list[str], key_id: str | None = None,
     say = progress or (lambda name, outcome: None)
     result = BulkResult()
     caller = ops.caller()
-    try:
-        tvms = ops.tvms.list()
-    except SentinelError as exc:
-        if getattr(exc, "kind", "") != "access-denied":
-            raise
-        tvms = []
+    tvms = ops.fleet.tvm_list()
     for index, name in enumerate(names):
         if cancelled():
             result.cancelled = True

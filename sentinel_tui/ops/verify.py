@@ -15,6 +15,7 @@ from ..core.envelope import Envelope, EnvelopeError, parse_envelope, policy_hash
 from ..core.paths import policy_path, signature_path
 from ..fileio import FileError, read_policy_file
 from .context import Ops
+from . import remedies
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def verify_bytes(ops: Ops, subject: str, data: bytes, envelope_text: str | bytes
             f"policy content does not match signature: envelope policy_hash {envelope.policy_hash}, "
             f"policy bytes {digest}",
             "The policy changed after it was signed: review the change, then re-sign it "
-            "(sentinel-tui policy sign, or push --sign)."))
+            f"({remedies.POLICY} sign, or push --sign)."))
         return report
     report.checks.append(Check("hash", True, f"policy_hash matches ({digest[:16]}…)" if envelope.policy_hash
                                else "no policy_hash in the envelope (the TVM does not need it)"))
@@ -127,6 +128,6 @@ def verify_remote(ops: Ops, name: str, key_id: str | None = None, *, via: str = 
         return report
     if entry.signature is None:
         report.checks.append(Check("envelope parse", False, f"no signature at {signature_path(path)}",
-                                   "Sign and push it: sentinel-tui policy push NAME FILE --sign --key-id K."))
+                                   f"Sign and push it: {remedies.push(key='K')}."))
         return report
     return verify_bytes(ops, path, entry.policy.data, entry.signature.value or "", key, via=via)

@@ -24,6 +24,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
 from ...errors import SentinelError
+from ...ops import remedies
 from ...ops.context import Ops
 from ...ops.doctor import FAIL, KEYSETUP, PASS, PUSH, RESIGN, RESTORE, SKIP, WARN, DoctorCheck, DoctorReport, run_doctor
 from ..format import clean, one_line, role_style
@@ -40,8 +41,8 @@ def flow_command(action: str, name: str) -> str:
 
 
 def headless_command(action: str, name: str) -> str:
-    return {RESIGN: f"sentinel-tui policy resign {name}", RESTORE: f"sentinel-tui policy restore {name}",
-            PUSH: f"sentinel-tui policy push {name} FILE --sign", KEYSETUP: "sentinel-tui keys setup"}[action]
+    return {RESIGN: remedies.resign(name), RESTORE: remedies.restore(name),
+            PUSH: remedies.push(name), KEYSETUP: remedies.KEYS_SETUP_COMMAND}[action]
 
 
 def state_text(state: str, roles) -> Text:

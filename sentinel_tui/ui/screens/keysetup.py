@@ -29,6 +29,7 @@ from textual.worker import get_current_worker
 from ...errors import SentinelError
 from ...aws.keys import DEFAULT_ALIAS, KeyInfo
 from ...ops import keysetup as ks
+from ...ops import remedies
 from ...ops.context import Ops
 from ..format import clean, role_style
 
@@ -433,7 +434,7 @@ class KeySetupScreen(Screen):
             self.set_step("sign", "pass", f"{len(names)} handed to the re-sign flow")
             self.app.execute_command("resign " + " ".join(names))  # type: ignore[attr-defined]
             return
-        command = f"sentinel-tui policy resign {' '.join(names)} --key-id {self.alias}"
+        command = remedies.resign(" ".join(names), self.alias)
         try:
             self.app.copy_to_clipboard(command)
         except Exception:
