@@ -48,6 +48,12 @@ from .screens.help import HelpScreen, keys_for
 from .widgets.policy_table import COLUMNS, find_column
 
 FLEET_GROUP = "fleet"
+_NO_PREVIOUS = object()
+
+
+def _profile_words(profile: str | None) -> str:
+    """How a profile is named to the user (None or "": the default credentials)."""
+    return f"profile {profile}" if profile else "the default credentials (no profile)"
 
 
 class SentinelApp(App[int]):
@@ -68,6 +74,8 @@ class SentinelApp(App[int]):
     resolved_region = var(None)
     selected: var[FleetEntry | None] = var(None, always_update=True)
     fleet_loading = var(False)
+    # True once the settings' default key was looked up and KMS does not have it (the header says so)
+    default_key_missing = var(False)
 
     def __init__(self, ops: Ops, *, clock: Callable[[], datetime] | None = None,
                  initial_diff: tuple[str, str] | None = None) -> None:
@@ -79,6 +87,7 @@ class SentinelApp(App[int]):
         self.fleet_changed: Signal[FleetUpdated] = Signal(self, "fleet-changed")
         self.commands = CommandRegistry()
         self._load_id = 0
+        self._previous_profile: Any = _NO_PREVIOUS  # what `:profile -` goes back to
         self._register_builtin_commands()
         install_diagnostics(self)  # :doctor :explain :keysetup
         install_flows(self)  # :sign :verify :push :restore :resign
@@ -188,11 +197,42 @@ class SentinelApp(App[int]):
             self.fleet = message.snapshot
             self.fleet_loading = False
         self.fleet_changed.publish(message)
+        if message.done and message.snapshot is not None and message.snapshot.error is None:
+            self._check_default_key(message.ops)
         if message.done and message.snapshot is not None:
             error = message.snapshot.error
             if error is not None and getattr(error, "kind", "") != "cancelled":
                 self.show_error(error, title="The policies could not all be listed" if self.fleet.entries
                                 else None)
+
+    def _check_default_key(self, ops: Ops) -> None:
+        """Whether the settings' default key exists, unless a signature in the fleet shows it does
+        (one DescribeKey, in a worker): the header must not name a key that is not there."""
+        key = ops.settings.default_key
+        if not key:
+            return
+        for entry in self.fleet.entries.values():
+            envelope = entry.assessment.envelope if entry.assessment else None
+            if envelope is not None and envelope.key_id == key:
+                self.default_key_missing = False
+                return
+        self._default_key_worker(ops, key)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="default-key")
+    def _default_key_worker(self, ops: Ops, key: str) -> None:
+        try:
+            ops.keys.describe(key, fresh=True)
+            missing = False
+        except SentinelError as exc:
+            missing = exc.kind == "not-found"
+        except Exception:
+            missing = False  # not known: the header keeps naming the key
+
+        def done() -> None:
+            if ops is self.ops:
+                self.default_key_missing = missing
+
+        self.call_from_thread(done)
 
     # -- identity -----------------------------------------------------------------------------
 
@@ -223,6 +263,8 @@ class SentinelApp(App[int]):
             self.show_error(SentinelError(str(exc), "Give an absolute path such as /sentinel/policies.",
                                           kind="usage"))
             return
+        if "aws_profile" in changes and (changes["aws_profile"] or None) != self.ops.settings.aws_profile:
+            self._previous_profile = self.ops.settings.aws_profile
         self.workers.cancel_group(self, FLEET_GROUP)
         self.workers.cancel_group(self, "identity")
         self.go_home()
@@ -230,12 +272,51 @@ class SentinelApp(App[int]):
         self.identity_error = None
         self.resolved_region = None
         self.selected = None
+        self.default_key_missing = False
         self.ops = ops
         self.fleet = FleetSnapshot(root=ops.settings.policy_root)
         self._load_identity(ops)
         self.reload(full=True)
-        what = ", ".join(f"{k.replace('aws_', '').replace('_', ' ')} {v}" for k, v in changes.items())
+        what = ", ".join(_profile_words(v) if k == "aws_profile" else f"{k.replace('_', ' ')} {v}"
+                         for k, v in changes.items())
         self.notify(inert(f"Switched to {what}"), timeout=3, markup=False)  # typed text is not markup
+
+    def switch_profile(self, name: str) -> None:
+        """`:profile NAME`: switch only once the profile is found and gives credentials (checked in a
+        worker: it may call STS); otherwise say why and keep the fleet. `:profile -` goes back to
+        the profile in use before the last switch."""
+        name = name.strip()
+        if name == "-":
+            if self._previous_profile is _NO_PREVIOUS:
+                raise SentinelError("There is no earlier profile to go back to: the profile has not been switched.",
+                                    "Type :profile NAME to switch to another profile.", kind="usage")
+            profile = self._previous_profile
+        else:
+            profile = name or None
+        self.notify(f"Checking the credentials of {_profile_words(profile)}…", timeout=2)
+        self._check_profile(self.ops, profile)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="context-check")
+    def _check_profile(self, ops: Ops, profile: str | None) -> None:
+        check = ops.check_profile(profile)
+        self.call_from_thread(self._profile_checked, ops, profile, check)
+
+    def _profile_checked(self, ops: Ops, profile: str | None, check: Any) -> None:
+        if ops is not self.ops:
+            return  # the context changed meanwhile
+        if not check.ok:
+            current = _profile_words(ops.settings.aws_profile)
+            self.show_error(SentinelError(check.reason, f"{check.fix} Nothing was switched: still on {current}.".strip(),
+                                          kind="usage"), title=f"Not switched to {_profile_words(profile)}")
+            return
+        self.switch_context(aws_profile=profile or "")  # "" clears it: the default credentials
+
+    def switch_region(self, name: str) -> None:
+        """`:region NAME`: a region AWS has (botocore's data, no call), else say so and keep the fleet."""
+        check = self.ops.check_region(name.strip())
+        if not check.ok:
+            raise SentinelError(check.reason, f"{check.fix} Nothing was switched.".strip(), kind="usage")
+        self.switch_context(region=name.strip())
 
     # -- commands ---------------------------------------------------------------------------------
 
@@ -328,10 +409,9 @@ class SentinelApp(App[int]):
             arg="NAME [FILE]")
         add("open", "Select a policy by name and open its detail pane", open_policy, arg="NAME",
             aliases=("detail",))
-        add("profile", "Switch the AWS profile (then reload)",
-            lambda arg: self.switch_context(aws_profile=arg), arg="PROFILE")
-        add("region", "Switch the AWS region (then reload)", lambda arg: self.switch_context(region=arg),
-            arg="REGION")
+        add("profile", "Switch the AWS profile, once it is found to give credentials (- goes back)",
+            self.switch_profile, arg="PROFILE")
+        add("region", "Switch the AWS region (a real one; then reload)", self.switch_region, arg="REGION")
         add("root", "Switch the policy root (then reload)", lambda arg: self.switch_context(policy_root=arg),
             arg="PATH", aliases=("policy-root",))
         add("endpoint", "Switch the endpoint URL (an emulator or VPC endpoint); empty: AWS's own",

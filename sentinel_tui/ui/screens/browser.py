@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.style import Style
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
 
 from ...core.status import Status
-from ..format import role_style
+from ..format import clean, role_style
 from ..messages import FleetUpdated
 from ..widgets.detail import TABS, DetailPane
 from ..widgets.header import ContextHeader
@@ -58,6 +60,8 @@ class BrowserScreen(Screen):
                 tooltip="Mark or unmark the row for bulk re-signing"),
         Binding("B", "flow('resign')", "Re-sign marked", show=False, id="browser.resign",
                 tooltip="Re-sign the stored bytes of the marked rows (unsigned or stale, after review)"),
+        Binding("K", "keysetup", "Key setup", show=False, id="browser.keysetup",
+                tooltip="Find or create the signing key; the IAM, Terraform and Lambda settings filled in"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -65,6 +69,7 @@ class BrowserScreen(Screen):
         yield ContextHeader(id="context-header")
         with Vertical(id="browser-body"):
             yield PolicyTable(clock=clock, id="policy-table")
+            yield Static(id="browser-empty")  # what to do first, when the store has no policy
             yield DetailPane(clock=clock, id="detail")
         with Horizontal(id="browser-status"):
             yield Static(id="browser-summary")
@@ -78,12 +83,14 @@ class BrowserScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#detail", DetailPane).display = False
         self.query_one("#filter-input", Input).display = False
+        self.query_one("#browser-empty", Static).display = False
         self.query_one("#filter-input", Input).cursor_blink = not self.app.is_headless
         app = self.app
         fleet_changed = getattr(app, "fleet_changed", None)
         if fleet_changed is not None:
             fleet_changed.subscribe(self, self._fleet_changed)
             self.watch(app, "fleet_loading", self._loading_changed)
+            self.watch(app, "default_key_missing", lambda _missing: self._update_summary(), init=False)
             snapshot = getattr(app, "fleet", None)
             if snapshot is not None and snapshot.entries:
                 self.table.replace_all(snapshot.entries.values())
@@ -158,9 +165,26 @@ class BrowserScreen(Screen):
             if error is not None and getattr(error, "kind", "") != "cancelled":
                 text.append("  partial listing" if total else "  listing failed", style=role_style(roles, "error"))
                 text.append(" (r retries)", style=Style(dim=True))
+        self._show_empty(total)
         column = next(c for c in COLUMNS if c.key == table.sort_column)
         text.append(f"  sort {column.words} {'▼' if table.sort_reverse else '▲'}", style=Style(dim=True))
         self.query_one("#browser-summary", Static).update(text)
+
+    def _show_empty(self, total: int) -> None:
+        """An empty store (listed without error, no local file either): say what to do first."""
+        app = self.app
+        ops = getattr(app, "ops", None)
+        fleet = getattr(app, "fleet", None)
+        empty = (ops is not None and fleet is not None and total == 0 and not getattr(app, "fleet_loading", False)
+                 and fleet.complete and fleet.error is None)
+        box = self.query_one("#browser-empty", Static)
+        box.display = empty
+        self.set_class(empty, "-empty")
+        if empty:
+            box.update(empty_fleet_text(app, ops))
+
+    def action_keysetup(self) -> None:
+        self.app.execute_command("keysetup")
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -292,3 +316,34 @@ class BrowserScreen(Screen):
         elif self.table.attention_only:
             self.table.set_attention_only(False)
         self._update_summary()
+
+
+def empty_fleet_text(app, ops) -> Group:
+    """The first steps on an empty store, with the keys that take them (wrapped lines hang under
+    their step)."""
+    roles = app.theme_variables
+    settings = ops.settings
+    region = settings.region or getattr(app, "resolved_region", None) or "this region"
+    key = settings.default_key or "alias/sentinel-policy-signing"
+    missing = getattr(app, "default_key_missing", False)
+    title = Text(f"No policies under {clean(settings.policy_root)} in {clean(region)} yet, and no policy file in "
+                 "the local folder. To start:", style="bold")
+    steps = Table.grid(padding=(0, 2))
+    steps.add_column(no_wrap=True, style=role_style(roles, "accent", bold=True))
+    steps.add_column(ratio=1)
+
+    def step(keys: str, what: str, note: str = "") -> None:
+        text = Text(what)
+        if note:
+            text.append(f" {note}", style=Style(dim=True))
+        steps.add_row(Text(keys), text)
+
+    step("K", f"1. Set up the signing key {clean(key)}" + (": it does not exist yet, create it there." if missing
+                                                               else "."),
+         "(:keysetup; it also fills in the IAM, Terraform and Lambda settings)")
+    step("P", "2. Push a first policy: pick a YAML file and name it; it is validated, signed with the key, "
+         "written and verified.", "(:push NAME FILE)")
+    step("i", "Or only sign a local file (FILE.sig beside it).")
+    step("r", f"Read the store again. Policy files in {clean(settings.local_dir or '(no local folder)')} show "
+         "as local only.", "(:root PATH or :region NAME if the policies are elsewhere)")
+    return Group(title, Text(""), steps)

@@ -46,7 +46,11 @@ class ConfirmScreen(ModalScreen[bool]):
 
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical { width: 80; height: auto; border: thick $warning; padding: 1 2; background: $surface; }
+    ConfirmScreen > Vertical {
+        width: 80; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $warning; padding: 1 2; background: $surface;
+    }
+    ConfirmScreen #confirm-question { width: 1fr; height: auto; }
     ConfirmScreen Horizontal { height: auto; margin-top: 1; }
     """
     BINDINGS = [Binding("y", "yes", "Yes"), Binding("n,escape", "no", "No")]
@@ -57,7 +61,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text(clean(self.question)))
+            yield Static(Text(clean(self.question)), id="confirm-question")  # wraps: every word shows
             with Horizontal():
                 yield Button("Yes (y)", id="yes", variant="warning")
                 yield Button("No (n)", id="no")
@@ -77,7 +81,9 @@ class SavePathScreen(ModalScreen[str | None]):
 
     DEFAULT_CSS = """
     SavePathScreen { align: center middle; }
-    SavePathScreen > Vertical { width: 90; height: auto; border: thick $primary; padding: 1 2; background: $surface; }
+    SavePathScreen > Vertical {
+        width: 90; max-width: 100%; height: auto; border: thick $primary; padding: 1 2; background: $surface;
+    }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -357,6 +363,8 @@ class KeySetupScreen(Screen):
         self.key, self.state, self.documents = key, state, docs
         self.set_step("detect", "pass", "usable")
         self.set_step("create", "pass", key.arn)
+        if self.alias == self.ops.settings.default_key and getattr(self.app, "default_key_missing", False):
+            self.app.default_key_missing = False  # the header names it again
         self.set_step("documents", "pass", "filled in")
         self.show_state(f"Created {self.alias} → {key.arn}.", "success")
         self.show_documents()

@@ -52,7 +52,7 @@ class ContextHeader(Widget):
     }
     """
 
-    WATCHED = ("ops", "identity", "identity_error", "resolved_region", "selected")
+    WATCHED = ("ops", "identity", "identity_error", "resolved_region", "selected", "default_key_missing")
 
     def on_mount(self) -> None:
         for name in self.WATCHED:
@@ -96,7 +96,11 @@ class ContextHeader(Widget):
         selected = getattr(app, "selected", None)
         tvm = ops.fleet.verification_tvm(selected.tvms if selected is not None else ())
         key = tvm.signing_key or (settings.default_key if tvm.source == "settings" else None)
-        out.append(self._field("key", key or "none"))
+        if key and tvm.source == "settings" and getattr(app, "default_key_missing", False):
+            # never name a key that is not there as if it were in use
+            out.append(self._field("key", f"none ({key} not found: :keysetup)", style=role_style(roles, "warning")))
+        else:
+            out.append(self._field("key", key or "none"))
         mode = tvm.describe_mode()
         mode_role = "success" if tvm.enforcing and tvm.verifies else "warning"
         if tvm.config_error:
