@@ -40,27 +40,7 @@ __all__ = ["DiffScreen", "CommandHint"]
 class CommandHint(ModalScreen[None]):
     """A command to run in a shell, shown whole and copyable."""
 
-    DEFAULT_CSS = """
-    CommandHint {
-        align: center middle;
-    }
-    CommandHint > Vertical {
-        width: 90%;
-        max-width: 110;
-        height: auto;
-        border: thick $primary;
-        background: $surface;
-        padding: 1 2;
-    }
-    CommandHint #hint-title { text-style: bold; margin-bottom: 1; }
-    CommandHint #hint-command {
-        background: $boost;
-        color: $text;
-        padding: 0 1;
-        margin-bottom: 1;
-    }
-    CommandHint #hint-keys { color: $text-muted; }
-    """
+    CSS_PATH = "diff.tcss"
 
     BINDINGS = [
         Binding("escape,q,enter", "dismiss", "Close"),
@@ -88,24 +68,7 @@ class CommandHint(ModalScreen[None]):
 class DiffScreen(Screen):
     """A :class:`DiffView` over inputs read from SSM and a local file."""
 
-    DEFAULT_CSS = """
-    DiffScreen #diff-title {
-        height: auto;
-        background: $primary-background;
-        color: $text;
-        text-style: bold;
-        padding: 0 1;
-    }
-    DiffScreen #diff-problem {
-        display: none;
-        height: auto;
-        margin: 1 2;
-        padding: 1 2;
-        border: round $error;
-    }
-    DiffScreen.-failed #diff-problem { display: block; }
-    DiffScreen.-failed DiffView { display: none; }
-    """
+    CSS_PATH = "diff.tcss"
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="diff.back", tooltip="Close the diff"),

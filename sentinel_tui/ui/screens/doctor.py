@@ -53,13 +53,7 @@ class DoctorScreen(Screen):
     """Every check the TVM and KMS make on one policy, in order."""
 
     HELP_TITLE = "Doctor"
-    DEFAULT_CSS = """
-    DoctorScreen { layout: vertical; }
-    DoctorScreen #doctor-title { padding: 0 1; text-style: bold; background: $panel; }
-    DoctorScreen #doctor-summary { padding: 0 1; height: auto; }
-    DoctorScreen #doctor-checks { height: 1fr; min-height: 8; }
-    DoctorScreen #doctor-detail-box { height: auto; max-height: 45%; border-top: solid $primary; padding: 0 1; }
-    """
+    CSS_PATH = "doctor.tcss"
 
     BINDINGS = [
         Binding("escape", "close", "Back", id="doctor.back", tooltip="Close the doctor"),

@@ -26,12 +26,7 @@ class ExplainScreen(Screen):
     """A paste box, the meaning, and the causes ranked for this fleet."""
 
     HELP_TITLE = "Explain an error"
-    DEFAULT_CSS = """
-    ExplainScreen { layout: vertical; }
-    ExplainScreen #explain-title { padding: 0 1; text-style: bold; background: $panel; }
-    ExplainScreen #explain-input { height: 6; }
-    ExplainScreen #explain-output-box { height: 1fr; padding: 0 1; }
-    """
+    CSS_PATH = "explain.tcss"
 
     BINDINGS = [
         Binding("escape", "close", "Back", priority=True, id="explain.back", tooltip="Close"),

@@ -44,15 +44,7 @@ TAB_IDS = {name: "doc-" + name.replace(".", "-") for name in ks.DOCUMENTS}
 class ConfirmScreen(ModalScreen[bool]):
     """A yes/no question; `y` or the button says yes, anything else no."""
 
-    DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical {
-        width: 80; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $warning; padding: 1 2; background: $surface;
-    }
-    ConfirmScreen #confirm-question { width: 1fr; height: auto; }
-    ConfirmScreen Horizontal { height: auto; margin-top: 1; }
-    """
+    CSS_PATH = "keysetup.tcss"
     BINDINGS = [Binding("y", "yes", "Yes"), Binding("n,escape", "no", "No")]
 
     def __init__(self, question: str) -> None:
@@ -79,12 +71,7 @@ class ConfirmScreen(ModalScreen[bool]):
 class SavePathScreen(ModalScreen[str | None]):
     """Ask where to save a document (enter saves, esc cancels)."""
 
-    DEFAULT_CSS = """
-    SavePathScreen { align: center middle; }
-    SavePathScreen > Vertical {
-        width: 90; max-width: 100%; height: auto; border: thick $primary; padding: 1 2; background: $surface;
-    }
-    """
+    CSS_PATH = "keysetup.tcss"
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, default: str) -> None:
@@ -113,19 +100,7 @@ class KeySetupScreen(Screen):
 
     HELP_TITLE = "Key setup"
     AUTO_FOCUS = None
-    DEFAULT_CSS = """
-    KeySetupScreen { layout: vertical; }
-    KeySetupScreen #ks-title { padding: 0 1; text-style: bold; background: $panel; }
-    KeySetupScreen #ks-banner { padding: 0 1; height: auto; }
-    KeySetupScreen #ks-top { height: auto; }
-    KeySetupScreen #ks-steps { width: 36; height: auto; padding: 0 1; }
-    KeySetupScreen #ks-state-box { height: auto; max-height: 12; padding: 0 1; }
-    KeySetupScreen #ks-alias-row { height: 3; }
-    KeySetupScreen #ks-alias-label { width: auto; padding: 1 1 0 1; }
-    KeySetupScreen #ks-alias { width: 50; }
-    KeySetupScreen #ks-docs { height: 1fr; }
-    KeySetupScreen #ks-keys { padding: 0 1; height: auto; }
-    """
+    CSS_PATH = "keysetup.tcss"
 
     BINDINGS = [
         Binding("escape", "close", "Back", id="keysetup.back"),

@@ -39,20 +39,7 @@ def version_line(param: Parameter, signed: bool, current: bool) -> Text:
 class VersionPicker(ModalScreen["tuple[int, int] | None"]):
     """Dismisses with ``(old_version, new_version)``, or None when cancelled."""
 
-    DEFAULT_CSS = """
-    VersionPicker { align: center middle; }
-    VersionPicker > Vertical {
-        width: 90%;
-        max-width: 110;
-        height: 80%;
-        border: thick $primary;
-        background: $surface;
-        padding: 0 1;
-    }
-    VersionPicker #versions-title { text-style: bold; padding: 1 0 0 0; }
-    VersionPicker #versions-help { color: $text-muted; margin-bottom: 1; }
-    VersionPicker OptionList { height: 1fr; }
-    """
+    CSS_PATH = "version_picker.tcss"
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
