@@ -473,10 +473,8 @@ def cmd_status(args) -> int:
 
 
 def cmd_doctor(args) -> int:
-    try:
-        from .ops.doctor import run_doctor
-    except ImportError:
-        raise SentinelError("The doctor is not available in this build.", kind="usage") from None
+    from .ops.doctor import run_doctor
+
     ops = make_ops(args)
     report = run_doctor(ops, args.name, key_id=args.key_id)
     if args.json:
@@ -600,11 +598,8 @@ KEY_COMMANDS = {"setup": cmd_keys_setup, "rotation": cmd_keys_rotation}
 # -- the app and the demo ----------------------------------------------------------------
 
 def open_app(ops, *, initial_diff: tuple[str, str] | None = None) -> int:
-    try:
-        from .ui.app import run_app
-    except ImportError:
-        _err("The terminal app is not part of this build yet; the headless commands work: sentinel-tui policy --help")
-        return EXIT_ERROR
+    from .ui.app import run_app
+
     return run_app(ops, initial_diff=initial_diff) or EXIT_OK
 
 

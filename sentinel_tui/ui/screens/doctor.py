@@ -3,16 +3,12 @@
 Opened from a browser row (the selected policy) or with `:doctor NAME`. The
 checks run in a thread worker through `ops.doctor.run_doctor`; the table shows
 each check's state as symbol, word and colour; the pane below shows the
-selected check's full reason and fix. `f` starts the check's fixing flow when
-the app has it (`:resign`, `:restore`, `:push`, `:keysetup`), else shows and
-copies the headless command.
-
-`install_diagnostics(app)` registers `:doctor`, `:explain` and `:keysetup`.
+selected check's full reason and fix. `f` starts the check's fixing flow
+(`:resign`, `:restore`, `:push`, `:keysetup`); the fix text names the headless
+command too (`ops/remedies.py`).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from rich.style import Style
 from rich.text import Text
@@ -24,10 +20,10 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
 from ...errors import SentinelError
-from ...ops import remedies
 from ...ops.context import Ops
 from ...ops.doctor import FAIL, KEYSETUP, PASS, PUSH, RESIGN, RESTORE, SKIP, WARN, DoctorCheck, DoctorReport, run_doctor
 from ..format import clean, one_line, role_style
+from ..shell import shell
 
 STATE_SYMBOL = {PASS: "✔", WARN: "!", FAIL: "✘", SKIP: "–"}
 STATE_ROLE = {PASS: "success", WARN: "warning", FAIL: "error", SKIP: "muted"}
@@ -38,11 +34,6 @@ def flow_command(action: str, name: str) -> str:
     """The app's `:` command that starts a fixing flow."""
     return {RESIGN: f"resign {name}", RESTORE: f"restore {name}", PUSH: f"push {name}",
             KEYSETUP: "keysetup"}[action]
-
-
-def headless_command(action: str, name: str) -> str:
-    return {RESIGN: remedies.resign(name), RESTORE: remedies.restore(name),
-            PUSH: remedies.push(name), KEYSETUP: remedies.KEYS_SETUP_COMMAND}[action]
 
 
 def state_text(state: str, roles) -> Text:
@@ -186,16 +177,10 @@ class DoctorScreen(Screen):
             keys = []
             for index, action in enumerate(check.actions[:2]):
                 key = "f" if index == 0 else "F"
-                where = (f"the {FLOW_WORDS[action]} flow" if self._has_command(action)
-                         else f"not in this build yet: {headless_command(action, name)}")
+                where = f"the {FLOW_WORDS[action]} flow"
                 keys.append(f"{key}: {FLOW_WORDS[action]} ({where})")
             text.append("\n" + "   ".join(keys), style=role_style(roles, "accent"))
         box.update(text)
-
-    def _has_command(self, action: str) -> bool:
-        commands = getattr(self.app, "commands", None)
-        head = flow_command(action, "x").split()[0]
-        return commands is not None and head in commands
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -209,17 +194,8 @@ class DoctorScreen(Screen):
             return
         action = check.actions[index]
         name = self.report.name if self.report else self.policy
-        if self._has_command(action):
-            self._started_flow = True
-            self.app.execute_command(flow_command(action, name))  # type: ignore[attr-defined]
-            return
-        command = headless_command(action, name)
-        try:
-            self.app.copy_to_clipboard(command)
-        except Exception:
-            pass
-        self.notify(f"The {FLOW_WORDS[action]} flow is not in this build yet; run (copied): {command}",
-                    title="Headless command", timeout=8)
+        self._started_flow = True
+        shell(self).execute_command(flow_command(action, name))
 
     def action_fix(self) -> None:
         self._start(0)
@@ -239,33 +215,3 @@ class DoctorScreen(Screen):
     def action_close(self) -> None:
         self.workers.cancel_node(self)
         self.dismiss(self.report)
-
-
-def install_diagnostics(app: Any) -> None:
-    """Register `:doctor [NAME]`, `:explain [TEXT]` and `:keysetup [ALIAS]` on the app shell."""
-    from .explain import ExplainScreen
-    from .keysetup import KeySetupScreen
-
-    def selected_name() -> str | None:
-        entry = getattr(app, "selected", None)
-        return entry.name if entry is not None and entry.remote else None
-
-    def doctor(arg: str) -> None:
-        name = arg.strip() or selected_name()
-        if not name:
-            raise SentinelError("The doctor needs a policy: select its row, or type :doctor NAME.", kind="usage")
-        app.push_screen(DoctorScreen(app.ops, name))
-
-    def explain(arg: str) -> None:
-        app.push_screen(ExplainScreen(app.ops, arg))
-
-    def keysetup(arg: str) -> None:
-        app.push_screen(KeySetupScreen(app.ops, arg.strip() or None))
-
-    add = app.register_command
-    add("doctor", "Run every check the TVM and KMS make on a policy, each with its fix", doctor, arg="[NAME]",
-        optional_arg=True, aliases=("check",))
-    add("explain", "Explain a TVM log line or error text, ranking its causes for this fleet", explain,
-        arg="[TEXT]", optional_arg=True, aliases=("why",))
-    add("keysetup", "Find or create the signing key; IAM, Terraform and Lambda settings filled in", keysetup,
-        arg="[ALIAS]", optional_arg=True, aliases=("key-setup",))

@@ -29,9 +29,9 @@ from textual.worker import get_current_worker
 from ...errors import SentinelError
 from ...aws.keys import DEFAULT_ALIAS, KeyInfo
 from ...ops import keysetup as ks
-from ...ops import remedies
 from ...ops.context import Ops
 from ..format import clean, role_style
+from ..shell import shell
 
 STEPS = (("detect", "Detect the key"), ("create", "Create the key"), ("documents", "IAM, Terraform, Lambda"),
          ("default", "Make it the default key"), ("sign", "Sign the unsigned policies"))
@@ -338,8 +338,9 @@ class KeySetupScreen(Screen):
         self.key, self.state, self.documents = key, state, docs
         self.set_step("detect", "pass", "usable")
         self.set_step("create", "pass", key.arn)
-        if self.alias == self.ops.settings.default_key and getattr(self.app, "default_key_missing", False):
-            self.app.default_key_missing = False  # the header names it again
+        app = shell(self)
+        if self.alias == self.ops.settings.default_key and app.default_key_missing:
+            app.default_key_missing = False  # the header names it again
         self.set_step("documents", "pass", "filled in")
         self.show_state(f"Created {self.alias} → {key.arn}.", "success")
         self.show_documents()
@@ -406,23 +407,14 @@ class KeySetupScreen(Screen):
         if self.key is None or self.state_problems:
             self.notify("Set up a usable key first.", timeout=4)
             return
-        fleet = getattr(self.app, "fleet", None)
-        names = ks.unsigned_policies(fleet) if fleet is not None and getattr(fleet, "entries", None) else []
+        fleet = shell(self).fleet
+        names = ks.unsigned_policies(fleet) if fleet.entries else []
         if not names:
             self.notify("No unsigned policy in the loaded fleet.", timeout=4)
             self.set_step("sign", "skip", "none unsigned")
             return
-        commands = getattr(self.app, "commands", None)
-        if commands is not None and "resign" in commands:
-            self.set_step("sign", "pass", f"{len(names)} handed to the re-sign flow")
-            self.app.execute_command("resign " + " ".join(names))  # type: ignore[attr-defined]
-            return
-        command = remedies.resign(" ".join(names), self.alias)
-        try:
-            self.app.copy_to_clipboard(command)
-        except Exception:
-            pass
-        self.notify(f"The re-sign flow is not in this build; run (copied): {command}", timeout=8)
+        self.set_step("sign", "pass", f"{len(names)} handed to the re-sign flow")
+        shell(self).execute_command("resign " + " ".join(names))
 
     def action_close(self) -> None:
         self.workers.cancel_node(self)

@@ -40,6 +40,7 @@ from ...core.policy import MAX_POLICY_BYTES, PolicyCheck
 from ...core.status import STATUS_MEANING, Assessment, Status
 from ...core.tvm import TvmConfig
 from ...ops.fleet import FleetEntry
+from ..shell import shell
 from ..format import (
     ago, clean, one_line, role_style, signed_at_text, size_text, status_text, timestamp, verdict_text,
 )
@@ -554,9 +555,7 @@ class DetailPane(Vertical):
                 self.notify("Only one version is stored: there is nothing to compare it with.", timeout=4)
                 return
             old = earlier[-1]
-        from ..screens.diff import DiffScreen
-
-        self.app.push_screen(DiffScreen(entry.name, old_version=old, new_version=current))
+        shell(self).open_diff(entry.name, versions=(old, current))
 
     def on_detail_pane_history_ready(self, message: HistoryReady) -> None:
         message.stop()

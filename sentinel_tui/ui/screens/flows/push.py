@@ -20,7 +20,6 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, DirectoryTree, Input, Static
 
-from ....core.diff import decode_text, unified_text
 from ....core.paths import policy_path
 from ....ops.context import Ops
 from ....ops.push import PushError, PushPlan, PushResult, execute_push, plan_push
@@ -28,11 +27,8 @@ from ....ops.sign import InvalidPolicy
 from ...format import clean, role_style
 from .base import FAIL, PASS, PENDING, RUNNING, SKIP, FlowScreen, PolicyFileTree, error_text
 
-try:  # the diff view of the diff screen, when this build has it
-    from ....ops.diffs import DiffRequest, local_request
-    from ...widgets.diff_view import DiffView
-except ImportError:  # pragma: no cover - a plain unified diff instead
-    DiffView = None  # type: ignore[assignment]
+from ....ops.diffs import DiffRequest
+from ...widgets.diff_view import DiffView
 
 __all__ = ["PushFlow", "WriteFlow", "CACHE_NOTE"]
 
@@ -102,11 +98,7 @@ class WriteFlow(FlowScreen):
     def compose_write_pages(self) -> ComposeResult:
         with Vertical(id="review"):
             yield Static(id="review-title", classes="page-title")
-            if DiffView is not None:
-                yield DiffView(id="review-diff")
-            else:
-                with VerticalScroll(id="review-plain"):
-                    yield Static(id="review-text")
+            yield DiffView(id="review-diff")
         with VerticalScroll(id="confirm"):
             yield Static(id="confirm-text")
             yield Static(id="confirm-ask", classes="ask")
@@ -140,18 +132,11 @@ class WriteFlow(FlowScreen):
         self.step("diff", PASS, changes)
         self.query_one("#review-title", Static).update(
             Text(f"{clean(old_label)}  →  {clean(new_label)}   ({changes})"))
-        if DiffView is not None:
-            view = self.query_one("#review-diff", DiffView)
-            view.set_request(self.diff_request(plan))
-        else:
-            old = decode_text(plan.current.data, old_label) if plan.current else ""
-            self.query_one("#review-text", Static).update(Text(unified_text(plan.diff, old_label, new_label)
-                                                               if old is not None else ""))
+        self.query_one("#review-diff", DiffView).set_request(self.diff_request(plan))
         self.switcher.current = "review"
         self.step("confirm", RUNNING, "enter: review the confirmation")
         self.keys("enter: continue to the confirmation · n/p: hunks · esc: cancel (nothing is written)")
-        if DiffView is not None:
-            self.query_one("#review-diff", DiffView).body.focus()
+        self.query_one("#review-diff", DiffView).body.focus()
 
     # -- confirm -------------------------------------------------------------------
 
