@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence, cast
 
 from rich.text import Text
 from textual.binding import Binding
@@ -229,15 +229,19 @@ class SentinelCommandProvider(Provider):
     """The command palette offers every registered command (ctrl+p)."""
 
     @property
+    def _app(self) -> "SentinelApp":
+        return cast("SentinelApp", self.app)  # the provider is only installed on SentinelApp
+
+    @property
     def _registry(self) -> CommandRegistry:
-        return self.app.commands  # type: ignore[attr-defined]
+        return self._app.commands
 
     def _target(self, command: AppCommand, arg: str = ""):
-        app = self.app
+        app = self._app
         if command.arg and not arg and not command.optional_arg:
             # An argument is needed: open the `:` line with the command typed in.
-            return partial(app.action_command_line, f"{command.name} ")  # type: ignore[attr-defined]
-        return partial(app.execute_command, f"{command.name} {arg}".strip())  # type: ignore[attr-defined]
+            return partial(app.action_command_line, f"{command.name} ")
+        return partial(app.execute_command, f"{command.name} {arg}".strip())
 
     async def discover(self) -> Hits:
         for command in self._registry:

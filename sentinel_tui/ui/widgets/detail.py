@@ -497,7 +497,7 @@ class DetailPane(Vertical):
             self._load_history(entry, key)
 
     def _ops(self):
-        return self.app.ops  # type: ignore[attr-defined]
+        return shell(self).ops
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail-tvms")
     def _assess_tvms(self, entry: FleetEntry, key: tuple) -> None:
