@@ -26,7 +26,8 @@ import inspect
 from datetime import datetime
 from typing import Any, Callable
 
-from textual import work
+from textual import events, work
+from textual.actions import SkipAction
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import var
@@ -53,6 +54,27 @@ FLEET_GROUP = "fleet"
 _NO_PREVIOUS = object()
 
 
+def typing_into(widget: Any) -> bool:
+    """Whether keys go into a text field (where `:`, `/` and `?` are text, not commands)."""
+    from textual.widgets import Input, TextArea
+
+    return isinstance(widget, (Input, TextArea))
+
+
+def _listing_error(error: BaseException, root: str) -> BaseException:
+    """A listing that failed for want of credentials says the policies could not be listed, not
+    which API call of the listing happened to go first (it named lambda:ListFunctions)."""
+    import copy
+    import re
+
+    if not isinstance(error, SentinelError) or not error.kind.endswith("credentials"):
+        return error
+    said = copy.copy(error)
+    reason = re.sub(r",? so \S+ could not be called", "", error.what).rstrip(".")
+    said.what = f"The policies under {root} could not be listed: {reason[:1].lower()}{reason[1:]}."
+    return said
+
+
 def _profile_words(profile: str | None) -> str:
     """How a profile is named to the user (None or "": the default credentials)."""
     return f"profile {profile}" if profile else "the default credentials (no profile)"
@@ -64,7 +86,9 @@ class SentinelApp(App[int]):
     COMMANDS = App.COMMANDS | {SentinelCommandProvider}
 
     BINDINGS = [
-        Binding("colon", "command_line", "Command", id="app.command_line",
+        # priority: the prompt opens while the app reads the key, so the keys typed right after
+        # it reach the prompt and not the widget that had focus (see `on_event`)
+        Binding("colon", "command_line", "Command", id="app.command_line", priority=True,
                 tooltip="Jump to a view, switch profile, region or root (:help lists the commands)"),
         Binding("question_mark", "help", "Keys", id="app.help", tooltip="The keys that work on this screen"),
         Binding("q", "quit", "Quit", show=False, id="app.quit"),
@@ -90,6 +114,8 @@ class SentinelApp(App[int]):
         self.commands = CommandRegistry()
         self._load_id = 0
         self._previous_profile: Any = _NO_PREVIOUS  # what `:profile -` goes back to
+        self._refresh_base: dict[str, FleetEntry] | None = None
+        self._key_checked: Ops | None = None  # the context whose default key was looked up
         routes.install(self)  # every `:` command and palette entry
 
     # -- screens ------------------------------------------------------------------------
@@ -176,6 +202,8 @@ class SentinelApp(App[int]):
     def reload(self, *, full: bool = False) -> None:
         """Re-read the fleet: only what changed, unless `full` or the last load was incomplete."""
         ops = self.ops
+        if full:
+            self._key_checked = None  # the default key is looked up again
         full = full or not self.fleet.complete or self.fleet.root != ops.settings.policy_root
         base = None
         if not full:
@@ -183,6 +211,7 @@ class SentinelApp(App[int]):
                                  complete=True, loaded_at=self.fleet.loaded_at)
         self._load_id += 1
         self.fleet_loading = True
+        self._refresh_base = dict(base.entries) if base is not None else None  # to say what changed
         self._fleet_worker(ops, base, self._load_id)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group=FLEET_GROUP)
@@ -204,6 +233,20 @@ class SentinelApp(App[int]):
         if not cancelled():
             self.post_message(FleetUpdated(ops, done=True, snapshot=snapshot, load_id=load_id))
 
+    def _say_what_changed(self, snapshot: FleetSnapshot) -> None:
+        """After `r`: a word even when nothing changed, so the key never seems dead."""
+        base, self._refresh_base = self._refresh_base, None
+        if base is None or snapshot.error is not None:
+            return
+        now = snapshot.entries
+        changed = sorted(e.name for p, e in now.items() if base.get(p) is not e)
+        gone = sorted(e.name for p, e in base.items() if p not in now)
+        if not changed and not gone:
+            self.notify(f"Refreshed: nothing changed ({len(now)} policies).", timeout=3)
+            return
+        names = ", ".join([*changed, *gone][:5]) + ("…" if len(changed) + len(gone) > 5 else "")
+        self.notify(f"Refreshed: {len(changed)} changed or new, {len(gone)} gone ({names}).", timeout=4)
+
     def refresh_entry(self, name: str) -> None:
         """Re-read one policy/signature pair (after a write) and update the snapshot."""
         self._entry_worker(self.ops, name, self._load_id)
@@ -223,21 +266,23 @@ class SentinelApp(App[int]):
         if message.done and message.snapshot is not None:
             self.fleet = message.snapshot
             self.fleet_loading = False
+            self._say_what_changed(message.snapshot)
         self.fleet_changed.publish(message)
         if message.done and message.snapshot is not None and message.snapshot.error is None:
             self._check_default_key(message.ops)
         if message.done and message.snapshot is not None:
             error = message.snapshot.error
             if error is not None and getattr(error, "kind", "") != "cancelled":
-                self.show_error(error, title="The policies could not all be listed" if self.fleet.entries
-                                else None)
+                self.show_error(_listing_error(error, message.ops.settings.policy_root),
+                                title="The policies could not all be listed" if self.fleet.entries else None)
 
     def _check_default_key(self, ops: Ops) -> None:
         """Whether the settings' default key exists, unless a signature in the fleet shows it does
         (one DescribeKey, in a worker): the header must not name a key that is not there."""
         key = ops.settings.default_key
-        if not key:
-            return
+        if not key or self._key_checked is ops:
+            return  # once per context (and again after a full reload, R)
+        self._key_checked = ops
         for entry in self.fleet.entries.values():
             envelope = entry.assessment.envelope if entry.assessment else None
             if envelope is not None and envelope.key_id == key:
@@ -377,6 +422,8 @@ class SentinelApp(App[int]):
             self.show_error(exc)
 
     def action_command_line(self, prefill: str = "") -> None:
+        if not prefill and typing_into(self.focused):
+            raise SkipAction()  # a `:` typed into a text field is text
         def done(line: str | None) -> None:
             if line:
                 self.execute_command(line)
@@ -389,6 +436,19 @@ class SentinelApp(App[int]):
         screen = self.screen
         title = f"Keys: {getattr(screen, 'HELP_TITLE', None) or type(screen).__name__.replace('Screen', '') or 'app'}"
         self.push_screen(HelpScreen(keys_for(screen), list(self.commands), title=title))
+
+    # -- keys -------------------------------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys that arrive while a just-opened screen has not focused its field yet (typed in a
+        burst after `:`) go to the field it names (`early_keys`), in order, instead of being lost."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            screen = self.screen
+            sink = getattr(screen, "early_keys", None)
+            if sink is not None and screen.focused is None and not await self._check_bindings(event.key, True):
+                sink._forward_event(event)
+                return
+        await super().on_event(event)
 
     # -- errors from workers -------------------------------------------------------------------------
 

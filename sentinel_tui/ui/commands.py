@@ -35,7 +35,9 @@ class AppCommand:
     def usage(self) -> str:
         if not self.arg:
             return self.name
-        return f"{self.name} [{self.arg}]" if self.optional_arg else f"{self.name} {self.arg}"
+        if self.optional_arg and not self.arg.startswith("["):  # "[NAME]" is bracketed once, not twice
+            return f"{self.name} [{self.arg}]"
+        return f"{self.name} {self.arg}"
 
 
 class CommandRegistry:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence, cast
 from rich.text import Text
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
 
 from ..errors import SentinelError
 from ..ops.fleet import FleetEntry
@@ -260,8 +261,20 @@ class SentinelCommandProvider(Provider):
             candidate = f":{command.usage}"
             score = max(matcher.match(candidate), matcher.match(f"{command.name} {command.help}") * 0.8)
             if score > 0:
-                yield Hit(score, matcher.highlight(candidate), self._target(command), text=candidate,
+                yield Hit(score, _highlight(matcher, candidate), self._target(command), text=candidate,
                           help=command.help)
+
+
+def _highlight(matcher, candidate: str) -> Content:
+    """The matcher's highlight of `candidate`, read as plain text (its own reads markup, so that
+    `:push [NAME FILE]` lost its `[NAME FILE]`)."""
+    score, offsets = matcher.fuzzy_search.match(matcher.query, candidate)
+    content = Content(candidate)
+    if score:
+        for offset in offsets:
+            if not candidate[offset].isspace():
+                content = content.stylize(matcher._match_style, offset, offset + 1)
+    return content
 
 
 # -- keys --------------------------------------------------------------------------------------------

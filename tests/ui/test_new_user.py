@@ -190,3 +190,171 @@ def test_the_header_names_the_default_key_when_it_exists(ops, signing_key):
             assert "not found" not in header_text(app)
 
     run(body())
+
+
+def burst(app, keys) -> None:
+    """Keys as a fast typist (or a paste) sends them: all queued at once, no pause between them."""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import _character_to_key
+
+    for key in keys:
+        if len(key) == 1 and not key.isalnum():
+            key = _character_to_key(key)
+        char = key if len(key) == 1 else {"colon": ":", "slash": "/", "space": " ", "minus": "-"}.get(key)
+        event = events.Key(key, char)
+        event.set_sender(app)
+        app._driver.send_message(event)
+
+
+def test_keys_typed_in_a_burst_after_slash_or_colon_all_reach_the_input(shared_ops):
+    from .test_app import names
+
+    async def body():
+        app = SentinelApp(shared_ops)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            table = app.query_one(PolicyTable)
+            burst(app, ["slash", *"team", "enter"])
+            await settle(app, pilot)
+            assert table.filter.text == "team" and all("team" in n for n in names(app))
+            burst(app, ["escape", "escape"])
+            await settle(app, pilot)
+            assert table.filter.text == ""
+            burst(app, ["colon", *"sort size", "enter"])
+            await settle(app, pilot)
+            assert table.sort_column == "size", app.screen
+            burst(app, ["colon", *"filter qa", "enter"])
+            await settle(app, pilot)
+            assert table.filter.text == "qa"
+            # `/` and `:` typed inside a field are text
+            # `/` and `:` typed inside a field are text
+            burst(app, ["escape", "escape"])
+            await settle(app, pilot)
+            burst(app, ["slash", *"team/s:", "enter"])
+            await settle(app, pilot)
+            assert table.filter.text == "team/s:"
+
+    run(body())
+
+
+def test_q_in_a_flow_closes_it_and_asks_while_a_write_runs(ops, signing_key):
+    from pathlib import Path
+
+    from sentinel_tui.ops.push import execute_push, plan_push
+    from sentinel_tui.ui.screens.browser import BrowserScreen
+    from sentinel_tui.ui.screens.flows import PushFlow
+    from sentinel_tui.ui.screens.keysetup import ConfirmScreen
+
+    from .flow_helpers import POLICY_V1, POLICY_V2, gate_sign, until
+
+    folder = Path(ops.settings.local_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "v1.yaml").write_bytes(POLICY_V1)
+    execute_push(ops, plan_push(ops, "dev", folder / "v1.yaml", sign=True, key_id=signing_key))
+    (folder / "dev.yaml").write_bytes(POLICY_V2)
+    entered, release = gate_sign(ops)
+
+    async def body():
+        app = SentinelApp(ops)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            app.push_screen(PushFlow(app.ops, "dev", str(folder / "dev.yaml")))
+            await pilot.pause()
+            flow = app.screen
+            await pilot.press("q")  # before anything is written: closes the flow, not the app
+            await until(pilot, lambda: isinstance(app.screen, BrowserScreen))
+            assert app.is_running
+            app.push_screen(PushFlow(app.ops, "dev", str(folder / "dev.yaml")))
+            await pilot.pause()
+            flow = app.screen
+            await until(pilot, lambda: flow.plan is not None and flow.switcher.current == "review")
+            await pilot.press("enter")
+            await until(pilot, lambda: flow.switcher.current == "confirm")
+            await pilot.press("enter")
+            await until(pilot, entered.is_set)
+            await pilot.press("q")  # a write job runs: asked, not quit
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("n")
+            await until(pilot, lambda: app.screen is flow)
+            assert app.is_running
+            release.set()
+            await until(pilot, lambda: flow.phase == "done")
+            await pilot.press("q")
+            await until(pilot, lambda: isinstance(app.screen, BrowserScreen))
+            assert app.is_running
+
+    run(body())
+
+
+def test_help_and_palette_show_each_command_usage_once_bracketed(shared_ops):
+    from textual.command import CommandList
+
+    from sentinel_tui.ui.screens.help import HelpScreen
+
+    async def body():
+        app = SentinelApp(shared_ops)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app, pilot)
+            assert app.commands.get("doctor").usage == "doctor [NAME]"
+            await pilot.press("question_mark")
+            await pilot.pause()
+            assert isinstance(app.screen, HelpScreen)
+            from rich.console import Console
+
+            console = Console(width=120, record=True, file=open("/dev/null", "w"))
+            console.print(app.screen._commands_table(), app.screen._legend())
+            text = console.export_text()
+            assert ":doctor [NAME]" in text and "[[" not in text
+            assert "· local only" in text
+            await pilot.press("escape")
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            await pilot.press(*"push")
+            await pilot.pause(0.5)
+            options = app.screen.query_one(CommandList)
+            prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+            assert any(":push [NAME FILE]" in p for p in prompts), prompts
+
+    run(body())
+
+
+def test_home_and_end_go_to_the_first_and_last_row_and_r_always_answers(shared_ops):
+    async def body():
+        app = SentinelApp(shared_ops)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            table = app.query_one(PolicyTable)
+            await pilot.press("end")
+            await pilot.pause()
+            assert table.cursor_row == table.row_count - 1
+            await pilot.press("home")
+            await pilot.pause()
+            assert table.cursor_row == 0 and table.scroll_x == 0 and table.scroll_y == 0
+            app._notifications.clear()
+            await pilot.press("r")
+            await settle(app, pilot)
+            assert any("nothing changed" in n.message for n in app._notifications)
+
+    run(body())
+
+
+def test_without_credentials_the_dialog_says_the_policies_could_not_be_listed(ops, monkeypatch):
+    from sentinel_tui.ui.screens.error import ErrorScreen
+
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    fresh = ops.switch(region="us-east-1")
+
+    async def body():
+        app = SentinelApp(fresh)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            screen = app.screen
+            assert isinstance(screen, ErrorScreen) and screen.kind == "no-credentials"
+            assert "could not be listed" in screen.what and "ListFunctions" not in screen.what
+            assert ":profile NAME" in screen.fix and "--aws-profile" not in screen.fix
+
+    run(body())

@@ -10,7 +10,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
+from textual.widgets._input import Selection
+from textual.widgets import DataTable, Footer, Input, ProgressBar, Static, TextArea
 
 from ...core.status import Status
 from ..format import clean, role_style
@@ -25,7 +26,7 @@ class BrowserScreen(Screen):
     """Every policy under the root with what the TVM would do; `enter` opens the detail pane."""
 
     BINDINGS = [
-        Binding("slash", "filter", "Filter", id="browser.filter",
+        Binding("slash", "filter", "Filter", id="browser.filter", priority=True,  # see action_filter
                 tooltip="Filter names and statuses (text or regex; a leading ! inverts)"),
         Binding("a", "attention", "Attention", id="browser.attention",
                 tooltip="Show only the policies that need attention (anything not valid)"),
@@ -76,7 +77,7 @@ class BrowserScreen(Screen):
             yield Static(id="browser-summary")
             yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="browser-progress")
         yield Input(placeholder="filter: text or regex over name and status; ! inverts; enter keeps, esc clears",
-                    id="filter-input")
+                    id="filter-input", select_on_focus=False)
         yield Footer()
 
     # -- wiring to the app --------------------------------------------------------------
@@ -185,10 +186,18 @@ class BrowserScreen(Screen):
     # -- actions ------------------------------------------------------------------------------
 
     def action_filter(self) -> None:
+        """Open the filter field. A priority binding, run while the app reads the key: the field has
+        focus before the keys typed after `/` are handed out, so a burst of them all reach it."""
+        from textual.actions import SkipAction
+
+        if isinstance(self.focused, (Input, TextArea)):
+            raise SkipAction()  # a `/` typed into a field (a regex such as team/.*) is text
         field = self.query_one("#filter-input", Input)
         field.display = True
         field.value = self.table.filter.text
-        field.focus()
+        field.selection = Selection(0, len(field.value))  # now, not on focus: typing replaces it
+        # focused now, not after the queued keys: keys typed in a burst after `/` all reach it
+        self.set_focus(field)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter-input":

@@ -26,18 +26,20 @@ class CommandScreen(ModalScreen[str | None]):
         super().__init__()
         self.registry = registry
         self.prefill = prefill
+        # made here so that keys typed before the screen is mounted can be sent to it (app.on_event)
+        self.early_keys = Input(value=prefill, placeholder="command (tab completes, esc cancels)",
+                                suggester=SuggestFromList(registry.names(), case_sensitive=False),
+                                id="command-input", select_on_focus=False)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="command-box"):
             yield Static(id="command-hints")
-            yield Input(value=self.prefill, placeholder="command (tab completes, esc cancels)",
-                        suggester=SuggestFromList(self.registry.names(), case_sensitive=False),
-                        id="command-input", select_on_focus=False)
+            yield self.early_keys
 
     def on_mount(self) -> None:
         field = self.query_one(Input)
         field.cursor_blink = not self.app.is_headless
-        field.focus()
+        self.set_focus(field)
         field.cursor_position = len(field.value)
         self._show_hints(field.value)
 

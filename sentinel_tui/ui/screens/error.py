@@ -11,6 +11,8 @@ control characters made visible.
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -64,6 +66,25 @@ def describe(error: BaseException) -> tuple[str, str, str, str]:
             f"{type(error).__module__}.{name}")
 
 
+# The command-line flags an error's text names, and what does the same inside the app.
+_IN_APP = (
+    (re.compile(r"--aws-profile(?: NAME)?"), ":profile NAME"),
+    (re.compile(r"--region(?= \(e\.g\.)"), ":region"),
+    (re.compile(r"--region eu-west-1"), ":region eu-west-1"),
+    (re.compile(r"--region(?: REGION)?"), ":region REGION"),
+    (re.compile(r"--endpoint-url"), ":endpoint URL"),
+    (re.compile(r"--policy-root"), ":root PATH"),
+)
+
+
+def app_words(text: str) -> str:
+    """An error's advice in the app's terms: `:profile NAME` where the CLI's is `--aws-profile NAME`
+    (the app's dialogs told users to pass flags they could not pass here)."""
+    for pattern, words in _IN_APP:
+        text = pattern.sub(words, text)
+    return text.replace("Pass :region", "Type :region")
+
+
 class ErrorScreen(ModalScreen[None]):
     """What happened, the fix, and the raw details behind `d`."""
 
@@ -79,6 +100,7 @@ class ErrorScreen(ModalScreen[None]):
         super().__init__()
         self.error = error
         self.kind, self.what, self.fix, self.detail = describe(error)
+        self.what, self.fix = app_words(self.what), app_words(self.fix)
         self.title_text = title or TITLES.get(self.kind, "Something went wrong")
 
     def compose(self) -> ComposeResult:

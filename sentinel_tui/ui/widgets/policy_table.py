@@ -196,7 +196,18 @@ class PolicyTable(DataTable):
 
     BINDINGS = [
         Binding("enter", "select_cursor", "Detail", show=False, id="table.open"),
+        Binding("home", "first_row", "First row", show=False, id="table.first"),
+        Binding("end", "last_row", "Last row", show=False, id="table.last"),
     ]
+
+    def action_first_row(self) -> None:
+        """Home goes to the first row (DataTable's scrolled sideways, hiding the name column's neighbours)."""
+        if self.row_count:
+            self.move_cursor(row=0, column=0)
+
+    def action_last_row(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=self.row_count - 1, column=0)
 
     STREAM_INTERVAL = 0.25  # seconds: streamed batches reach the screen at most this often
 

@@ -68,6 +68,9 @@ class FlowScreen(Screen):
     BINDINGS = [
         Binding("escape", "cancel_flow", "Cancel / close", id="flow.cancel",
                 tooltip="Before the first write: cancel, nothing changes. After the result: close."),
+        Binding("q", "quit_flow", "Close", show=False, id="flow.quit",
+                tooltip="Close the flow as esc does (the app's q quits only from the browser); asks while a "
+                        "write runs"),
     ]
 
     def __init__(self, ops: Ops, *, id: str | None = None) -> None:
@@ -211,6 +214,22 @@ class FlowScreen(Screen):
             return
         self.workers.cancel_node(self)
         self.close_flow()
+
+    def action_quit_flow(self) -> None:
+        """`q` in a flow closes the flow, as esc does; while a write runs, it asks whether to quit
+        the app (the write would be cut short) rather than quitting unasked."""
+        if self.phase == "running" and (self.writing or self._write_worker is not None):
+            from ..keysetup import ConfirmScreen
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.app.exit(0)
+
+            self.app.push_screen(ConfirmScreen(
+                "A write to AWS is running. Quit sentinel-tui anyway? The write may stop half-way (the "
+                "policy written, its signature not yet). n waits for its result here."), answered)
+            return
+        self.action_cancel_flow()
 
     def confirm_cancelled(self) -> None:
         """A write job stopped before its first write: nothing changed; close the flow."""
