@@ -37,7 +37,8 @@ from .screens.flows import BulkResignFlow, PushFlow, RestoreFlow, SignFlow, Veri
 from .screens.help import HelpScreen
 from .screens.keysetup import KeySetupScreen
 from .screens.version_picker import VersionPicker
-from .widgets.policy_table import COLUMNS, find_column
+from .widgets.diff_view import DiffView
+from .widgets.policy_table import COLUMNS, PolicyTable, find_column
 
 if TYPE_CHECKING:  # pragma: no cover
     from .app import SentinelApp
@@ -283,7 +284,7 @@ def _highlight(matcher, candidate: str) -> Content:
 def binding_ids(app_type: type) -> dict[str, str]:
     """Every binding id of the app and its screens, with the key it has by default."""
     out: dict[str, str] = {}
-    for owner in (app_type, *SCREENS):
+    for owner in (app_type, *SCREENS, DiffView, PolicyTable):
         for binding in owner.BINDINGS:
             if isinstance(binding, Binding) and binding.id:
                 out[binding.id] = binding.key
