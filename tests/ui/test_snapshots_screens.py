@@ -103,3 +103,17 @@ class _PickerHost(ShellHost):
 def test_file_picker(snap_compare, monkeypatch):
     monkeypatch.chdir(DATA)  # the tree and the path field show "." and the folder's fixed files
     assert snap_compare(_PickerHost(), terminal_size=SIZE)
+
+
+def test_doctor_screen(snap_compare, snapshot_ops, monkeypatch):
+    from sentinel_tui.ops import doctor
+
+    monkeypatch.setattr(doctor, "_when", lambda dt: "2026-01-01 00:00:00 UTC")  # the seeding time varies
+    app = _app(snapshot_ops)
+
+    async def doctored(pilot):
+        await settle(app, pilot)
+        app.execute_command("doctor team/data/analytics")  # stale: a failure with its fixing flow
+        await settle(app, pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=doctored)

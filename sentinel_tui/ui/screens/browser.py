@@ -181,7 +181,7 @@ class BrowserScreen(Screen):
             box.update(empty_fleet_text(app, ops))
 
     def action_keysetup(self) -> None:
-        self.app.execute_command("keysetup")
+        shell(self).execute_command("keysetup")
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -247,7 +247,7 @@ class BrowserScreen(Screen):
         if entry is None or not entry.remote:
             self.notify("Select a stored policy first: the doctor checks what SSM holds.", timeout=4)
             return
-        self.app.execute_command(f"doctor {entry.name}")
+        shell(self).execute_command(f"doctor {entry.name}")
 
     def action_maximize_detail(self) -> None:
         self.action_open_detail()
@@ -260,7 +260,7 @@ class BrowserScreen(Screen):
         try:
             shell(self).open_flow(which, entry=self.table.selected_entry, marked=self.table.marked_names())
         except Exception as exc:  # e.g. nothing selected: said, never a traceback
-            self.app.show_error(exc)
+            shell(self).show_error(exc)
             return
         if which == "resign":
             self.table.clear_marks()
