@@ -117,3 +117,25 @@ def test_doctor_screen(snap_compare, snapshot_ops, monkeypatch):
         await settle(app, pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=doctored)
+
+
+def test_keysetup_screen_for_a_new_alias(snap_compare, snapshot_ops):
+    app = _app(snapshot_ops)
+
+    async def opened(pilot):
+        await settle(app, pilot)
+        app.execute_command("keysetup alias/snapshot-new-key")  # not there yet: no random key id shown
+        await settle(app, pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=opened)
+
+
+def test_verify_flow_steps(snap_compare, snapshot_ops):
+    app = _app(snapshot_ops)
+
+    async def verified(pilot):
+        await settle(app, pilot)
+        app.execute_command("verify production")
+        await settle(app, pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=verified)
