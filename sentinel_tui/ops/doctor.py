@@ -27,7 +27,7 @@ signature could not be checked here).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import replace, dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -320,7 +320,22 @@ class _Doctor:
                            (10, self.check_permissions), (11, self.check_tvm), (12, self.check_replay)):
             self.run_check(number, fn)
         self.report.checks.sort(key=lambda c: c.number)
+        self._no_resign_before_the_yaml_is_fixed()
         return self.report
+
+    def _no_resign_before_the_yaml_is_fixed(self) -> None:
+        """A policy that does not validate (check 3) cannot be re-signed (sign and the re-sign flow
+        refuse it): every re-sign offered becomes the fix that can work, fixing the YAML and pushing."""
+        parse = self.report.check(3)
+        if parse is None or parse.action != PUSH:
+            return
+        checks = self.report.checks
+        for index, check in enumerate(checks):
+            if check.number != 3 and RESIGN in check.actions:
+                fix = ("Fix the YAML first (check 3): a policy that does not validate cannot be re-signed. "
+                       "Then push the fixed file; it is signed on the way.")
+                checks[index] = replace(check, fix=fix, action=PUSH,
+                                        also=tuple(a for a in check.also if a not in (RESIGN, PUSH)))
 
     # -- shared reads ------------------------------------------------------------------------
 

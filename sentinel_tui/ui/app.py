@@ -9,7 +9,7 @@ Public hooks (for screens added later):
   `app.entry(name)`: an entry by name; `app.fleet_changed`: a Signal published with
   every `FleetUpdated` (subscribe with `app.fleet_changed.subscribe(self, callback)`).
 - `app.reload(full=False)` re-reads what changed; `app.refresh_entry(name)` re-reads one
-  pair (after a write).
+  pair (after a write) and counts the write in `app.written[name]` (views compare it on resume).
 - `app.show_error(error)`: the ErrorScreen for any exception.
 
 Screens reach these through the typed protocol in `ui/shell.py` (``shell(self).reload()``),
@@ -91,6 +91,8 @@ class SentinelApp(App[int]):
         Binding("colon", "command_line", "Command", id="app.command_line", priority=True,
                 tooltip="Jump to a view, switch profile, region or root (:help lists the commands)"),
         Binding("question_mark", "help", "Keys", id="app.help", tooltip="The keys that work on this screen"),
+        Binding("f1", "help", "Keys", show=False, id="app.help_f1",
+                tooltip="The keys that work on this screen (also where ? is typed as text)"),
         Binding("q", "quit", "Quit", show=False, id="app.quit"),
     ]
 
@@ -115,6 +117,9 @@ class SentinelApp(App[int]):
         self._load_id = 0
         self._previous_profile: Any = _NO_PREVIOUS  # what `:profile -` goes back to
         self._refresh_base: dict[str, FleetEntry] | None = None
+        # policy name -> how many writes to it completed: a view that shows a policy re-reads it
+        # when it comes back on screen and this moved (a push from the diff view, :push from the doctor)
+        self.written: dict[str, int] = {}
         self._key_checked: Ops | None = None  # the context whose default key was looked up
         routes.install(self)  # every `:` command and palette entry
 
@@ -249,6 +254,7 @@ class SentinelApp(App[int]):
 
     def refresh_entry(self, name: str) -> None:
         """Re-read one policy/signature pair (after a write) and update the snapshot."""
+        self.written[name] = self.written.get(name, 0) + 1
         self._entry_worker(self.ops, name, self._load_id)
 
     @work(thread=True, exit_on_error=False, group="fleet-entry")

@@ -207,3 +207,13 @@ def fit(text: str, width: int) -> str:
     if cell_len(text) <= width:
         return text
     return set_cell_size(text, max(width - 1, 0)) + "…"
+
+
+# From this table width on, the Signed at column has room for the time as well as the date.
+WIDE_TABLE = 150
+
+
+def signed_at_cell(envelope, table_width: int) -> str:
+    """The table's Signed at cell: the date, and the time too when the table is wide."""
+    text = signed_at_text(envelope)
+    return text if table_width >= WIDE_TABLE else text[:10]

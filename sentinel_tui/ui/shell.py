@@ -44,6 +44,8 @@ class AppShell(Protocol):
     resolved_region: str | None
     #: The settings' default key was looked up and KMS does not have it.
     default_key_missing: bool
+    #: Policy name -> writes to it completed (views that show a policy re-read it when this moved).
+    written: dict[str, int]
     #: The registry behind `:` and the palette.
     commands: "CommandRegistry"
     clock: Callable[[], datetime]

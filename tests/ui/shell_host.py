@@ -25,6 +25,7 @@ class ShellHost(App):
         self.resolved_region = None
         self.default_key_missing = False
         self.commands = CommandRegistry()
+        self.written: dict[str, int] = {}
         self.clock = lambda: datetime.now(timezone.utc)
         self.executed: list[str] = []
         self.refreshed: list[str] = []

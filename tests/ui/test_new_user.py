@@ -358,3 +358,163 @@ def test_without_credentials_the_dialog_says_the_policies_could_not_be_listed(op
             assert ":profile NAME" in screen.fix and "--aws-profile" not in screen.fix
 
     run(body())
+
+
+def test_the_doctor_offers_no_resign_for_a_policy_that_does_not_validate(ops, signing_key):
+    from sentinel_tui.ops.doctor import PUSH, RESIGN, run_doctor
+
+    ops.store.put("/sentinel/policies/broken", 'version: "1"\nrules:\n  - name: a\n    effect: maybe\n'
+                  '    conditions:\n      profiles: [x]\n')
+    report = run_doctor(ops, "broken")
+    assert report.check(3).action == PUSH and "line 4" in report.check(3).reason
+    assert report.check(4).state == "fail"
+    assert all(RESIGN not in check.actions for check in report.checks)
+    assert "Fix the YAML first" in report.check(4).fix
+
+
+def test_diff_and_doctor_read_again_after_a_write_to_their_policy(ops):
+    from pathlib import Path
+
+    from textual.screen import Screen
+
+    from sentinel_tui.ui.screens.diff import DiffScreen
+    from sentinel_tui.ui.screens.doctor import DoctorScreen
+
+    from .flow_helpers import until
+
+    ops.store.put("/sentinel/policies/dev", 'version: "1"\nrules: []\n')
+    folder = Path(ops.settings.local_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    new = 'version: "1"\n# changed\nrules: []\n'
+    (folder / "dev.yaml").write_text(new)
+
+    async def body():
+        app = SentinelApp(ops)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            diff = DiffScreen("dev", str(folder / "dev.yaml"))
+            app.push_screen(diff)
+            await until(pilot, lambda: diff.request is not None)
+            assert diff.request.old != new.encode()
+            doctor = DoctorScreen(app.ops, "dev")
+            app.push_screen(doctor)
+            await until(pilot, lambda: doctor.report is not None)
+            assert "2 " not in doctor.report.check(1).reason.split("version")[-1]
+            app.push_screen(Screen())  # a flow, say, that writes the policy
+            await pilot.pause()
+            ops.store.put("/sentinel/policies/dev", new)
+            app.refresh_entry("dev")
+            app.pop_screen()
+            await settle(app, pilot)
+            await until(pilot, lambda: doctor.report is not None and "version 2" in doctor.report.check(1).reason)
+            app.pop_screen()
+            await settle(app, pilot)
+            await until(pilot, lambda: diff.request is not None and diff.request.old == new.encode())
+
+    run(body())
+
+
+def test_the_push_flow_takes_a_typed_path(ops, signing_key):
+    from pathlib import Path
+
+    from textual.widgets import Input
+
+    from sentinel_tui.ui.screens.flows import PushFlow
+
+    from .flow_helpers import POLICY_V1, Host, until
+
+    folder = Path(ops.settings.local_dir)
+    (folder / "team").mkdir(parents=True, exist_ok=True)
+    (folder / "team" / "dev.yaml").write_bytes(POLICY_V1)
+    flow = PushFlow(ops)
+    app = Host(flow)
+
+    async def body():
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: flow.query("#push-tree") and app.focused is flow.query_one("#push-tree"))
+            field = flow.query_one("#push-file", Input)
+            await pilot.press(*"nosuch.yaml")  # typed while the tree has focus: the path field takes it
+            assert field.value == "nosuch.yaml" and app.focused is field
+            await pilot.press("enter")
+            assert flow.file is None
+            field.value = "team/dev.yaml"
+            await pilot.press("enter")
+            await pilot.pause()
+            assert flow.file == str(folder / "team" / "dev.yaml")
+            assert flow.query_one("#push-target", Input).value == "team/dev"
+            await pilot.press("enter")
+            await until(pilot, lambda: flow.plan is not None)
+            assert flow.plan.name == "team/dev"
+
+    run(body())
+
+
+def test_f1_shows_the_keys_on_the_explain_screen_where_question_mark_is_text(shared_ops):
+    from textual.widgets import TextArea
+
+    from sentinel_tui.ui.screens.explain import ExplainScreen
+    from sentinel_tui.ui.screens.help import HelpScreen
+
+    from .test_app import type_command
+
+    async def body():
+        app = SentinelApp(shared_ops)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            await type_command(pilot, "explain")
+            await settle(app, pilot)
+            assert isinstance(app.screen, ExplainScreen)
+            await pilot.press("question_mark")
+            assert app.screen.query_one(TextArea).text.endswith("?")
+            await pilot.press("f1")
+            await pilot.pause()
+            assert isinstance(app.screen, HelpScreen)
+
+    run(body())
+
+
+def test_signed_at_shows_the_time_on_a_wide_table(shared_ops):
+    from .test_app import rows
+
+    async def body():
+        for width, expected in ((120, "2026-11-02"), (200, "2026-11-02 ")):
+            app = SentinelApp(shared_ops)
+            async with app.run_test(size=(width, 40)) as pilot:
+                await settle(app, pilot)
+                cell = rows(app)["production"]["signed_at"]
+                assert cell.startswith(expected) and (cell.endswith("Z") == (width == 200)), (width, cell)
+
+    run(body())
+
+
+def test_the_status_bar_is_not_cut_at_80_columns(shared_ops):
+    async def body():
+        app = SentinelApp(shared_ops)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            app.query_one(PolicyTable).set_filter("team")
+            app.browser._update_summary()
+            await pilot.pause()
+            text = " ".join(" ".join(screen_lines(app)).split())
+            assert "filter regex: team" in text and "sort name ▲" in text
+
+    run(body())
+
+
+def test_the_orphan_push_confirmation_says_the_leftover_signature_is_replaced(ops, signing_key):
+    from pathlib import Path
+
+    from sentinel_tui.ops.push import plan_push
+    from sentinel_tui.ui.screens.flows.push import confirm_text
+
+    ops.store.put("/sentinel/signatures/dev", '{"policy_hash": "x"}')
+    folder = Path(ops.settings.local_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    from .flow_helpers import POLICY_V1
+
+    (folder / "dev.yaml").write_bytes(POLICY_V1)
+    plan = plan_push(ops, "dev", folder / "dev.yaml", sign=True, key_id=signing_key)
+    assert plan.creates and plan.current_signature is not None
+    text = confirm_text(plan, {}).plain
+    assert "create: no policy is stored there yet" in text
+    assert "signature left there (version 1, an orphan) is replaced" in text

@@ -20,6 +20,9 @@ class CommandScreen(ModalScreen[str | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="command.cancel"),
         Binding("tab", "complete", "Complete", id="command.complete"),
+        # the field's own enter runs when it has focus; an enter typed in a burst can reach the
+        # field before the screen has focused it, and then lands here
+        Binding("enter", "submit", "Run", show=False, id="command.submit"),
     ]
 
     def __init__(self, registry: CommandRegistry, prefill: str = "") -> None:
@@ -65,6 +68,9 @@ class CommandScreen(ModalScreen[str | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.dismiss(event.value.strip() or None)
+
+    def action_submit(self) -> None:
+        self.dismiss(self.early_keys.value.strip() or None)
 
     def action_complete(self) -> None:
         field = self.query_one(Input)

@@ -91,10 +91,19 @@ class DiffScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._written_seen = shell(self).written.get(self.policy_name)
         if self._request is None:
             self.query_one(DiffView).body.loading = True
             self._load()
         self.query_one(DiffView).body.focus()
+
+    def on_screen_resume(self) -> None:
+        """Back from a write to this policy (P pushed it from here): read both sides again."""
+        written = shell(self).written.get(self.policy_name)
+        if written != getattr(self, "_written_seen", written) and (self.signed or self.file is not None):
+            self._written_seen = written
+            self.query_one(DiffView).body.loading = True
+            self._load()
 
     @property
     def ops(self):

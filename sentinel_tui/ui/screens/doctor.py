@@ -76,6 +76,7 @@ class DoctorScreen(Screen):
         return self.query_one("#doctor-checks", DataTable)
 
     def on_mount(self) -> None:
+        self._written_seen = shell(self).written.get(self.policy)
         self._columns(None)
         self.run()
         self.table.focus()
@@ -88,8 +89,11 @@ class DoctorScreen(Screen):
         table.add_column("reason (the full text below)", key="reason", width=reason_width)
 
     def on_screen_resume(self) -> None:
-        if self._started_flow:  # back from a fixing flow: show what it changed
+        written = shell(self).written.get(self.policy)
+        # back from a fixing flow, or from any write to this policy (:push typed here): show what changed
+        if self._started_flow or written != self._written_seen:
             self._started_flow = False
+            self._written_seen = written
             self.run()
 
     # -- running ---------------------------------------------------------------------------

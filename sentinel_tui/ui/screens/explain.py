@@ -35,6 +35,8 @@ class ExplainScreen(Screen):
         Binding("ctrl+r", "doctor", "Run doctor", priority=True, id="explain.doctor",
                 tooltip="Run the doctor on the policy the text names"),
         Binding("ctrl+l", "clear", "Clear", priority=True, id="explain.clear", tooltip="Clear the text"),
+        # ? is text in the box: f1 shows the keys here
+        Binding("f1", "app.help", "Keys", priority=True, id="explain.help", tooltip="The keys of this screen"),
     ]
 
     def __init__(self, ops: Ops, text: str = "", *, id: str | None = None) -> None:

@@ -359,7 +359,9 @@ class KeySetupScreen(Screen):
         if not name or name not in self.documents:
             return
         self.app.copy_to_clipboard(self.documents[name])
-        self.notify(f"{name} was copied.", timeout=3)
+        # the terminal's clipboard (OSC 52): say where it went, and what to do if the terminal ignores it
+        self.notify(f"{name} was copied to the clipboard (through the terminal): paste it where it goes. "
+                    "If nothing pastes, the terminal does not pass copies on: w saves it to a file.", timeout=6)
 
     def action_save(self) -> None:
         name = self.current_document()

@@ -31,7 +31,7 @@ from textual.widgets.data_table import CellKey, ColumnKey, Row, RowKey
 from ...core.status import Status, Verdict
 from ...ops.fleet import FleetEntry, LocalState
 from ..format import (
-    STATUS_ORDER, ago, clean, fit, name_width, role_style, signed_at_text, size_text, status_text,
+    STATUS_ORDER, WIDE_TABLE, ago, clean, fit, name_width, role_style, signed_at_cell, size_text, status_text,
     status_word, verdict_text,
 )
 
@@ -393,8 +393,8 @@ class PolicyTable(DataTable):
             "size": size_text(a.size if a and readable else None, roles),
             "local": local,
             "key": Text(clean(env.key_id) if env else ""),
-            # the date only, to keep the table narrow; the detail pane has the time
-            "signed_at": Text(signed_at_text(env)[:10]),
+            # the date only on a narrow table (the detail pane has the time)
+            "signed_at": Text(signed_at_cell(env, self.size.width)),
         }
         return [cells[key] for key in COLUMN_KEYS]
 
@@ -656,8 +656,9 @@ class PolicyTable(DataTable):
         """A long name never hides Status and the TVM verdict: the name column gets a share of
         the width (format.name_width); the full name is in the detail pane and the tooltip."""
         width = name_width(self.size.width)
-        if width != self.name_width:
-            self.name_width = width
+        wide = self.size.width >= WIDE_TABLE
+        if width != self.name_width or wide != getattr(self, "_wide", False):
+            self.name_width, self._wide = width, wide
             for path in list(self._rendered):
                 self._store(path, None)
             self.apply()

@@ -52,7 +52,10 @@ def confirm_text(plan: PushPlan, roles, *, verb: str = "Push") -> Text:
     text.append(f"{verb} {clean(plan.source)}\n", style=bold)
     rows = [
         ("target", plan.path),
-        ("action", "create: no policy is stored there yet" if plan.creates else
+        ("action", ("create: no policy is stored there yet"
+                    + (f"; the signature left there (version {plan.current_signature.version}, an orphan) is "
+                       "replaced" + ("" if plan.sign or plan.envelope_text else " only if this push signs")
+                       if plan.current_signature is not None else "")) if plan.creates else
          f"update: replaces stored version {plan.current.version}"
          + (f" (signature version {plan.current_signature.version})" if plan.current_signature else
             " (unsigned now)")),
@@ -346,8 +349,10 @@ class PushFlow(WriteFlow):
     def compose_body(self) -> ComposeResult:
         with ContentSwitcher(id="flow-pages", initial="pick"):
             with Vertical(id="pick"):
-                yield Static(Text("Pick the file to push (enter on a file), then check the target policy name "
-                                  "and press enter."), classes="page-title")
+                yield Static(Text("Type the file's path (enter) or pick it in the tree, then check the target "
+                                  "policy name and press enter."), classes="page-title")
+                yield Input(id="push-file", placeholder="path of the policy file (relative to the local folder), "
+                            "or pick it below", select_on_focus=False)
                 yield Input(id="push-target", placeholder="target policy name, e.g. production or team/dev")
             yield from self.compose_write_pages()
 
@@ -358,11 +363,12 @@ class PushFlow(WriteFlow):
             self.plan_it()
         else:
             if self.file:
+                self.query_one("#push-file", Input).value = self.file
                 self.query_one("#push-target", Input).value = self.name_for(self.file)
             elif self.policy_name:
                 self.query_one("#push-target", Input).value = self.policy_name
-            self.step("file", RUNNING, "pick a file in " + str(self.local_dir() or Path.cwd()))
-            self.keys("enter on a file: choose it · tab: the target name · esc: cancel")
+            self.step("file", RUNNING, "type a path or pick a file in " + str(self.local_dir() or Path.cwd()))
+            self.keys("type a path + enter, or enter on a file in the tree · tab: the next field · esc: cancel")
             self.show_tree("pick", "push-tree")
 
     def name_for(self, file: str) -> str:
@@ -375,10 +381,40 @@ class PushFlow(WriteFlow):
             pass
         return path.stem
 
+    def on_key(self, event) -> None:
+        """Typing while the tree has focus types the path (the tree has no use for letters)."""
+        field = self.query("#push-file")
+        if (event.is_printable and event.character and isinstance(self.focused, DirectoryTree) and field
+                and field.first().display):
+            event.stop()
+            field = field.first(Input)
+            self.set_focus(field)
+            field.insert_text_at_cursor(event.character)
+
+    @on(Input.Submitted, "#push-file")
+    def _path_typed(self, event: Input.Submitted) -> None:
+        """A typed path, as the diff's file picker takes one."""
+        event.stop()
+        raw = event.value.strip()
+        if not raw:
+            return
+        path = Path(raw).expanduser()
+        if not path.is_absolute():
+            path = (self.local_dir() or Path.cwd()) / path
+        if not path.is_file():
+            self.step("file", RUNNING, f"{path} {'is not a file' if path.exists() else 'does not exist'}: "
+                      "type another path or pick one in the tree")
+            return
+        self._use_file(str(path))
+
     @on(DirectoryTree.FileSelected, "#push-tree")
     def _file_selected(self, event: DirectoryTree.FileSelected) -> None:
         event.stop()
-        self.file = str(event.path)
+        self._use_file(str(event.path))
+
+    def _use_file(self, file: str) -> None:
+        self.file = file
+        self.query_one("#push-file", Input).value = file
         target = self.query_one("#push-target", Input)
         if not target.value.strip() or not self.policy_name:
             target.value = self.name_for(self.file)
