@@ -139,3 +139,11 @@ def test_verify_flow_steps(snap_compare, snapshot_ops):
         await settle(app, pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=verified)
+
+
+def test_diff_screen(snap_compare):
+    from sentinel_tui.ui.screens.diff import DiffScreen
+
+    from .diff_data import ScreenHost, local_request
+
+    assert snap_compare(ScreenHost(lambda: DiffScreen(request=local_request())), terminal_size=SIZE)
