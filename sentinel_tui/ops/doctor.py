@@ -160,7 +160,7 @@ class DoctorReport:
         return "; ".join(parts) + "."
 
     def lines(self) -> list[str]:
-        out = [f"Doctor: {self.path} (profile {self.name})"]
+        out = [f"Doctor: {self.path} (policy {self.name})"]
         if self.signature_path:
             out.append(f"signature parameter: {self.signature_path}")
         if self.key or self.key_source:
@@ -246,6 +246,7 @@ def _restore_fix(name: str, version: int) -> str:
 class _Doctor:
     def __init__(self, ops: Ops, name: str, key_id: str | None):
         self.ops = ops
+        self.unsignable = False  # set by check 3 when the stored policy does not validate
         self.requested_key = key_id
         root = ops.settings.policy_root
         self.path = policy_path(name, root)
@@ -269,6 +270,14 @@ class _Doctor:
     def add(self, number: int, state: str, reason: str, fix: str = "", action: str | None = None,
             also: tuple[str, ...] = ()) -> None:
         assert state in STATES, state
+        if self.unsignable and (action == RESIGN or RESIGN in also):
+            # A re-sign signs the stored bytes as they are, and skips a policy that does not
+            # validate: the fix that can work is to correct the YAML and push it signed.
+            also = tuple(a for a in also if a != RESIGN)
+            action = PUSH if action == RESIGN else action
+            fix = (f"Fix the YAML first (check 3), then push it signed: sentinel-tui policy pull "
+                   f"{self.report.name} -o FILE, edit FILE, sentinel-tui policy push {self.report.name} FILE. "
+                   "A re-sign would skip it: it signs the stored bytes, which do not validate.")
         self.report.checks.append(DoctorCheck(number, TITLES[number], state, reason, fix, action, also))
 
     def run_check(self, number: int, fn: Callable[[], None]) -> None:
@@ -427,6 +436,7 @@ class _Doctor:
             return
         check = self.assessment.check if self.assessment and self.assessment.check else check_policy(self.policy.data)
         err = check.error
+        self.unsignable = err is not None  # sign and push refuse it: no re-sign can be the fix
         if err is not None and err.stage == "parse":
             where = f"line {err.line}" if err.line else "an unknown line"
             detail = " ".join(err.detail.split())
