@@ -275,8 +275,8 @@ class _Doctor:
             # validate: the fix that can work is to correct the YAML and push it signed.
             also = tuple(a for a in also if a != RESIGN)
             action = PUSH if action == RESIGN else action
-            fix = (f"Fix the YAML first (check 3), then push it signed: sentinel-tui policy pull "
-                   f"{self.report.name} -o FILE, edit FILE, sentinel-tui policy push {self.report.name} FILE. "
+            fix = (f"Fix the YAML first (check 3), then push it signed: {remedies.pull(self.report.name)}, "
+                   f"edit FILE, {remedies.push(self.report.name, sign=False)}. "
                    "A re-sign would skip it: it signs the stored bytes, which do not validate.")
         self.report.checks.append(DoctorCheck(number, TITLES[number], state, reason, fix, action, also))
 
