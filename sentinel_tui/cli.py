@@ -20,7 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from .aws.errors import SentinelError, inert
+from .core.text import inert
+from .errors import SentinelError
 from .config import ConfigError, Settings, load_settings
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
@@ -352,25 +353,18 @@ def cmd_verify(args) -> int:
 
 
 def cmd_pull(args) -> int:
-    from .core.paths import policy_path, signature_path
-    from .fileio import write_private
+    from .ops.pull import pull, save
 
     ops = make_ops(args)
-    path = policy_path(args.name, ops.settings.policy_root)
-    param = ops.store.get(path)
-    if param is None:
-        raise SentinelError(f"{path}: no such policy.", "Check the name and --policy-root; `policy status` lists them.",
-                            kind="not-found")
-    sig = ops.store.get(signature_path(path)) if args.with_signature else None
+    pulled = pull(ops, args.name, with_signature=args.with_signature)
+    path, param, sig = pulled.path, pulled.policy, pulled.signature
     if args.with_signature and sig is None:
-        _err(f"note: {signature_path(path)} does not exist: the policy is unsigned")
+        _err(f"note: {pulled.signature_path} does not exist: the policy is unsigned")
     if args.output:
-        write_private(args.output, param.data, overwrite=args.force)
+        save(pulled, args.output, force=args.force)
         _err(f"Wrote {len(param.data):,} bytes of {path} version {param.version} to {args.output} (mode 0600).")
         if sig is not None:
-            sig_out = f"{args.output}.sig"
-            write_private(sig_out, (sig.value or "").encode("utf-8"), overwrite=args.force)
-            _err(f"Wrote the stored signature (version {sig.version}) to {sig_out}.")
+            _err(f"Wrote the stored signature (version {sig.version}) to {args.output}.sig.")
     else:
         if args.with_signature:
             raise SentinelError("--with-signature needs -o OUT.", "Add -o policy.yaml; the envelope goes to policy.yaml.sig.",
@@ -385,35 +379,16 @@ def cmd_pull(args) -> int:
 
 
 def cmd_diff(args) -> int:
-    from .core.diff import decode_text, diff_texts, unified_text
+    from .core.diff import unified_text
     from .core.envelope import policy_hash
-    from .core.paths import policy_path
-    from .core.policy import check_policy, normalize_policy
-    from .fileio import read_policy_file
+    from .ops.diffs import compare_file
 
     ops = make_ops(args)
-    local = read_policy_file(args.file)
-    path = policy_path(args.name, ops.settings.policy_root)
-    stored = ops.store.get(path)
-    remote = stored.data if stored is not None else b""
-    label = f"{path} (version {stored.version})" if stored is not None else f"{path} (absent)"
-    if args.normalized:
-        sides = []
-        for data, name in ((remote, label), (local, args.file)):
-            if not data:
-                sides.append("")
-                continue
-            check = check_policy(data)
-            if check.policy is None:
-                raise SentinelError(f"{name} does not parse, so it has no meaning to compare: {check.error}",
-                                    "Use the byte diff (without --normalized) to see the text.", kind="validation")
-            sides.append(normalize_policy(check.policy))
-        diff = diff_texts(sides[0], sides[1], context=args.context)
-        if diff.identical and remote != local:
-            _err("The meaning is the same, but the bytes differ: the signature covers bytes, so pushing this "
-                 "file needs a new signature although nothing changes in effect.")
-    else:
-        diff = diff_texts(decode_text(remote, label), decode_text(local, args.file), context=args.context)
+    result = compare_file(ops, args.name, args.file, normalized=args.normalized, context=args.context)
+    diff, local, remote, stored, label = result.diff, result.local, result.remote, result.stored, result.label
+    if result.same_meaning_other_bytes:
+        _err("The meaning is the same, but the bytes differ: the signature covers bytes, so pushing this "
+             "file needs a new signature although nothing changes in effect.")
     if diff.identical:
         _err(f"No changes ({'meaning' if args.normalized else 'bytes'}); sha256 {policy_hash(local)}")
         return EXIT_OK
@@ -655,10 +630,8 @@ def cmd_status(args) -> int:
 
 
 def cmd_doctor(args) -> int:
-    try:
-        from .ops.doctor import run_doctor
-    except ImportError:
-        raise SentinelError("The doctor is not available in this build.", kind="usage") from None
+    from .ops.doctor import run_doctor
+
     ops = make_ops(args)
     report = run_doctor(ops, args.name, key_id=args.key_id)
     if args.json:
@@ -877,11 +850,8 @@ def cmd_apply(args) -> int:
 # -- the app and the demo ----------------------------------------------------------------
 
 def open_app(ops, *, initial_diff: tuple[str, str] | None = None) -> int:
-    try:
-        from .ui.app import run_app
-    except ImportError:
-        _err("The terminal app is not part of this build yet; the headless commands work: sentinel-tui policy --help")
-        return EXIT_ERROR
+    from .ui.app import run_app
+
     return run_app(ops, initial_diff=initial_diff) or EXIT_OK
 
 

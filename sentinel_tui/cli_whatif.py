@@ -12,7 +12,7 @@ import sys
 from datetime import datetime, timezone
 from typing import Any
 
-from .aws.errors import SentinelError
+from .errors import SentinelError
 from .cli import EXIT_ERROR, EXIT_FAIL, EXIT_OK, _err, _out, make_ops
 
 

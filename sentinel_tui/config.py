@@ -3,11 +3,15 @@
 Precedence, lowest first: built-in defaults < config.toml < SENTINEL_TUI_* environment
 < command-line flags. Unknown keys in the file are an error, so a typo does not
 silently do nothing.
+
+A ``[keys]`` table remaps the app's keys by binding id (``"browser.push" = "ctrl+u"``;
+``?`` in the app and the README list the ids); the app refuses an id it does not have.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -33,6 +37,8 @@ class Settings:
     region: str | None = None
     endpoint_url: str | None = None
     read_only: bool = False
+    #: Key remaps by binding id, from the file's [keys] table: (("browser.push", "ctrl+u"), ...)
+    keys: tuple[tuple[str, str], ...] = ()
 
     def with_(self, **changes) -> "Settings":
         """A copy with `changes`; None leaves a setting as it is, "" clears an optional one
@@ -71,7 +77,26 @@ def config_file() -> Path:
     return config_dir() / "config.toml"
 
 
+_BINDING_ID = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
+
+
+def _keymap(value, source: str) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: [keys] must be a table of binding id = \"key\" lines, not {value!r}")
+    out = []
+    for binding_id, key in value.items():
+        if not _BINDING_ID.fullmatch(binding_id):
+            raise ConfigError(f"{source}: [keys] {binding_id!r} is not a binding id (such as browser.push)")
+        if not isinstance(key, str) or not key.strip() or any(ch.isspace() for ch in key.strip()):
+            raise ConfigError(f"{source}: [keys] {binding_id} must be a key name such as \"ctrl+u\" "
+                              f"(several: \"ctrl+u,f5\"), not {key!r}")
+        out.append((binding_id, key.strip()))
+    return tuple(sorted(out))
+
+
 def _coerce(name: str, value, source: str):
+    if name == "keys":
+        return _keymap(value, source)
     if name == "read_only":
         if isinstance(value, bool):
             return value
@@ -124,12 +149,16 @@ def save_settings(settings: Settings, path: Path | None = None, *, explicit: tup
     defaults = Settings()
     lines = []
     for key, value in asdict(settings).items():
-        if value is None or (value == getattr(defaults, key) and key not in explicit):
+        if key == "keys" or value is None or (value == getattr(defaults, key) and key not in explicit):
             continue
         if isinstance(value, bool):
             lines.append(f"{key} = {'true' if value else 'false'}")
         else:
             escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
             lines.append(f'{key} = "{escaped}"')
+    if settings.keys:  # a table comes after the top-level settings
+        lines.append("")
+        lines.append("[keys]")
+        lines.extend(f'"{binding_id}" = "{key}"' for binding_id, key in settings.keys)
     write_private(path, ("\n".join(lines) + "\n").encode("utf-8"), overwrite=True, make_dirs=True)
     return path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 ENV_POLICY_PARAMETER = "SENTINEL_POLICY_PARAMETER"
 ENV_SIGNING_KEY = "SENTINEL_POLICY_SIGNING_KEY"
@@ -76,3 +77,8 @@ class TvmConfig:
         if not self.verifies:
             return "no signature check"
         return "enforcing" if self.enforcing else "verifying, not enforcing"
+
+
+def serving(path: str, tvms: Iterable[TvmConfig]) -> tuple[TvmConfig, ...]:
+    """The TVMs among ``tvms`` whose SENTINEL_POLICY_PARAMETER is ``path`` (a full parameter path)."""
+    return tuple(t for t in tvms if t.policy_parameter == path)

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..core.access import AccessDiff, access_diff
 from ..core.paths import policy_path
 from ..core.policy import Policy, PolicyError, parse_policy

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..aws.keys import check_signable
 from ..core.envelope import dump_envelope, policy_hash
 from ..core.paths import policy_path, signature_path
@@ -99,7 +99,7 @@ def resign_one(ops: Ops, name: str, key_id: str | None, tvms: list[TvmConfig], c
     writing nothing, when the pair read first is not at those versions (a plan's baseline)."""
     path = policy_path(name, ops.settings.policy_root)
     sig_path = signature_path(path)
-    serving = tuple(t for t in tvms if t.policy_parameter == path)
+    serving = ops.fleet.serving(path, tvms)
 
     def audit(outcome: ItemOutcome, key: str | None = None, digest: str | None = None) -> ItemOutcome:
         ops.audit.record(action="resign", parameter=path, outcome=outcome.state, detail=outcome.detail or None,
@@ -224,12 +224,7 @@ def resign_many(ops: Ops, names: list[str], key_id: str | None = None,
     say = progress or (lambda name, outcome: None)
     result = BulkResult()
     caller = ops.caller()
-    try:
-        tvms = ops.tvms.list()
-    except SentinelError as exc:
-        if getattr(exc, "kind", "") != "access-denied":
-            raise
-        tvms = []
+    tvms = ops.fleet.tvm_list()
     for index, name in enumerate(names):
         if cancelled():
             result.cancelled = True

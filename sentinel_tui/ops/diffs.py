@@ -20,17 +20,18 @@ The ``load_*`` functions read the inputs through :class:`~sentinel_tui.ops.conte
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..aws.store import Parameter
 from ..core.diff import BinaryInputError, Diff, decode_text, diff_texts
 from ..core.envelope import Envelope, EnvelopeError, parse_envelope, policy_hash
 from ..core.paths import policy_path, signature_path
-from ..core.policy import PolicyError, normalize_policy, parse_policy
+from ..core.policy import PolicyError, check_policy, normalize_policy, parse_policy
+from ..fileio import read_policy_file
+from . import remedies
 
 __all__ = [
     "MODES", "DiffInputError", "DiffRequest", "DiffModel", "Meaning", "build_diff", "compare_meaning",
@@ -420,7 +421,7 @@ def signed_request(path: str, history: Sequence[Parameter], signature: Parameter
                             "Check the name and the policy root.", kind="not-found")
     if signature is None or signature.value is None:
         raise SentinelError(f"{path} is not signed: there is no signed version to compare with.",
-                            "Sign the policy (sentinel-tui policy push NAME FILE --sign --key-id K).",
+                            f"Sign the policy ({remedies.push(key='K')}).",
                             kind="unsigned")
     env, env_error = _envelope(signature.value)
     if env is None:
@@ -487,5 +488,46 @@ def load_signed(ops, name: str, *, mode: str = "bytes", context: int = 3) -> Dif
 
 def push_command(name: str, file: str | Path, key_id: str | None) -> str:
     """The headless command that pushes ``file`` as ``name``, signed, shell-quoted."""
-    parts = ["sentinel-tui", "policy", "push", name, str(file), "--sign", "--key-id", key_id or "K"]
-    return " ".join(shlex.quote(p) for p in parts)
+    return remedies.push_quoted(name, file, key_id)
+
+
+@dataclass(frozen=True)
+class FileComparison:
+    """A stored policy against a local file, as `policy diff` shows it."""
+
+    path: str
+    label: str  # "PATH (version N)" or "PATH (absent)"
+    stored: Parameter | None
+    remote: bytes  # b"" when absent
+    local: bytes
+    diff: Diff
+    normalized: bool
+
+    @property
+    def same_meaning_other_bytes(self) -> bool:
+        """The meaning is the same but the bytes differ: pushing needs a new signature."""
+        return self.normalized and self.diff.identical and self.remote != self.local
+
+
+def compare_file(ops, name: str, file: str | Path, *, normalized: bool = False, context: int = 3) -> FileComparison:
+    """The stored policy ``name`` against ``file``: the bytes, or (``normalized``) the meaning."""
+    local = read_policy_file(file)
+    path = policy_path(name, ops.settings.policy_root)
+    stored = ops.store.get(path)
+    remote = stored.data if stored is not None else b""
+    label = f"{path} (version {stored.version})" if stored is not None else f"{path} (absent)"
+    if normalized:
+        sides = []
+        for data, side in ((remote, label), (local, str(file))):
+            if not data:
+                sides.append("")
+                continue
+            check = check_policy(data)
+            if check.policy is None:
+                raise SentinelError(f"{side} does not parse, so it has no meaning to compare: {check.error}",
+                                    "Use the byte diff (without --normalized) to see the text.", kind="validation")
+            sides.append(normalize_policy(check.policy))
+        diff = diff_texts(sides[0], sides[1], context=context)
+    else:
+        diff = diff_texts(decode_text(remote, label), decode_text(local, str(file)), context=context)
+    return FileComparison(path, label, stored, remote, local, diff, normalized)

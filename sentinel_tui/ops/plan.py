@@ -42,7 +42,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..core.diff import decode_text, diff_texts, unified_text
 from ..core.envelope import policy_hash
 from ..core.paths import check_parameter_name, policy_path, policy_path_for_signature, signature_path, signature_root
@@ -677,7 +677,7 @@ def _fence(text: str, lang: str = "diff") -> str:
 
 def plan_markdown(plan: Plan) -> str:
     """A pull-request comment: a summary, a table, and each change's diffs collapsed."""
-    from ..aws.errors import inert
+    from ..core.text import inert
 
     c = plan.counts()
     out = [f"### sentinel-tui plan for `{_md_cell(plan.root)}` (account {_md_cell(plan.account)}, "

@@ -34,7 +34,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..core.evaluate import (
     POSTURE_PRESETS,
     DevicePosture,

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..aws.keys import check_signable
 from ..aws.store import Parameter
 from ..core.diff import Diff, decode_text, diff_texts
@@ -37,6 +37,7 @@ from ..core.status import Status, assess
 from ..core.tvm import TvmConfig
 from ..fileio import read_policy_file
 from .context import Ops
+from . import remedies
 from .sign import sign_bytes, validated
 
 LOCK_PREFIX = "/sentinel/locks"
@@ -159,13 +160,7 @@ def plan_push(ops: Ops, name: str, file: str | Path, *, sign: bool, key_id: str 
     check = validated(data)
     check_signable(data)
     path = policy_path(name, ops.settings.policy_root)
-    try:
-        tvms = ops.tvms.list()
-    except SentinelError as exc:
-        if getattr(exc, "kind", "") != "access-denied":
-            raise
-        tvms = []  # without lambda:ListFunctions the confirmation says no TVM was found
-    serving = tuple(t for t in tvms if t.policy_parameter == path)
+    serving = ops.fleet.serving(path)  # none found without lambda:ListFunctions: the confirmation says so
     tests = _run_tests(file, data, serving)
     current = ops.store.get(path)
     current_sig = ops.store.get(signature_path(path))
@@ -302,20 +297,16 @@ class _Lock:
     def acquire(self) -> None:
         owner = json.dumps({"host": socket.gethostname(), "pid": os.getpid(),
                             "at": datetime.now(timezone.utc).isoformat()})
-        ssm = self.ops.clients.client("ssm")
         try:
-            ssm.put_parameter(Name=self.name, Value=owner, Type="String", Overwrite=False, Tier="Standard")
-            self.held = True
-            return
-        except ssm.exceptions.ParameterAlreadyExists:
-            pass
-        except Exception as exc:
-            err = self.ops.clients.fail(exc, "ssm", "PutParameter", self.name)
+            if self.ops.store.create(self.name, owner):
+                self.held = True
+                return
+        except SentinelError as err:
             if err.kind == "access-denied":
                 self.note = (f"could not take the lock {self.name} (no ssm:PutParameter there); "
                              "relying on the version check alone")
                 return
-            raise err from None
+            raise
         holder = self.ops.store.get(self.name)
         if holder is not None and holder.last_modified is not None:
             age = datetime.now(timezone.utc) - holder.last_modified.astimezone(timezone.utc)
@@ -524,7 +515,7 @@ def _rollback(ops: Ops, plan: PushPlan, result: PushResult, cause: SentinelError
         pair = f"could not be read back ({exc.what})"
     fix = cause.fix or "Fix the cause above and push again."
     if not restored:
-        fix = ("Restore by hand NOW: sentinel-tui policy push again once the cause is fixed, or restore the "
+        fix = (f"Restore by hand NOW: {remedies.POLICY} push again once the cause is fixed, or restore the "
                "previous version from the history. " + fix)
     ops.audit.record(action=plan.action, parameter=plan.path,
                      outcome="failed, restored" if restored else "failed, NOT restored",

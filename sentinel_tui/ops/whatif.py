@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..core.evaluate import (
     POSTURE_PRESETS,
     Decision,

@@ -10,10 +10,11 @@ Public hooks (for screens added later):
   every `FleetUpdated` (subscribe with `app.fleet_changed.subscribe(self, callback)`).
 - `app.reload(full=False)` re-reads what changed; `app.refresh_entry(name)` re-reads one
   pair (after a write) and counts the write in `app.written[name]` (views compare it on resume).
-- `app.register_command(name, help, run, arg=..., aliases=...)`: a `:` command and a
-  palette entry in one line; `app.register_view(name, help, factory, arg=...)` for a
-  command that pushes a screen.
 - `app.show_error(error)`: the ErrorScreen for any exception.
+
+Screens reach these through the typed protocol in `ui/shell.py` (``shell(self).reload()``),
+never by probing the app. Every `:` command, palette entry and view the app opens is wired
+in `ui/routes.py`; keys are remapped by binding id from the settings' ``[keys]`` table.
 
 Every AWS call runs in a thread worker; errors from workers land in one place
 (`on_worker_state_changed`) and open the ErrorScreen.
@@ -34,20 +35,20 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from ..aws.errors import SentinelError, inert
+from ..core.text import inert
+from ..errors import SentinelError
 from ..ops.context import Ops
 from ..ops.fleet import FleetEntry, FleetSnapshot
-from .commands import CommandRegistry, SentinelCommandProvider, split_args
+from . import routes
+from .commands import CommandRegistry, split_args
 from .messages import FleetUpdated, IdentityLoaded
+from .routes import SentinelCommandProvider
 from .screens.browser import BrowserScreen
 from .screens.command import CommandScreen
-from .screens.doctor import install_diagnostics
 from .screens.error import ErrorScreen
-from .screens.flows import PushFlow, install_flows
-from .widgets.whatif import install_whatif
+from .screens.file_picker import FilePicker
+from .screens.flows import PushFlow
 from .screens.help import HelpScreen, keys_for
-from .screens.plan import install_plan
-from .widgets.policy_table import COLUMNS, find_column
 
 FLEET_GROUP = "fleet"
 _NO_PREVIOUS = object()
@@ -120,11 +121,7 @@ class SentinelApp(App[int]):
         # when it comes back on screen and this moved (a push from the diff view, :push from the doctor)
         self.written: dict[str, int] = {}
         self._key_checked: Ops | None = None  # the context whose default key was looked up
-        self._register_builtin_commands()
-        install_diagnostics(self)  # :doctor :explain :keysetup
-        install_flows(self)  # :sign :verify :push :restore :resign
-        install_whatif(self)  # :whatif (issue 14)
-        install_plan(self)  # :plan
+        routes.install(self)  # every `:` command and palette entry
 
     # -- screens ------------------------------------------------------------------------
 
@@ -132,6 +129,10 @@ class SentinelApp(App[int]):
         return BrowserScreen(id="browser")
 
     def on_mount(self) -> None:
+        try:
+            routes.apply_keymap(self, dict(self.ops.settings.keys))
+        except SentinelError as exc:
+            self.show_error(exc, title="Keys not remapped")
         self._load_identity(self.ops)
         self.reload(full=True)
         if self.initial_diff:
@@ -139,12 +140,7 @@ class SentinelApp(App[int]):
 
     def _open_initial_diff(self) -> None:
         name, path = self.initial_diff or ("", "")
-        if "diff" in self.commands:
-            self.execute_command(f"diff {name} {path}")
-        else:
-            self.show_error(SentinelError(
-                "The diff view is not part of this build yet.",
-                f"Use the headless diff meanwhile: sentinel-tui policy diff {name} {path}", kind="usage"))
+        self.execute_command(f"diff {name} {path}")
 
     @property
     def browser(self) -> BrowserScreen | None:
@@ -158,6 +154,34 @@ class SentinelApp(App[int]):
         """Every notification is plain text: they carry policy names, paths and AWS messages,
         which may hold Rich markup or control characters. (Widget.notify lands here too.)"""
         super().notify(inert(message), title=inert(title), severity=severity, timeout=timeout, markup=False)
+
+    def notify_plain(self, message: str, *, title: str = "", severity: str = "information",
+                     timeout: float | None = None) -> None:
+        """A notification whose text is shown as it is (never markup), control characters escaped."""
+        self.notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    @property
+    def settings(self):
+        """The settings in force (those of `ops`)."""
+        return self.ops.settings
+
+    def has_command(self, name: str) -> bool:
+        return name in self.commands
+
+    def open_flow(self, which: str, *, entry: FleetEntry | None = None, marked=(), words=None) -> None:
+        """Start a guided flow (sign, verify, push, restore, resign): see `routes.open_flow`."""
+        routes.open_flow(self, which, entry=entry, marked=marked, words=words)
+
+    def open_diff(self, name: str, file: str | None = None, *, key_id: str | None = None,
+                  signed: bool = False, versions: tuple[int, int] | None = None) -> None:
+        routes.open_diff(self, name, file, key_id=key_id, signed=signed, versions=versions)
+
+    def open_doctor(self, name: str, ops: Ops | None = None) -> None:
+        routes.open_doctor(self, name, ops)
+
+    def pick_file(self, start: str | None, title: str, then: Callable[[str | None], None]) -> None:
+        """The file picker, starting in `start`; `then(path or None)` when it closes."""
+        self.push_screen(FilePicker(start, title=title), then)
 
     def show_error(self, error: BaseException, *, title: str | None = None) -> None:
         """Open the ErrorScreen (what happened, what to do); the app stays usable behind it."""
@@ -376,7 +400,8 @@ class SentinelApp(App[int]):
 
     def register_command(self, name: str, help: str, run: Callable[[str], Any], *, arg: str | None = None,
                          aliases: tuple[str, ...] | list[str] = (), optional_arg: bool = False):
-        """Add a `:` command (and a palette entry). `run` gets the argument text ("" when none)."""
+        """Add a `:` command (and a palette entry). `run` gets the argument text ("" when none).
+        The app's own commands are registered in `routes.install`."""
         return self.commands.add(name, help, run, arg=arg, aliases=aliases, optional_arg=optional_arg)
 
     def register_view(self, name: str, help: str, factory: Callable[..., Screen], *, arg: str | None = None,
@@ -418,71 +443,6 @@ class SentinelApp(App[int]):
         screen = self.screen
         title = f"Keys: {getattr(screen, 'HELP_TITLE', None) or type(screen).__name__.replace('Screen', '') or 'app'}"
         self.push_screen(HelpScreen(keys_for(screen), list(self.commands), title=title))
-
-    def _browser_call(self, method: str, *args: Any) -> None:
-        self.go_home()
-        browser = self.browser
-        if browser is None:
-            raise SentinelError("The policy browser is not open.", kind="usage")
-        getattr(browser, method)(*args)
-
-    def _register_builtin_commands(self) -> None:
-        add = self.register_command
-
-        def sort(arg: str) -> None:
-            words = arg.split()
-            column = find_column(words[0]) if words else None
-            if column is None:
-                raise SentinelError(f"No column {arg!r} to sort by.",
-                                    "Columns: " + ", ".join(c.words for c in COLUMNS), kind="usage")
-            reverse = len(words) > 1 and words[1].lower() in ("desc", "reverse", "-", "down")
-            self.go_home()
-            if self.browser is not None:
-                self.browser.table.sort_by(column.key, reverse)
-                self.browser._update_summary()
-
-        def open_policy(arg: str) -> None:
-            self.go_home()
-            browser = self.browser
-            if browser is None or not browser.table.select_name(arg.strip()):
-                raise SentinelError(f"No policy named {arg.strip()!r} is shown.",
-                                    "Check the name, or clear the filter (esc) and try again.", kind="usage")
-            browser.action_open_detail()
-
-        def diff(arg: str) -> None:
-            from .screens.diff import DiffScreen
-
-            words = split_args(arg)
-            name, file = words[0], (words[1] if len(words) > 1 else None)
-            if file is None:
-                entry = self.entry(name)
-                if entry is not None and entry.local_path is not None:
-                    file = str(entry.local_path)
-            # Without a local file: what changed since the stored signature was made.
-            self.push_screen(DiffScreen(name, file) if file else DiffScreen(name, signed=True))
-
-        add("policies", "The policy browser (home)", lambda arg: self.go_home(), aliases=("home", "browser"))
-        add("diff", "Byte diff of a policy against a local file (default: its file in the local folder)", diff,
-            arg="NAME [FILE]")
-        add("open", "Select a policy by name and open its detail pane", open_policy, arg="NAME",
-            aliases=("detail",))
-        add("profile", "Switch the AWS profile, once it is found to give credentials (- goes back)",
-            self.switch_profile, arg="PROFILE")
-        add("region", "Switch the AWS region (a real one; then reload)", self.switch_region, arg="REGION")
-        add("root", "Switch the policy root (then reload)", lambda arg: self.switch_context(policy_root=arg),
-            arg="PATH", aliases=("policy-root",))
-        add("endpoint", "Switch the endpoint URL (an emulator or VPC endpoint); empty: AWS's own",
-            lambda arg: self.switch_context(endpoint_url=arg.strip()), arg="URL", optional_arg=True)
-        add("refresh", "Re-read what changed", lambda arg: self.reload(), aliases=("r",))
-        add("reload", "Read the whole fleet again", lambda arg: self.reload(full=True))
-        add("filter", "Filter names and statuses (regex or text; ! inverts; empty clears)",
-            lambda arg: self._browser_call("set_filter", arg), arg="TEXT", optional_arg=True)
-        add("attention", "Toggle: only the policies that need attention",
-            lambda arg: self._browser_call("action_attention"))
-        add("sort", "Sort by a column (add desc to reverse): " + ", ".join(c.words for c in COLUMNS), sort,
-            arg="COLUMN")
-        add("help", "The keys of this screen and these commands", lambda arg: self.action_help(), aliases=("keys",))
-        add("quit", "Leave sentinel-tui", lambda arg: self.exit(0), aliases=("q", "exit"))
 
     # -- keys -------------------------------------------------------------------------------------------
 

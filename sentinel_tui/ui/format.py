@@ -21,7 +21,7 @@ from rich.cells import cell_len, set_cell_size
 from rich.style import Style
 from rich.text import Text
 
-from ..aws.errors import inert
+from ..core.text import inert
 from ..core.policy import MAX_POLICY_BYTES
 from ..core.status import STATUS_SYMBOL, Assessment, Status, Verdict
 

@@ -11,7 +11,7 @@ import asyncio
 import pytest
 
 from sentinel_tui.ops.diffs import DiffRequest
-from sentinel_tui.ui.screens.diff import CommandHint, DiffScreen
+from sentinel_tui.ui.screens.diff import DiffScreen
 from sentinel_tui.ui.widgets.diff_view import DiffBody, DiffLabels, DiffView
 
 from .flow_helpers import until as wait_for
@@ -289,27 +289,6 @@ def test_a_large_diff_renders_lazily_and_compares_meaning_in_a_worker_on_request
 # -- the screen ---------------------------------------------------------------------------------
 
 
-def test_screen_push_key_shows_the_headless_command_and_esc_backs_out():
-    async def go():
-        app = ScreenHost(lambda: DiffScreen(request=local_request()))
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
-            assert isinstance(app.screen, DiffScreen)
-            await pilot.press("P")
-            await pilot.pause()
-            assert isinstance(app.screen, CommandHint)
-            assert app.screen.command == ("sentinel-tui policy push production policies/production.yaml "
-                                          "--sign --key-id alias/sentinel-policy-signing")
-            await pilot.press("escape")
-            await pilot.pause()
-            assert isinstance(app.screen, DiffScreen)
-            await pilot.press("escape")
-            await pilot.pause()
-            assert not isinstance(app.screen, DiffScreen)
-
-    run(go())
-
-
 def test_screen_push_key_on_history_diff_explains():
     async def go():
         request = DiffRequest(old=STORED, new=LOCAL, old_label="stored version 1 of /p",
@@ -399,10 +378,6 @@ def test_snapshot_unified_meaning_same_meaning(snap_compare):
     assert snap_compare(DiffHost(local_request(COSMETIC), layout="unified"), press=["m"], terminal_size=SIZE)
 
 
-def test_snapshot_push_hint(snap_compare):
-    assert snap_compare(ScreenHost(lambda: DiffScreen(request=local_request())), press=["P"], terminal_size=SIZE)
-
-
 def test_screen_switches_to_two_versions_and_to_the_signed_version(ops, tmp_path):
     from sentinel_tui.ui.screens.version_picker import VersionPicker
 
@@ -483,6 +458,5 @@ def test_screen_push_key_starts_the_guided_push_when_the_app_has_one():
             await pilot.press("P")
             await pilot.pause()
             assert started == [("production", "policies/production.yaml")]
-            assert not isinstance(app.screen, CommandHint)
 
     run(go())

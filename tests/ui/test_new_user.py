@@ -552,7 +552,6 @@ def test_a_push_after_a_sign_writes_the_local_signature_instead_of_signing_again
 
     from sentinel_tui.ops.push import execute_push, plan_push
     from sentinel_tui.ops.sign import sign_file
-    from sentinel_tui.ui.screens.flows.push import reuse_local_signature
 
     from .flow_helpers import POLICY_V1, POLICY_V2, stored
 
@@ -561,7 +560,7 @@ def test_a_push_after_a_sign_writes_the_local_signature_instead_of_signing_again
     file = folder / "dev.yaml"
     file.write_bytes(POLICY_V1)
     signed = sign_file(ops, file, signing_key, output=f"{file}.sig")
-    plan = reuse_local_signature(ops, plan_push(ops, "dev", file, sign=True, key_id=signing_key))
+    plan = plan_push(ops, "dev", file, sign=True, key_id=signing_key)
     assert plan.envelope_text is not None and "dev.yaml.sig" in plan._signature_text()
     import base64
 
@@ -572,7 +571,7 @@ def test_a_push_after_a_sign_writes_the_local_signature_instead_of_signing_again
     assert ops.fleet.entry("dev").status.value == "valid"
     # the file changed since it was signed: the .sig no longer covers it, the push signs
     file.write_bytes(POLICY_V2)
-    plan = reuse_local_signature(ops, plan_push(ops, "dev", file, sign=True, key_id=signing_key))
+    plan = plan_push(ops, "dev", file, sign=True, key_id=signing_key)
     assert plan.envelope_text is None
 
 

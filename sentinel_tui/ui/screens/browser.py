@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Input, ProgressBar, Static, TextA
 from ...core.status import Status
 from ..format import clean, role_style
 from ..messages import FleetUpdated
+from ..shell import AppShell, shell
 from ..widgets.detail import TABS, DetailPane
 from ..widgets.header import ContextHeader
 from ..widgets.policy_table import COLUMNS, PolicyTable
@@ -68,7 +69,7 @@ class BrowserScreen(Screen):
     ]
 
     def compose(self) -> ComposeResult:
-        clock = getattr(self.app, "clock", None)
+        clock = shell(self).clock
         yield ContextHeader(id="context-header")
         with Vertical(id="browser-body"):
             yield PolicyTable(clock=clock, id="policy-table")
@@ -88,15 +89,12 @@ class BrowserScreen(Screen):
         self.query_one("#filter-input", Input).display = False
         self.query_one("#browser-empty", Static).display = False
         self.query_one("#filter-input", Input).cursor_blink = not self.app.is_headless
-        app = self.app
-        fleet_changed = getattr(app, "fleet_changed", None)
-        if fleet_changed is not None:
-            fleet_changed.subscribe(self, self._fleet_changed)
-            self.watch(app, "fleet_loading", self._loading_changed)
-            self.watch(app, "default_key_missing", lambda _missing: self._update_summary(), init=False)
-            snapshot = getattr(app, "fleet", None)
-            if snapshot is not None and snapshot.entries:
-                self.table.replace_all(snapshot.entries.values())
+        app = shell(self)
+        app.fleet_changed.subscribe(self, self._fleet_changed)
+        self.watch(self.app, "fleet_loading", self._loading_changed)
+        self.watch(self.app, "default_key_missing", lambda _missing: self._update_summary(), init=False)
+        if app.fleet.entries:
+            self.table.replace_all(app.fleet.entries.values())
         self.table.focus()
         self._update_summary()
         self.set_interval(60, self.table.refresh_times)  # "5m ago" keeps up with the clock
@@ -126,8 +124,7 @@ class BrowserScreen(Screen):
     # -- table events ----------------------------------------------------------------------
 
     def on_policy_table_selected(self, message: PolicyTable.Selected) -> None:
-        if hasattr(self.app, "selected"):
-            self.app.selected = message.entry
+        shell(self).selected = message.entry
         if self.detail.display:
             self.detail.show(message.entry)
 
@@ -161,10 +158,11 @@ class BrowserScreen(Screen):
             kind = "regex" if table.filter.is_regex else "substring"
             text.append(f"  filter {kind}: ", style=Style(dim=True))
             text.append(table.filter.text, style=role_style(roles, "accent"))
-        if getattr(self.app, "fleet_loading", False):
+        app = shell(self)
+        if app.fleet_loading:
             text.append("  loading…", style=role_style(roles, "accent"))
         else:
-            error = getattr(getattr(self.app, "fleet", None), "error", None)
+            error = app.fleet.error
             if error is not None and getattr(error, "kind", "") != "cancelled":
                 text.append("  partial listing" if total else "  listing failed", style=role_style(roles, "error"))
                 text.append(" (r retries)", style=Style(dim=True))
@@ -175,11 +173,9 @@ class BrowserScreen(Screen):
 
     def _show_empty(self, total: int) -> None:
         """An empty store (listed without error, no local file either): say what to do first."""
-        app = self.app
-        ops = getattr(app, "ops", None)
-        fleet = getattr(app, "fleet", None)
-        empty = (ops is not None and fleet is not None and total == 0 and not getattr(app, "fleet_loading", False)
-                 and fleet.complete and fleet.error is None)
+        app = shell(self)
+        ops, fleet = app.ops, app.fleet
+        empty = (total == 0 and not app.fleet_loading and fleet.complete and fleet.error is None)
         box = self.query_one("#browser-empty", Static)
         box.display = empty
         self.set_class(empty, "-empty")
@@ -187,7 +183,7 @@ class BrowserScreen(Screen):
             box.update(empty_fleet_text(app, ops))
 
     def action_keysetup(self) -> None:
-        self.app.execute_command("keysetup")
+        shell(self).execute_command("keysetup")
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -215,6 +211,10 @@ class BrowserScreen(Screen):
             self.table.set_filter(event.value)
             event.input.display = False
             self.table.focus()
+
+    def sort_by(self, column: str, reverse: bool = False) -> None:
+        self.table.sort_by(column, reverse)
+        self._update_summary()
 
     def set_filter(self, text: str) -> None:
         self.table.set_filter(text)
@@ -249,7 +249,7 @@ class BrowserScreen(Screen):
         if entry is None or not entry.remote:
             self.notify("Select a stored policy first: the doctor checks what SSM holds.", timeout=4)
             return
-        self.app.execute_command(f"doctor {entry.name}")
+        shell(self).execute_command(f"doctor {entry.name}")
 
     def action_maximize_detail(self) -> None:
         self.action_open_detail()
@@ -264,12 +264,10 @@ class BrowserScreen(Screen):
                 inside[0].focus()
 
     def action_flow(self, which: str) -> None:
-        from .flows import open_flow
-
         try:
-            open_flow(self.app, which, self.table.selected_entry, self.table.marked_names())
+            shell(self).open_flow(which, entry=self.table.selected_entry, marked=self.table.marked_names())
         except Exception as exc:  # e.g. nothing selected: said, never a traceback
-            self.app.show_error(exc)
+            shell(self).show_error(exc)
             return
         if which == "resign":
             self.table.clear_marks()
@@ -287,32 +285,24 @@ class BrowserScreen(Screen):
         if entry is None:
             self.notify("Select a policy first.", timeout=3)
             return
-        from .diff import DiffScreen
-        from .file_picker import FilePicker
-
+        app = shell(self)
         key = next((tvm.signing_key for tvm in entry.tvms if tvm.signing_key), None)
         if entry.local_path is not None:
-            self.app.push_screen(DiffScreen(entry.name, entry.local_path, key_id=key))
+            app.open_diff(entry.name, str(entry.local_path), key_id=key)
             return
 
         def picked(path: str | None) -> None:
             if path:
-                self.app.push_screen(DiffScreen(entry.name, path, key_id=key))
+                app.open_diff(entry.name, path, key_id=key)
 
-        ops = getattr(self.app, "ops", None)
-        start = ops.settings.local_dir if ops is not None else None
-        self.app.push_screen(FilePicker(start, title=f"No local file for {entry.name}: compare it with which file?"),
-                             picked)
+        app.pick_file(app.ops.settings.local_dir, f"No local file for {entry.name}: compare it with which file?",
+                      picked)
 
     def action_refresh(self) -> None:
-        reload = getattr(self.app, "reload", None)
-        if reload is not None:
-            reload()
+        shell(self).reload()
 
     def action_reload(self) -> None:
-        reload = getattr(self.app, "reload", None)
-        if reload is not None:
-            reload(full=True)
+        shell(self).reload(full=True)
 
     def action_back(self) -> None:
         field = self.query_one("#filter-input", Input)
@@ -334,14 +324,14 @@ class BrowserScreen(Screen):
         self._update_summary()
 
 
-def empty_fleet_text(app, ops) -> Group:
+def empty_fleet_text(app: AppShell, ops) -> Group:
     """The first steps on an empty store, with the keys that take them (wrapped lines hang under
     their step)."""
     roles = app.theme_variables
     settings = ops.settings
-    region = settings.region or getattr(app, "resolved_region", None) or "this region"
+    region = settings.region or app.resolved_region or "this region"
     key = settings.default_key or "alias/sentinel-policy-signing"
-    missing = getattr(app, "default_key_missing", False)
+    missing = app.default_key_missing
     title = Text(f"No policies under {clean(settings.policy_root)} in {clean(region)} yet, and no policy file in "
                  "the local folder. To start:", style="bold")
     steps = Table.grid(padding=(0, 2))

@@ -22,7 +22,7 @@ from textual.widgets import Button, Static
 
 from ..format import clean
 
-from ...aws.errors import SentinelError
+from ...errors import SentinelError
 
 TITLES = {
     "access-denied": "Access denied",
@@ -94,20 +94,7 @@ class ErrorScreen(ModalScreen[None]):
         Binding("d", "toggle_details", "Details", id="error.details"),
     ]
 
-    DEFAULT_CSS = """
-    ErrorScreen { align: center middle; }
-    ErrorScreen #error-box {
-        width: 90%; max-width: 100; height: auto; max-height: 90%;
-        border: thick $error; background: $surface; padding: 1 2;
-    }
-    ErrorScreen #error-title { text-style: bold; color: $text-error; margin-bottom: 1; }
-    ErrorScreen #error-body { height: auto; max-height: 50vh; }
-    ErrorScreen #error-fix { margin-top: 1; }
-    ErrorScreen #error-details { display: none; margin-top: 1; color: $text-muted; }
-    ErrorScreen.-details #error-details { display: block; }
-    ErrorScreen #error-buttons { height: auto; margin-top: 1; align-horizontal: right; }
-    ErrorScreen #error-buttons Button { margin-left: 2; }
-    """
+    CSS_PATH = "error.tcss"
 
     def __init__(self, error: BaseException, *, title: str | None = None) -> None:
         super().__init__()

@@ -28,11 +28,12 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Input, Label, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from ...aws.errors import SentinelError
+from ...errors import SentinelError
 from ...aws.keys import DEFAULT_ALIAS, KeyInfo
 from ...ops import keysetup as ks
 from ...ops.context import Ops
 from ..format import clean, role_style
+from ..shell import shell
 
 STEPS = (("detect", "Detect the key"), ("create", "Create the key"), ("documents", "IAM, Terraform, Lambda"),
          ("default", "Make it the default key"), ("sign", "Sign the unsigned policies"))
@@ -45,15 +46,7 @@ TAB_IDS = {name: "doc-" + name.replace(".", "-") for name in ks.DOCUMENTS}
 class ConfirmScreen(ModalScreen[bool]):
     """A yes/no question; `y` or the button says yes, anything else no."""
 
-    DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical {
-        width: 80; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $warning; padding: 1 2; background: $surface;
-    }
-    ConfirmScreen #confirm-question { width: 1fr; height: auto; }
-    ConfirmScreen Horizontal { height: auto; margin-top: 1; }
-    """
+    CSS_PATH = "keysetup.tcss"
     BINDINGS = [Binding("y", "yes", "Yes"), Binding("n,escape", "no", "No")]
 
     def __init__(self, question: str) -> None:
@@ -80,12 +73,7 @@ class ConfirmScreen(ModalScreen[bool]):
 class SavePathScreen(ModalScreen[str | None]):
     """Ask where to save a document (enter saves, esc cancels)."""
 
-    DEFAULT_CSS = """
-    SavePathScreen { align: center middle; }
-    SavePathScreen > Vertical {
-        width: 90; max-width: 100%; height: auto; border: thick $primary; padding: 1 2; background: $surface;
-    }
-    """
+    CSS_PATH = "keysetup.tcss"
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, default: str) -> None:
@@ -114,20 +102,7 @@ class KeySetupScreen(Screen):
 
     HELP_TITLE = "Key setup"
     AUTO_FOCUS = None
-    DEFAULT_CSS = """
-    KeySetupScreen { layout: vertical; }
-    KeySetupScreen #ks-title { padding: 0 1; text-style: bold; background: $panel; }
-    KeySetupScreen #ks-banner { padding: 0 1; height: auto; }
-    KeySetupScreen #ks-top { height: auto; }
-    KeySetupScreen #ks-steps { width: 36; height: auto; padding: 0 1; }
-    KeySetupScreen #ks-state-box { height: auto; max-height: 12; padding: 0 1; }
-    KeySetupScreen #ks-alias-row { height: 1; }
-    KeySetupScreen #ks-alias-label { width: auto; padding: 0 1; }
-    KeySetupScreen #ks-alias { width: 50; }
-    KeySetupScreen #ks-docs { min-height: 8; }
-    KeySetupScreen #ks-docs { height: 1fr; }
-    KeySetupScreen #ks-keys { padding: 0 1; height: auto; }
-    """
+    CSS_PATH = "keysetup.tcss"
 
     BINDINGS = [
         Binding("escape", "close", "Back", id="keysetup.back"),
@@ -368,8 +343,9 @@ class KeySetupScreen(Screen):
         self.key, self.state, self.documents = key, state, docs
         self.set_step("detect", "pass", "usable")
         self.set_step("create", "pass", key.arn)
-        if self.alias == self.ops.settings.default_key and getattr(self.app, "default_key_missing", False):
-            self.app.default_key_missing = False  # the header names it again
+        app = shell(self)
+        if self.alias == self.ops.settings.default_key and app.default_key_missing:
+            app.default_key_missing = False  # the header names it again
         self.set_step("documents", "pass", "filled in")
         self.show_state(f"Created {self.alias} → {key.arn}.", "success")
         self.show_documents()
@@ -438,23 +414,14 @@ class KeySetupScreen(Screen):
         if self.key is None or self.state_problems:
             self.notify("Set up a usable key first.", timeout=4)
             return
-        fleet = getattr(self.app, "fleet", None)
-        names = ks.unsigned_policies(fleet) if fleet is not None and getattr(fleet, "entries", None) else []
+        fleet = shell(self).fleet
+        names = ks.unsigned_policies(fleet) if fleet.entries else []
         if not names:
             self.notify("No unsigned policy in the loaded fleet.", timeout=4)
             self.set_step("sign", "skip", "none unsigned")
             return
-        commands = getattr(self.app, "commands", None)
-        if commands is not None and "resign" in commands:
-            self.set_step("sign", "pass", f"{len(names)} handed to the re-sign flow")
-            self.app.execute_command("resign " + " ".join(names))  # type: ignore[attr-defined]
-            return
-        command = f"sentinel-tui policy resign {' '.join(names)} --key-id {self.alias}"
-        try:
-            self.app.copy_to_clipboard(command)
-        except Exception:
-            pass
-        self.notify(f"The re-sign flow is not in this build; run (copied): {command}", timeout=8)
+        self.set_step("sign", "pass", f"{len(names)} handed to the re-sign flow")
+        shell(self).execute_command("resign " + " ".join(names))
 
     def action_close(self) -> None:
         self.workers.cancel_node(self)

@@ -9,7 +9,7 @@ root when several are served by one). `ops.plan.apply_plan` then refuses with no
 written if anything moved since the plan, else applies item by item; each row shows
 its progress and result. `esc` during the apply stops cleanly between two items.
 
-`install_plan(app)` registers `:plan`.
+`ui/routes.py` registers `:plan`.
 """
 
 from __future__ import annotations
@@ -28,13 +28,14 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
 
-from ...aws.errors import SentinelError
+from ...errors import SentinelError
 from ...ops.context import Ops
 from ...ops.plan import (
     APPLIED, CREATE, DELETE, NO_CHANGE, NOT_ATTEMPTED, NOT_MANAGED, NOTHING_WRITTEN, RESIGN, ROLLED_BACK,
     UNCHANGED, UPDATE, ApplyResult, ItemResult, Plan, PlanError, PlanItem, PlanRefused, apply_plan, make_plan,
 )
 from ..format import clean, one_line, role_style
+from ..shell import shell
 
 ACTION_ROLE = {CREATE: "success", UPDATE: "warning", RESIGN: "warning", DELETE: "error", UNCHANGED: "muted",
                NOT_MANAGED: "muted"}
@@ -387,9 +388,7 @@ class PlanScreen(Screen):
         role = "success" if result.ok else "error" if result.failed else "warning"
         self._say(Text(clean(result.summary()) + ".  r: plan again", style=role_style(
             self.app.theme_variables, role, bold=True)))
-        reload = getattr(self.app, "reload", None)
-        if callable(reload):
-            reload()
+        shell(self).reload()
 
     # -- other keys --------------------------------------------------------------------
 
@@ -411,18 +410,3 @@ class PlanScreen(Screen):
             return
         self.workers.cancel_node(self)
         self.dismiss(None)
-
-
-def install_plan(app: Any) -> None:
-    """Register `:plan [DIR]` (default: the local policies folder) on the app shell."""
-
-    def plan(arg: str) -> None:
-        folder = arg.strip() or app.ops.settings.local_dir
-        if not folder:
-            raise SentinelError("The plan needs a folder: type :plan DIR, or set local_dir in the settings.",
-                                kind="usage")
-        folder = str(Path(folder).expanduser())
-        app.push_screen(PlanScreen(app.ops, folder))
-
-    app.register_command("plan", "Plan a folder of policy files against the store, then apply it (A)", plan,
-                         arg="[DIR]", optional_arg=True)

@@ -34,12 +34,13 @@ from textual.message import Message
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from ...aws.errors import SentinelError
+from ...errors import SentinelError
 from ...core.envelope import ALGORITHM, policy_hash
 from ...core.policy import MAX_POLICY_BYTES, PolicyCheck
 from ...core.status import STATUS_MEANING, Assessment, Status
 from ...core.tvm import TvmConfig
 from ...ops.fleet import FleetEntry
+from ..shell import shell
 from .whatif import WhatIfPanel
 from ..format import (
     ago, clean, one_line, role_style, signed_at_text, size_text, status_text, timestamp, verdict_text,
@@ -526,7 +527,7 @@ class DetailPane(Vertical):
             self._load_history(entry, key)
 
     def _ops(self):
-        return self.app.ops  # type: ignore[attr-defined]
+        return shell(self).ops
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail-tvms")
     def _assess_tvms(self, entry: FleetEntry, key: tuple) -> None:
@@ -584,9 +585,7 @@ class DetailPane(Vertical):
                 self.notify("Only one version is stored: there is nothing to compare it with.", timeout=4)
                 return
             old = earlier[-1]
-        from ..screens.diff import DiffScreen
-
-        self.app.push_screen(DiffScreen(entry.name, old_version=old, new_version=current))
+        shell(self).open_diff(entry.name, versions=(old, current))
 
     def on_detail_pane_history_ready(self, message: HistoryReady) -> None:
         message.stop()

@@ -739,7 +739,7 @@ class DiffView(Widget):
 
     @work(thread=True, exclusive=True, group="diff-access", exit_on_error=False)
     def _compute_access(self, request: DiffRequest) -> None:
-        from ...aws.errors import SentinelError
+        from ...errors import SentinelError
         from ...ops.access import compare_access
 
         try:

@@ -234,7 +234,7 @@ class WhatIfPanel(Vertical):
         source = self._source(entry)
         if entry.local_path is None or source is None:
             return []
-        from ...aws.errors import SentinelError
+        from ...errors import SentinelError
         from ...ops.policytests import tests_beside
 
         roles = self.app.theme_variables
@@ -254,24 +254,3 @@ class WhatIfPanel(Vertical):
                               style=role_style(roles, "error")))
             lines.extend(Text(f"      {clean(w)}", style=Style(dim=True)) for w in r.why)
         return lines
-
-
-def install_whatif(app) -> None:
-    """``:whatif [NAME]``: the What-if tab of a policy (default: the selected one)."""
-    from ...aws.errors import SentinelError
-
-    def run(arg: str) -> None:
-        app.go_home()
-        browser = app.browser
-        if browser is None:
-            raise SentinelError("The policy browser is not open.", kind="usage")
-        name = arg.strip()
-        if name and not browser.table.select_name(name):
-            raise SentinelError(f"No policy named {name!r} is shown.",
-                                "Check the name, or clear the filter (esc) and try again.", kind="usage")
-        if browser.table.selected_entry is None:
-            raise SentinelError("What if needs a policy: select its row, or type :whatif NAME.", kind="usage")
-        browser.action_tab("whatif")
-
-    app.register_command("whatif", "Decide a request against a policy: the decision, why not, what the TVM does",
-                         run, arg="NAME", optional_arg=True, aliases=("what-if", "eval"))

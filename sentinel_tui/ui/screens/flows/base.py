@@ -27,9 +27,10 @@ from textual.screen import Screen
 from textual.widgets import DirectoryTree, Footer, Static
 from textual.worker import Worker, get_current_worker
 
-from ....aws.errors import SentinelError
+from ....errors import SentinelError
 from ....ops.context import Ops
 from ...format import clean, role_style
+from ...shell import shell
 from .steps import FAIL, PASS, PENDING, RUNNING, SKIP, StepList
 
 __all__ = ["FlowScreen", "PolicyFileTree", "error_text", "FAIL", "PASS", "PENDING", "RUNNING", "SKIP"]
@@ -149,9 +150,7 @@ class FlowScreen(Screen):
             text.append(clean(ssm_state))
         self.outcome(text, "error")
         if not isinstance(error, (SentinelError,)) and getattr(error, "check", None) is None:
-            show = getattr(self.app, "show_error", None)
-            if callable(show):
-                show(error)
+            shell(self).show_error(error)
 
     # -- workers ---------------------------------------------------------------------
 
@@ -243,12 +242,10 @@ class FlowScreen(Screen):
 
     def refresh_app_entry(self, name: str) -> None:
         """Tell the app a pair changed, so the browser shows the new state."""
-        refresh = getattr(self.app, "refresh_entry", None)
-        if callable(refresh):
-            try:
-                refresh(name)
-            except Exception:
-                pass
+        try:
+            shell(self).refresh_entry(name)
+        except Exception:  # the browser catches up on the next refresh
+            pass
 
     def show_tree(self, container: str, tree_id: str) -> PolicyFileTree:
         """The local folder's tree, mounted only while a file is picked: a DirectoryTree keeps a

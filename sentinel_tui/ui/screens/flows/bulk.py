@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, ProgressBar, Static
 
-from ....aws.errors import SentinelError
+from ....errors import SentinelError
 from ....core.status import Status
 from ....ops.bulk import CANCELLED, FAILED, OK, RUNNING as ITEM_RUNNING, SKIPPED, BulkResult, ItemOutcome, \
     resign_many

@@ -20,7 +20,6 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, DirectoryTree, Input, Static
 
-from ....core.diff import decode_text, unified_text
 from ....core.paths import policy_path
 from ....ops.context import Ops
 from ....ops.push import PushError, PushPlan, PushResult, execute_push, plan_push
@@ -28,37 +27,11 @@ from ....ops.sign import InvalidPolicy
 from ...format import clean, role_style
 from .base import FAIL, PASS, PENDING, RUNNING, SKIP, FlowScreen, PolicyFileTree, error_text
 
-try:  # the diff view of the diff screen, when this build has it
-    from ....ops.diffs import DiffRequest, local_request
-    from ...widgets.diff_view import DiffView
-except ImportError:  # pragma: no cover - a plain unified diff instead
-    DiffView = None  # type: ignore[assignment]
+from ....ops.diffs import DiffRequest
+from ...widgets.diff_view import DiffView
 
-__all__ = ["PushFlow", "WriteFlow", "CACHE_NOTE", "reuse_local_signature"]
+__all__ = ["PushFlow", "WriteFlow", "CACHE_NOTE"]
 
-
-def reuse_local_signature(ops: Ops, plan: PushPlan) -> PushPlan:
-    """Sign, then push: when FILE.sig (the sign flow's output) covers the file's exact bytes and
-    verifies with the key the push would sign with, the push writes that envelope instead of
-    signing again. Anything else (no .sig, another key, stale, unreadable): the push signs."""
-    import dataclasses
-
-    from ....core.envelope import dump_envelope, parse_envelope, policy_hash
-
-    sig = Path(f"{plan.source}.sig")
-    if not plan.sign or plan.envelope_text is not None or not plan.key_id or not sig.is_file():
-        return plan
-    try:
-        text = sig.read_text()
-        envelope = parse_envelope(text)
-        if envelope.policy_hash != policy_hash(plan.data) or envelope.key_id != plan.key_id:
-            return plan
-        if not ops.fleet.verify(plan.key_id, plan.data, envelope.signature):
-            return plan
-    except Exception:
-        return plan
-    return dataclasses.replace(plan, envelope_text=dump_envelope(envelope, indent=False),
-                               envelope_source=f"{sig.name} (signed locally)")
 
 NARROW_DIFF = 120  # below this width a diff in a flow starts unified
 
@@ -164,12 +137,8 @@ class WriteFlow(FlowScreen):
     def compose_write_pages(self) -> ComposeResult:
         with Vertical(id="review"):
             yield Static(id="review-title", classes="page-title")
-            if DiffView is not None:
-                # side by side leaves ~15 columns a side at 80 (t toggles)
-                yield DiffView(id="review-diff", layout="split" if self.app.size.width >= NARROW_DIFF else "unified")
-            else:
-                with VerticalScroll(id="review-plain"):
-                    yield Static(id="review-text")
+            # side by side leaves ~15 columns a side at 80 (t toggles)
+            yield DiffView(id="review-diff", layout="split" if self.app.size.width >= NARROW_DIFF else "unified")
         with VerticalScroll(id="confirm"):
             yield Static(id="confirm-text")
             yield Static(id="confirm-access")
@@ -205,18 +174,11 @@ class WriteFlow(FlowScreen):
         self.step("diff", PASS, changes)
         self.query_one("#review-title", Static).update(
             Text(f"{clean(old_label)}  →  {clean(new_label)}   ({changes})"))
-        if DiffView is not None:
-            view = self.query_one("#review-diff", DiffView)
-            view.set_request(self.diff_request(plan))
-        else:
-            old = decode_text(plan.current.data, old_label) if plan.current else ""
-            self.query_one("#review-text", Static).update(Text(unified_text(plan.diff, old_label, new_label)
-                                                               if old is not None else ""))
+        self.query_one("#review-diff", DiffView).set_request(self.diff_request(plan))
         self.switcher.current = "review"
         self.step("confirm", RUNNING, "enter: review the confirmation")
         self.keys("enter: continue to the confirmation · n/p: hunks · esc: cancel (nothing is written)")
-        if DiffView is not None:
-            self.query_one("#review-diff", DiffView).body.focus()
+        self.query_one("#review-diff", DiffView).body.focus()
 
     # -- confirm -------------------------------------------------------------------
 
@@ -552,8 +514,8 @@ class PushFlow(WriteFlow):
         self.step("validate", RUNNING, "reading the file and the stored policy…")
         name, file, key = self.policy_name, self.file, self.key_id
         ops = self.ops
-        self.background(lambda cancelled: reuse_local_signature(ops, plan_push(ops, name, file, sign=True,
-                                                                               key_id=key)),
+        # plan_push stores FILE.sig as is when the sign flow just made it for these bytes and key
+        self.background(lambda cancelled: plan_push(ops, name, file, sign=True, key_id=key),
                         self._planned, self._plan_failed, group="flow-plan")
 
     def _planned(self, plan: PushPlan) -> None:

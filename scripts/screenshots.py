@@ -1,6 +1,8 @@
 """Render the README's screenshots from the demo fleet.
 
-    python -m sentinel_tui.ui.screenshots [OUTPUT_DIR]      # default: ./screenshots
+    python scripts/screenshots.py [OUTPUT_DIR]      # default: ./screenshots
+
+(from the repository root, with the package importable: PYTHONPATH=$PWD or installed)
 
 Starts the embedded emulator, seeds the demo fleet (as `sentinel-tui demo` does),
 drives the app with Pilot at 140x40 and saves one SVG per view, so the pictures
@@ -14,6 +16,9 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Awaitable, Callable
+
+if __package__ in (None, ""):  # run as a file: make the checkout importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 SIZE = (140, 40)
 
@@ -58,7 +63,7 @@ def _edited_production() -> bytes:
     """The demo's production policy as an operator might have edited it: a user added, the
     window widened, and three changes only a byte diff shows (a trailing space, a tab, the
     final newline lost)."""
-    from ..demo.fleet import PRODUCTION
+    from sentinel_tui.demo.fleet import PRODUCTION
 
     return (PRODUCTION
             .replace("users: [oncall-primary, oncall-secondary]",
@@ -170,7 +175,7 @@ async def _push_result(app, pilot) -> None:
 
 
 async def _whatif(app, pilot) -> None:
-    from .widgets.whatif import WhatIfPanel
+    from sentinel_tui.ui.widgets.whatif import WhatIfPanel
 
     await _settle(app, pilot)
     app.execute_command("whatif production")
@@ -221,7 +226,7 @@ SHOTS: dict[str, Callable[..., Awaitable[None]]] = {
 
 
 async def render(ops, out: Path) -> list[Path]:
-    from .app import SentinelApp
+    from sentinel_tui.ui.app import SentinelApp
 
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -236,7 +241,7 @@ async def render(ops, out: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ..cli import start_demo
+    from sentinel_tui.cli import start_demo
 
     args = sys.argv[1:] if argv is None else argv
     out = Path(args[0] if args else "screenshots")
