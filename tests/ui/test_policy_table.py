@@ -4,7 +4,7 @@ The entries are the demo fleet's, copied under new names (so every status, verdi
 column shape appears), and streamed as the loader does: each page first as pending
 entries, then again once their pair is known. No timing is asserted here (see
 benchmarks/ for that): only that the rows are right, in order, and consistent with the
-DataTable underneath. Batches merged in quick succession reach the rows together, a
+rows the table paints. Batches merged in quick succession reach the rows together, a
 moment later: `visible()` applies those still waiting, so the checks go through it.
 """
 
@@ -35,8 +35,8 @@ def fleet_copies(demo, root: str, count: int, seed: int = 7) -> list:
 
 
 def display_keys(table: PolicyTable) -> list[str]:
-    """The paths of the DataTable's rows, read through its own API, in display order."""
-    return [table.coordinate_to_cell_key((index, 0)).row_key.value for index in range(table.row_count)]
+    """The paths of the table's rows, read row by row through its own API, in display order."""
+    return [table.path_at(index) for index in range(table.row_count)]
 
 
 def expected_order(table: PolicyTable) -> list[str]:

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
+from textual.widgets import Footer, Input, ProgressBar, Static
 
 from ...core.status import Status
 from ..format import role_style
@@ -124,10 +124,9 @@ class BrowserScreen(Screen):
     def on_policy_table_view_changed(self, message: PolicyTable.ViewChanged) -> None:
         self._update_summary()
 
-    def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
-        if message.data_table is self.table:
-            message.stop()
-            self.action_open_detail()
+    def on_policy_table_row_selected(self, message: PolicyTable.RowSelected) -> None:
+        message.stop()
+        self.action_open_detail()
 
     def _update_summary(self) -> None:
         roles = self.app.theme_variables
