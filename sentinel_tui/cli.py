@@ -42,6 +42,8 @@ def _global_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--policy-root", metavar="R", default=s, help="SSM path of the policies (default /sentinel/policies)")
     g.add_argument("--local-dir", metavar="DIR", default=s, help="folder of local policy files")
     g.add_argument("--read-only", action="store_true", default=s, help="refuse every write")
+    g.add_argument("--no-cache", action="store_true", default=s,
+                   help="the app: neither show nor keep the fleet cache (statuses and versions, never policies)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -624,13 +626,13 @@ KEY_COMMANDS = {"setup": cmd_keys_setup, "rotation": cmd_keys_rotation}
 
 # -- the app and the demo ----------------------------------------------------------------
 
-def open_app(ops, *, initial_diff: tuple[str, str] | None = None) -> int:
+def open_app(ops, *, initial_diff: tuple[str, str] | None = None, use_cache: bool = True) -> int:
     try:
         from .ui.app import run_app
     except ImportError:
         _err("The terminal app is not part of this build yet; the headless commands work: sentinel-tui policy --help")
         return EXIT_ERROR
-    return run_app(ops, initial_diff=initial_diff) or EXIT_OK
+    return run_app(ops, initial_diff=initial_diff, use_cache=use_cache) or EXIT_OK
 
 
 def demo_settings(url: str, workspace: Path) -> Settings:
@@ -684,11 +686,11 @@ def cmd_demo(args) -> int:
 
 
 def cmd_app(args) -> int:
-    return open_app(make_ops(args))
+    return open_app(make_ops(args), use_cache=not getattr(args, "no_cache", False))
 
 
 def cmd_diff_app(args) -> int:
-    return open_app(make_ops(args), initial_diff=(args.name, args.file))
+    return open_app(make_ops(args), initial_diff=(args.name, args.file), use_cache=not getattr(args, "no_cache", False))
 
 
 COMMANDS = {

@@ -21,6 +21,8 @@ Every AWS call runs in a thread worker; errors from workers land in one place
 
 from __future__ import annotations
 
+import gc
+
 import inspect
 from datetime import datetime
 from typing import Any, Callable
@@ -35,7 +37,8 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..aws.errors import SentinelError, inert
 from ..ops.context import Ops
-from ..ops.fleet import FleetEntry, FleetSnapshot
+from ..ops import cache as fleet_cache
+from ..ops.fleet import FleetEntry, FleetSnapshot, keep_values
 from .commands import CommandRegistry, SentinelCommandProvider, split_args
 from .messages import FleetUpdated, IdentityLoaded
 from .screens.browser import BrowserScreen
@@ -69,8 +72,11 @@ class SentinelApp(App[int]):
     fleet_loading = var(False)
 
     def __init__(self, ops: Ops, *, clock: Callable[[], datetime] | None = None,
-                 initial_diff: tuple[str, str] | None = None) -> None:
+                 initial_diff: tuple[str, str] | None = None, use_cache: bool = False) -> None:
         super().__init__()
+        # The fleet cache (ops/cache.py): shown at launch, confirmed, kept after each complete load.
+        # Off unless asked for (the command line asks, `--no-cache` not): tests and embedders opt in.
+        self.use_cache = use_cache
         self.set_reactive(SentinelApp.ops, ops)
         self.clock: Callable[[], datetime] = clock or ops.clock
         self.initial_diff = initial_diff
@@ -89,9 +95,12 @@ class SentinelApp(App[int]):
 
     def on_mount(self) -> None:
         self._load_identity(self.ops)
-        self.reload(full=True)
+        self.reload(full=True, cached=self.use_cache)
         if self.initial_diff:
             self.call_after_refresh(self._open_initial_diff)
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()  # what `on_fleet_updated` froze is the collector's again once the app is gone
 
     def _open_initial_diff(self) -> None:
         name, path = self.initial_diff or ("", "")
@@ -136,8 +145,11 @@ class SentinelApp(App[int]):
                 return entry
         return None
 
-    def reload(self, *, full: bool = False) -> None:
-        """Re-read the fleet: only what changed, unless `full` or the last load was incomplete."""
+    def reload(self, *, full: bool = False, cached: bool = False) -> None:
+        """Re-read the fleet: only what changed, unless `full` or the last load was incomplete.
+
+        `cached` (at launch): show the fleet cache first, then confirm it with metadata
+        listings; a full reload (`R`) reads everything again whatever the cache holds."""
         ops = self.ops
         full = full or not self.fleet.complete or self.fleet.root != ops.settings.policy_root
         base = None
@@ -146,10 +158,10 @@ class SentinelApp(App[int]):
                                  complete=True, loaded_at=self.fleet.loaded_at)
         self._load_id += 1
         self.fleet_loading = True
-        self._fleet_worker(ops, base, self._load_id)
+        self._fleet_worker(ops, base, self._load_id, cached and base is None)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group=FLEET_GROUP)
-    def _fleet_worker(self, ops: Ops, base: FleetSnapshot | None, load_id: int) -> None:
+    def _fleet_worker(self, ops: Ops, base: FleetSnapshot | None, load_id: int, cached: bool = False) -> None:
         worker = get_current_worker()
 
         def cancelled() -> bool:
@@ -159,13 +171,19 @@ class SentinelApp(App[int]):
             if not cancelled():
                 self.post_message(FleetUpdated(ops, entries, load_id=load_id))
 
-        if base is None:
+        shown = fleet_cache.read(ops) if cached else None
+        if shown is not None:
+            self.post_message(FleetUpdated(ops, reset=True, snapshot=shown, cached=True, load_id=load_id))
+            snapshot = ops.fleet.confirm(shown, emit, cancelled)
+        elif base is None:
             self.post_message(FleetUpdated(ops, reset=True, load_id=load_id))
             snapshot = ops.fleet.load(emit, cancelled)
         else:
             snapshot = ops.fleet.refresh(base, emit, cancelled)
         if not cancelled():
             self.post_message(FleetUpdated(ops, done=True, snapshot=snapshot, load_id=load_id))
+            if self.use_cache:
+                fleet_cache.save(ops, snapshot)
 
     def refresh_entry(self, name: str) -> None:
         """Re-read one policy/signature pair (after a write) and update the snapshot."""
@@ -181,11 +199,21 @@ class SentinelApp(App[int]):
             return  # from a load that was replaced or a context we left
         if message.reset:
             self.fleet = FleetSnapshot(root=message.ops.settings.policy_root)
+        if message.cached and message.snapshot is not None:
+            self.fleet = message.snapshot
         for entry in message.entries:
             self.fleet.entries[entry.path] = entry
         if message.done and message.snapshot is not None:
+            # rows from the cache whose pair was read since (selected) keep their values
+            keep_values(message.snapshot, self.fleet)
             self.fleet = message.snapshot
             self.fleet_loading = False
+        if message.entries or message.done or message.cached:
+            # What a load keeps lives as long as the fleet: out of the cyclic collector's walk, so
+            # a full collection (which walks every tracked object) does not stop the app for
+            # longer as the fleet grows. Cheap (a list splice); objects freed by reference
+            # counting are still freed.
+            gc.freeze()
         self.fleet_changed.publish(message)
         if message.done and message.snapshot is not None:
             error = message.snapshot.error
@@ -356,9 +384,9 @@ class SentinelApp(App[int]):
             self.show_error(worker.error)
 
 
-def run_app(ops: Ops, initial_diff: tuple[str, str] | None = None) -> int:
+def run_app(ops: Ops, initial_diff: tuple[str, str] | None = None, *, use_cache: bool = True) -> int:
     """Open the app on `ops`; returns the exit code."""
-    app = SentinelApp(ops, initial_diff=initial_diff)
+    app = SentinelApp(ops, initial_diff=initial_diff, use_cache=use_cache)
     result = app.run()
     if app.return_code:
         return app.return_code

@@ -60,6 +60,8 @@ class BrowserScreen(Screen):
                 tooltip="Re-sign the stored bytes of the marked rows (unsigned or stale, after review)"),
     ]
 
+    _values_timer = None
+
     def compose(self) -> ComposeResult:
         clock = getattr(self.app, "clock", None)
         yield ContextHeader(id="context-header")
@@ -102,7 +104,9 @@ class BrowserScreen(Screen):
     def _fleet_changed(self, message: FleetUpdated) -> None:
         if message.reset:
             self.table.clear_entries()
-        if message.done and message.snapshot is not None:
+        if message.cached and message.snapshot is not None:
+            self.table.replace_all(message.snapshot.entries.values())
+        elif message.done and message.snapshot is not None:
             self.table.replace_all(message.snapshot.entries.values())
         elif message.entries:
             self.table.merge(message.entries)
@@ -120,6 +124,32 @@ class BrowserScreen(Screen):
             self.app.selected = message.entry
         if self.detail.display:
             self.detail.show(message.entry)
+            self._read_values_soon(message.entry)
+
+    def _read_values_soon(self, entry) -> None:
+        """A row from the cache has no values: read its pair once the cursor rests on it (with the
+        detail pane open, or before an action that needs them)."""
+        if self._values_timer is not None:
+            self._values_timer.stop()
+            self._values_timer = None
+        if entry is None or not entry.needs_values:
+            return
+
+        def read() -> None:
+            self._values_timer = None
+            current = self.table.selected_entry
+            if current is not None and current.path == entry.path and current.needs_values:
+                self.app.refresh_entry(entry.name)
+
+        self._values_timer = self.set_timer(0.2, read)
+
+    def _values_missing(self, entry) -> bool:
+        """Whether `entry` is a row from the cache whose values are being read (said to the user)."""
+        if entry is None or not entry.needs_values:
+            return False
+        self.notify(f"Reading {entry.name} first (shown from the cache); try again in a moment.", timeout=3)
+        self._read_values_soon(entry)
+        return True
 
     def on_policy_table_view_changed(self, message: PolicyTable.ViewChanged) -> None:
         self._update_summary()
@@ -150,7 +180,10 @@ class BrowserScreen(Screen):
             kind = "regex" if table.filter.is_regex else "substring"
             text.append(f"  filter {kind}: ", style=Style(dim=True))
             text.append(table.filter.text, style=role_style(roles, "accent"))
-        if getattr(self.app, "fleet_loading", False):
+        if self.app.fleet.from_cache:
+            text.append("  from cache", style=role_style(roles, "warning"))
+            text.append(" (confirming…)" if self.app.fleet_loading else "", style=Style(dim=True))
+        elif getattr(self.app, "fleet_loading", False):
             text.append("  loading…", style=role_style(roles, "accent"))
         else:
             error = getattr(getattr(self.app, "fleet", None), "error", None)
@@ -202,6 +235,7 @@ class BrowserScreen(Screen):
             detail.display = True
             self.add_class("-detail")
         detail.show(self.table.selected_entry)
+        self._read_values_soon(self.table.selected_entry)
 
     def action_tab(self, tab: str) -> None:
         if tab in TABS:
@@ -225,6 +259,8 @@ class BrowserScreen(Screen):
     def action_flow(self, which: str) -> None:
         from .flows import open_flow
 
+        if which != "resign" and self._values_missing(self.table.selected_entry):
+            return
         try:
             open_flow(self.app, which, self.table.selected_entry, self.table.marked_names())
         except Exception as exc:  # e.g. nothing selected: said, never a traceback
@@ -245,6 +281,8 @@ class BrowserScreen(Screen):
         entry = self.table.selected_entry
         if entry is None:
             self.notify("Select a policy first.", timeout=3)
+            return
+        if self._values_missing(entry):
             return
         from .diff import DiffScreen
         from .file_picker import FilePicker
