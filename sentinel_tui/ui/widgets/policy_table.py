@@ -791,7 +791,7 @@ class PolicyTable(ScrollView, can_focus=True):
                hover[1] if hovered and row < 0 else hovered, scroll_x, width)
         strip = self._lines.get(key)
         if strip is None:
-            if len(self._lines) > 4000:
+            if len(self._lines) > 8 * max(self.size.height, 10):  # a few screens' worth of lines
                 self._lines.clear()
             strip = self._lines[key] = self._line(row, rendered, key[3], key[4], scroll_x, width, base)
         return strip
