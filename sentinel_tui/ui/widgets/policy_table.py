@@ -768,11 +768,11 @@ class PolicyTable(ScrollView, can_focus=True):
         self._layout += 1
         self._lines.clear()
 
-    def _on_focus(self, event: events.Focus) -> None:
-        self._layout += 1
+    def on_focus(self, event: events.Focus) -> None:
+        self._layout += 1  # the cursor's style follows the focus
         self.refresh()
 
-    def _on_blur(self, event: events.Blur) -> None:
+    def on_blur(self, event: events.Blur) -> None:
         self._layout += 1
         self.refresh()
 
