@@ -220,3 +220,28 @@ def test_a_streamed_fleet_of_thousands_is_sorted_filtered_and_keeps_the_cursor(s
             assert table.selected_entry is table.visible()[-1]
 
     run(body())
+
+
+def test_the_header_shows_the_sort_and_the_name_column_stays_when_scrolled_sideways(shared_ops):
+    async def body():
+        app = SentinelApp(shared_ops)
+        async with app.run_test(size=(60, 20)) as pilot:  # narrower than the columns
+            await settle(app, pilot)
+            table = app.query_one(PolicyTable)
+            assert table.render_line(0).text.startswith(" Name▲ ")
+            first = table.visible()[0]
+            assert table.render_line(1).text.startswith(f" {first.name} ")
+            await pilot.press(*["right"] * 16)
+            await pilot.pause()
+            assert table.scroll_x >= 16
+            header, row = table.render_line(0).text, table.render_line(1).text
+            assert header.startswith(" Name▲ ") and "Status" not in header  # scrolled past Status...
+            assert row.startswith(f" {first.name} ")  # ...the names stay
+            await pilot.press("home")
+            await pilot.pause()
+            table.sort_by("name", reverse=True)
+            await pilot.pause()
+            assert table.render_line(0).text.startswith(" Name▼ ")
+            assert table.visible()[0].name == max((e.name for e in table.entries.values()), key=str.lower)
+
+    run(body())
