@@ -65,10 +65,18 @@ def test_second_launch_shows_the_cache_marked_then_confirms_it_and_R_reads_every
             assert not second.fleet.from_cache and "from cache" not in summary(second)
             assert shown(second) == expected
             assert calls.values_read() == 0  # nothing changed: no value read
+            # Opening a cached row's detail reads its pair (and only it).
+            table = second.query_one(PolicyTable)
+            assert table.select_name("production") and table.selected_entry.needs_values
+            await pilot.press("enter")
+            await until(pilot, lambda: not table.selected_entry.needs_values)
+            assert table.selected_entry.policy.value and "prod-default-deny" in table.selected_entry.policy.value
+            assert 1 <= calls.values_read() <= 2
+            before = calls.values_read()
             # R reads the whole fleet again, whatever the cache holds.
             await pilot.press("R")
             await settle(second, pilot)
-            assert calls.values_read() > 0 and shown(second) == expected
+            assert calls.values_read() > before and shown(second) == expected
 
     run(body())
 
