@@ -22,6 +22,7 @@ Every AWS call runs in a thread worker; errors from workers land in one place
 from __future__ import annotations
 
 import gc
+from time import monotonic
 
 import inspect
 from datetime import datetime
@@ -85,6 +86,7 @@ class SentinelApp(App[int]):
         self.commands = CommandRegistry()
         self._load_id = 0
         self._frozen = False
+        self._frozen_at = float("-inf")  # while pages stream in, at most one freeze every half second
         self._register_builtin_commands()
         install_diagnostics(self)  # :doctor :explain :keysetup
         install_flows(self)  # :sign :verify :push :restore :resign
@@ -113,6 +115,7 @@ class SentinelApp(App[int]):
             gc.collect()
         self._frozen = True
         gc.freeze()
+        self._frozen_at = monotonic()
 
     def on_unmount(self) -> None:
         gc.unfreeze()  # what `on_fleet_updated` froze is the collector's again once the app is gone
@@ -223,7 +226,7 @@ class SentinelApp(App[int]):
             keep_values(message.snapshot, self.fleet)
             self.fleet = message.snapshot
             self.fleet_loading = False
-        if message.entries or message.done or message.cached:
+        if message.done or message.cached or (message.entries and monotonic() - self._frozen_at >= 0.5):
             self._freeze_fleet()
         self.fleet_changed.publish(message)
         if message.done and message.snapshot is not None:
