@@ -680,7 +680,7 @@ def cmd_demo(args) -> int:
                 return EXIT_OK
         ops = ops.switch(**{k: v for k, v in vars(settings_from(args, ops.settings)).items()
                             if k == "read_only" and v})
-        return open_app(ops)
+        return open_app(ops, use_cache=False)  # a fresh store on a new port each time: a cache never serves
     finally:
         emulator.stop()
 
