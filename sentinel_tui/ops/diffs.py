@@ -131,6 +131,9 @@ class DiffModel:
     new_text: str = ""
     #: in access mode: the exact access diff (core.access.AccessDiff)
     access: Any = None
+    #: FILE.sig beside the new side's file when its policy_hash is these exact bytes (the sign
+    #: flow's output): a push stores it rather than signing again, if it verifies with its key
+    local_signature: str | None = None
 
     @property
     def mode(self) -> str:
@@ -308,7 +311,28 @@ def build_diff(request: DiffRequest, *, check_meaning: bool = True, meaning: Mea
         bytes_identical=bytes_identical, meaning_same_bytes_differ=same_meaning,
         meaning_error=meaning_error, meaning_checked=checked, old_text=old_text, new_text=new_text,
         access=access if request.mode == "access" else None,
+        local_signature=_local_signature(request.file, new_hash) if request.new is not None else None,
     )
+
+
+def _local_signature(file: str | None, new_hash: str | None) -> str | None:
+    """`FILE.sig` when it exists and its policy_hash is the new side's hash; else None.
+
+    Only the hash is read here (no KMS call): whether the signature verifies with the push's
+    key is the push's own check (`ops.push.signature_file_for`), which signs afresh when not.
+    """
+    if not file or not new_hash:
+        return None
+    from ..core.envelope import EnvelopeError, parse_envelope
+
+    sig = Path(f"{file}.sig")
+    try:
+        if not sig.is_file() or sig.stat().st_size > 64 * 1024:
+            return None
+        envelope = parse_envelope(sig.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, EnvelopeError, ValueError):
+        return None
+    return str(sig) if (envelope.policy_hash or "").lower() == new_hash else None
 
 
 def with_meaning(model: DiffModel, meaning: Meaning | None = None) -> DiffModel:

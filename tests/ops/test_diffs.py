@@ -190,6 +190,19 @@ def test_signature_facts():
     assert created.old_hash is None and created.diff.added == new.count(b"\n")
 
 
+def test_a_local_signature_of_the_new_bytes_is_named_so_sign_then_push_does_not_say_sign_again(tmp_path):
+    """Sign, then push (issue 12): the diff names FILE.sig when it signs the new side's exact bytes."""
+    new = POLICY.replace(b"[dev]", b"[dev, qa]")
+    file = tmp_path / "dev.yaml"
+    file.write_bytes(new)
+    assert build_diff(request(POLICY, new, file=str(file))).local_signature is None  # no .sig yet
+    (tmp_path / "dev.yaml.sig").write_text(envelope_for(POLICY))  # signs other bytes: not these
+    assert build_diff(request(POLICY, new, file=str(file))).local_signature is None
+    (tmp_path / "dev.yaml.sig").write_text(envelope_for(new))
+    model = build_diff(request(POLICY, new, file=str(file)))
+    assert model.signing_needed and model.local_signature == str(tmp_path / "dev.yaml.sig")
+
+
 def test_summary_lines_name_both_hashes():
     model = build_diff(request(POLICY, POLICY + b"# more\n", envelope=envelope_for(POLICY)))
     text = "\n".join(model.summary())

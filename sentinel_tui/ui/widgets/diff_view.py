@@ -20,6 +20,7 @@ a short one. Everything from a file or from SSM is untrusted: it becomes Rich ``
 from __future__ import annotations
 
 import bisect
+from pathlib import Path
 import re
 from typing import Iterator
 
@@ -827,13 +828,15 @@ class DiffView(Widget):
         text.append("  │  ")
         if model.new_hash is None:
             text.append(f"{new_name}: absent")
+        elif model.signing_needed and model.local_signature:
+            text.append(f"{new_name}: signed locally ({safe_label(Path(model.local_signature).name)}) ✔", ok)
         elif model.signing_needed:
             text.append(f"{new_name}: new signature needed", warn)
         else:
             text.append(f"{new_name}: covered by the stored signature ✔", ok)
-        if model.meaning_same_bytes_differ:
-            text.append("\nThe bytes differ but the meaning does not: a new signature is needed "
-                        "although nothing changes in effect.", warn)
+        note = model.meaning_note()
+        if note:
+            text.append("\n" + note, warn if model.signing_needed else ok)
         elif not model.bytes_identical and not model.meaning_checked:
             text.append("\nMeaning: not compared yet (a large input): press m to compare.", Style(italic=True))
         elif model.meaning_error and not model.bytes_identical:
