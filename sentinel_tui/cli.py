@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .aws.errors import SentinelError, inert
-from .config import ConfigError, Settings, load_settings
+from .config import ConfigError, Settings, config_file, load_settings
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 
@@ -42,6 +42,12 @@ def _global_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--policy-root", metavar="R", default=s, help="SSM path of the policies (default /sentinel/policies)")
     g.add_argument("--local-dir", metavar="DIR", default=s, help="folder of local policy files")
     g.add_argument("--read-only", action="store_true", default=s, help="refuse every write")
+
+
+def _context_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--context", action="append", default=[], metavar="NAME", dest="contexts",
+                        help="a context from the settings' [contexts.NAME] tables (repeatable)")
+    parser.add_argument("--all-contexts", action="store_true", help="every configured context, loaded concurrently")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,6 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = psub.add_parser("status", parents=[common], help="every policy under the root with its status")
     p.add_argument("--json", action="store_true")
+    _context_options(p)
+    p.add_argument("--watch", action="store_true",
+                   help="keep polling (metadata only) and print one line per status change; Ctrl-C stops")
+    p.add_argument("--interval", type=float, metavar="S",
+                   help="seconds between polls (default: sized to the fleet, see the README's call budget)")
 
     p = psub.add_parser("doctor", parents=[common], help="run every check on one policy (exit 0 pass, 1 fail, 2 error)")
     p.add_argument("name")
@@ -129,6 +140,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text", nargs="+", help="the text (quote it), or - to read it from stdin")
     p.add_argument("--offline", action="store_true", help="do not load the fleet: rank causes without it")
     p.add_argument("--json", action="store_true")
+
+    contexts = sub.add_parser("contexts", help="named AWS targets ([contexts.NAME] in the settings)")
+    csub = contexts.add_subparsers(dest="contexts_command", metavar="COMMAND", required=True)
+    p = csub.add_parser("list", parents=[common], help="the configured contexts")
+    p.add_argument("--json", action="store_true")
+    p = csub.add_parser("import", parents=[common],
+                        help="offer the profiles of the AWS config file as contexts (asks before writing)")
+    p.add_argument("profiles", nargs="*", metavar="PROFILE", help="only these profiles (default: every one not yet a context)")
+    p.add_argument("--yes", action="store_true", help="add them without asking")
+    p.add_argument("--dry-run", action="store_true", help="show what would be added, write nothing")
 
     keys = sub.add_parser("keys", help="the signing key: first-time setup, rotation check")
     ksub = keys.add_subparsers(dest="keys_command", metavar="SUBCOMMAND", required=True)
@@ -450,7 +471,8 @@ def cmd_resign(args) -> int:
     return EXIT_OK if result.count(OK) == len(names) else EXIT_FAIL
 
 
-def status_rows(snapshot) -> list[dict]:
+def status_rows(snapshot, *, context: str | None = None, account: str | None = None,
+                region: str | None = None) -> list[dict]:
     rows = []
     for e in snapshot.sorted_entries():
         if not e.remote:
@@ -458,6 +480,9 @@ def status_rows(snapshot) -> list[dict]:
         a = e.assessment
         env = a.envelope if a else None
         rows.append({
+            "context": context,
+            "account": account,
+            "region": region,
             "name": e.name,
             "path": e.path,
             "status": str(a.status) if a else None,
@@ -477,23 +502,95 @@ def status_rows(snapshot) -> list[dict]:
     return rows
 
 
+def make_targets(args, base: Settings | None = None):
+    """The Ops of each context asked for (--context, --all-contexts), or of the settings alone."""
+    from .ops.multi import build_targets, select_contexts
+
+    base = base or load_settings()
+    contexts = select_contexts(base, getattr(args, "contexts", None) or (), getattr(args, "all_contexts", False))
+    return build_targets(base, contexts, flags=lambda s: settings_from(args, s))
+
+
+def _error_json(exc) -> dict:
+    return {"kind": getattr(exc, "kind", "error"), "what": exc.what, "fix": exc.fix or None}
+
+
 def cmd_status(args) -> int:
-    ops = make_ops(args)
-    snap = ops.fleet.load()
-    if snap.error is not None and not snap.entries:
-        raise snap.error
-    rows = status_rows(snap)
+    from .ops.multi import load_all
+
+    targets = make_targets(args)
+    if args.watch:
+        return cmd_watch(args, targets)
+    loads = load_all(targets)
+    multi = len(targets) > 1 or targets[0].name is not None
+    if not multi and not loads[0].usable:
+        raise loads[0].error
+    rows: list[dict] = []
+    summaries = []
+    for load in loads:
+        t = load.target
+        region = t.region
+        if load.snapshot is not None:
+            rows.extend(status_rows(load.snapshot, context=t.name, account=t.account, region=region))
+        summaries.append({
+            "context": t.name, "account": t.account, "region": region,
+            "root": t.ops.settings.policy_root,
+            "complete": bool(load.snapshot and load.snapshot.complete and load.error is None),
+            "error": _error_json(load.error) if load.error is not None else None,
+        })
+    roots = {s["root"] for s in summaries}
+    complete = all(s["complete"] for s in summaries)
     if args.json:
-        print(json.dumps({"root": snap.root, "complete": snap.complete, "policies": rows}, indent=2))
+        print(json.dumps({"root": roots.pop() if len(roots) == 1 else None, "complete": complete,
+                          "contexts": summaries, "policies": rows}, indent=2))
     else:
         width = max([len(r["name"]) for r in rows] + [4])
-        _out(f"{'NAME':{width}}  {'STATUS':11}  {'VER':>3}  {'SIZE':>5}  TVM")
+        if multi:
+            cw = max([len(s["context"]) for s in summaries] + [7])
+            _out(f"{'CONTEXT':{cw}}  {'ACCOUNT':12}  {'NAME':{width}}  {'STATUS':11}  {'VER':>3}  {'SIZE':>5}  TVM")
+        else:
+            _out(f"{'NAME':{width}}  {'STATUS':11}  {'VER':>3}  {'SIZE':>5}  TVM")
         for r in rows:
-            _out(f"{r['name']:{width}}  {r['status'] or '?':11}  {r['version'] or '-':>3}  "
+            lead = f"{r['context']:{cw}}  {r['account'] or '?':12}  " if multi else ""
+            _out(f"{lead}{r['name']:{width}}  {r['status'] or '?':11}  {r['version'] or '-':>3}  "
                  f"{r['size'] if r['size'] is not None else '-':>5}  {r['tvm'] or ''}")
-    if snap.error is not None:
-        _err(f"warning: the listing is partial: {snap.error}")
-        return EXIT_ERROR
+    failed = 0
+    for load in loads:
+        if load.error is not None:
+            failed += 1
+            where = f"context {load.target.name}: " if multi else ""
+            partial = "the listing is partial" if load.snapshot and load.snapshot.entries else "not loaded"
+            _err(f"warning: {where}{partial}: {load.error}")
+            if load.error.fix:
+                _err(f"fix: {load.error.fix}")
+    return EXIT_ERROR if failed else EXIT_OK
+
+
+def cmd_watch(args, targets) -> int:
+    from .ops.watch import Watcher
+
+    watcher = Watcher(targets, interval=args.interval)
+
+    def on_change(change) -> None:
+        if args.json:
+            print(json.dumps(change.as_json()), flush=True)
+        else:
+            _out(change.as_text())
+            sys.stdout.flush()
+
+    def on_error(target, exc) -> None:
+        where = f"context {target.name}: " if target.name else ""
+        _err(f"warning: {where}{exc}")
+
+    def on_start(watcher) -> None:
+        _err(f"Watching {watcher.policy_count():,} policies in {len(watcher.targets)} "
+             f"context{'s' if len(watcher.targets) != 1 else ''}, every {watcher.describe_interval()} "
+             f"(about {watcher.calls_per_minute():,.0f} calls/minute); Ctrl-C stops.")
+
+    try:
+        watcher.run(on_change=on_change, on_error=on_error, on_start=on_start)
+    except KeyboardInterrupt:
+        return EXIT_OK
     return EXIT_OK
 
 
@@ -622,6 +719,76 @@ def cmd_keys_rotation(args) -> int:
 KEY_COMMANDS = {"setup": cmd_keys_setup, "rotation": cmd_keys_rotation}
 
 
+def cmd_contexts_list(args) -> int:
+    settings = load_settings()
+    rows = [{"name": c.name, "profile": c.profile, "region": c.region, "policy_root": c.policy_root,
+             "endpoint_url": c.endpoint_url} for c in settings.contexts]
+    if args.json:
+        print(json.dumps({"contexts": rows}, indent=2))
+        return EXIT_OK
+    if not rows:
+        _out(f"No contexts in {config_file()}. `sentinel-tui contexts import` offers your AWS profiles.")
+        return EXIT_OK
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        _out(f"{r['name']:{width}}  profile {r['profile'] or '(inherited)'}  region {r['region'] or '(inherited)'}"
+             + (f"  root {r['policy_root']}" if r["policy_root"] else "")
+             + (f"  endpoint {r['endpoint_url']}" if r["endpoint_url"] else ""))
+    return EXIT_OK
+
+
+def cmd_contexts_import(args) -> int:
+    """Offer each AWS profile that is not yet a context; write only after a yes (or --yes)."""
+    from dataclasses import replace as dc_replace
+
+    from .aws.session import aws_config_profiles
+    from .config import CONTEXT_NAME, ContextSpec, save_settings
+
+    settings = load_settings(env={})  # the file alone: never persist flags or environment
+    profiles = aws_config_profiles()
+    taken_profiles = {c.profile for c in settings.contexts}
+    taken_names = {c.name for c in settings.contexts}
+    wanted = list(args.profiles) or sorted(profiles)
+    unknown = [p for p in wanted if p not in profiles]
+    if unknown:
+        raise ConfigError(f"no AWS profile named {', '.join(map(repr, unknown))} in the AWS config file "
+                          f"(profiles: {', '.join(sorted(profiles)) or 'none'})")
+    offers = []
+    for name in wanted:
+        if name in taken_profiles or name in taken_names:
+            continue
+        if not CONTEXT_NAME.match(name):
+            _err(f"skipped profile {name!r}: not usable as a context name (letters, digits, '.', '_', '-')")
+            continue
+        values = profiles[name]
+        offers.append(ContextSpec(name=name, profile=name, region=values.get("region"),
+                                  endpoint_url=values.get("endpoint_url")))
+    if not offers:
+        _out("Nothing to import: every AWS profile is already a context." if profiles
+             else "No profiles in the AWS config file.")
+        return EXIT_OK
+    _out(f"Contexts to add to {config_file()}:")
+    for c in offers:
+        _out(f"  [contexts.{c.name}]  profile {c.profile}, region {c.region or '(the profile has none)'}"
+             + (f", endpoint {c.endpoint_url}" if c.endpoint_url else ""))
+    if args.dry_run:
+        _out("Dry run: nothing written.")
+        return EXIT_OK
+    if not args.yes:
+        if not sys.stdin.isatty():
+            _err("Not a terminal: pass --yes to add them, or --dry-run to only look.")
+            return EXIT_FAIL
+        if input(f"Add {len(offers)} context{'s' if len(offers) != 1 else ''}? [y/N] ").strip().lower() not in ("y", "yes"):
+            _out("Nothing written.")
+            return EXIT_FAIL
+    path = save_settings(dc_replace(settings, contexts=settings.contexts + tuple(offers)))
+    _out(f"Added {len(offers)} context{'s' if len(offers) != 1 else ''} to {path}.")
+    return EXIT_OK
+
+
+CONTEXT_COMMANDS = {"list": cmd_contexts_list, "import": cmd_contexts_import}
+
+
 # -- the app and the demo ----------------------------------------------------------------
 
 def open_app(ops, *, initial_diff: tuple[str, str] | None = None) -> int:
@@ -706,6 +873,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return COMMANDS[args.policy_command](args)
         if args.command == "keys":
             return KEY_COMMANDS[args.keys_command](args)
+        if args.command == "contexts":
+            return CONTEXT_COMMANDS[args.contexts_command](args)
         if args.command == "demo":
             return cmd_demo(args)
         if args.command == "diff":
