@@ -58,10 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Browse, diff, sign, verify and push Sentinel's signed policies in SSM.",
         epilog="With no command, the terminal app opens.",
     )
+    _context_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser("demo", parents=[common], help="open the app on an embedded demo store (no AWS account needed)")
     demo.add_argument("--serve", action="store_true", help="only serve the demo store and print how to reach it")
+    demo.add_argument("--accounts", type=int, metavar="N",
+                      help="N emulated AWS accounts (1-20), one profile and context each, a different mix of statuses")
 
     diff_app = sub.add_parser("diff", parents=[common], help="open the app on the diff of a stored policy and a file")
     diff_app.add_argument("name")
@@ -823,7 +826,76 @@ def start_demo(workspace: Path):
     return emulator, ops
 
 
+def start_demo_accounts(workspace: Path, n: int, *, key_spec: str = "RSA_4096"):
+    """Start the emulator with N seeded accounts; the AWS config file and the contexts; (emulator, ops of account 1)."""
+    from dataclasses import replace as dc_replace
+
+    from .config import ContextSpec, save_settings
+    from .demo.accounts import REGION, demo_accounts, seed_accounts, write_aws_config
+    from .demo.fleet import demo_hooks
+    from .demo.server import start_emulator, use_demo_credentials
+    from .ops.audit import AuditLog
+    from .ops.context import Ops
+
+    accounts = demo_accounts(n)
+    os.environ["SENTINEL_TUI_CONFIG_DIR"] = str(workspace / "config")
+    os.environ["SENTINEL_TUI_STATE_DIR"] = str(workspace / "state")
+    use_demo_credentials()
+    emulator = start_emulator()
+    try:
+        aws_config = write_aws_config(workspace / "aws" / "config", emulator.url, accounts)
+        os.environ["AWS_CONFIG_FILE"] = str(aws_config)
+        os.environ["AWS_SHARED_CREDENTIALS_FILE"] = str(workspace / "aws" / "credentials")
+        settings = demo_settings(emulator.url, workspace)
+        seed_accounts(emulator.url, accounts, local_dir=Path(settings.local_dir), key_spec=key_spec)
+        contexts = tuple(ContextSpec(a.context, profile=a.profile, region=REGION, endpoint_url=emulator.url)
+                         for a in accounts)
+        save_settings(dc_replace(settings, contexts=contexts))
+    except BaseException:
+        emulator.stop()
+        raise
+    ops = Ops.from_settings(settings, audit=AuditLog(workspace / "state" / "audit.jsonl"), hooks=demo_hooks())
+    return emulator, ops, accounts
+
+
+def cmd_demo_accounts(args) -> int:
+    workspace = Path(tempfile.mkdtemp(prefix="sentinel-tui-demo-"))
+    _err(f"Starting the demo store (moto on 127.0.0.1) with {args.accounts} accounts…")
+    emulator, ops, accounts = start_demo_accounts(workspace, args.accounts)
+    try:
+        if args.serve:
+            _out(f"Demo store serving at {emulator.url}, {len(accounts)} accounts: "
+                 + ", ".join(f"{a.context} ({a.account})" for a in accounts))
+            _out("Point aws and sentinel-tui at it with:")
+            _out("  unset AWS_PROFILE AWS_SESSION_TOKEN")
+            _out(f"  export AWS_CONFIG_FILE={os.environ['AWS_CONFIG_FILE']}")
+            _out(f"  export AWS_SHARED_CREDENTIALS_FILE={os.environ['AWS_SHARED_CREDENTIALS_FILE']}")
+            _out(f"  export AWS_ENDPOINT_URL={emulator.url}")
+            _out("  export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_DEFAULT_REGION=us-east-1")
+            _out(f"  export SENTINEL_TUI_CONFIG_DIR={workspace / 'config'}")
+            _out(f"  export SENTINEL_TUI_LOCAL_DIR={ops.settings.local_dir}")
+            _out("  sentinel-tui policy status --json --all-contexts")
+            _out(f"The default credentials reach {accounts[0].context} ({accounts[0].account}); "
+                 f"`aws --profile demo-K` reaches account K.")
+            _out("Serving until interrupted (Ctrl-C).")
+            sys.stdout.flush()
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                return EXIT_OK
+        _err("The app shows one context at a time for now: opening demo-1; "
+             "`sentinel-tui policy status --all-contexts` lists every account.")
+        ops = ops.switch(**{k: v for k, v in vars(settings_from(args, ops.settings)).items()
+                            if k == "read_only" and v})
+        return open_app(ops)
+    finally:
+        emulator.stop()
+
+
 def cmd_demo(args) -> int:
+    if getattr(args, "accounts", None) is not None:
+        return cmd_demo_accounts(args)
     workspace = Path(tempfile.mkdtemp(prefix="sentinel-tui-demo-"))
     _err("Starting the demo store (moto on 127.0.0.1)…")
     emulator, ops = start_demo(workspace)
@@ -851,6 +923,12 @@ def cmd_demo(args) -> int:
 
 
 def cmd_app(args) -> int:
+    if getattr(args, "contexts", None) or getattr(args, "all_contexts", False):
+        targets = make_targets(args)
+        if len(targets) > 1:
+            raise ConfigError("the app opens on one context at a time for now (--context NAME); "
+                              "`sentinel-tui policy status --all-contexts` lists every context")
+        return open_app(targets[0].ops)
     return open_app(make_ops(args))
 
 
