@@ -132,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep polling (metadata only) and print one line per status change; Ctrl-C stops")
     p.add_argument("--interval", type=float, metavar="S",
                    help="seconds between polls (default: sized to the fleet, see the README's call budget)")
+    p.add_argument("--polls", type=int, metavar="N", help="with --watch: stop after N polls (default: until Ctrl-C)")
 
     p = psub.add_parser("doctor", parents=[common], help="run every check on one policy (exit 0 pass, 1 fail, 2 error)")
     p.add_argument("name")
@@ -591,7 +592,7 @@ def cmd_watch(args, targets) -> int:
              f"(about {watcher.calls_per_minute():,.0f} calls/minute); Ctrl-C stops.")
 
     try:
-        watcher.run(on_change=on_change, on_error=on_error, on_start=on_start)
+        watcher.run(on_change=on_change, on_error=on_error, on_start=on_start, max_polls=args.polls)
     except KeyboardInterrupt:
         return EXIT_OK
     return EXIT_OK
