@@ -10,11 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from .aws.errors import SentinelError, inert
 from .config import ConfigError, Settings, config_file, load_settings
@@ -65,68 +69,78 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--serve", action="store_true", help="only serve the demo store and print how to reach it")
     demo.add_argument("--accounts", type=int, metavar="N",
                       help="N emulated AWS accounts (1-20), one profile and context each, a different mix of statuses")
+    demo.add_argument("--empty", action="store_true",
+                      help="start from an empty store (no policy, no key, no TVM), as a new account is; "
+                           "the local folder holds a first policy to push")
 
     diff_app = sub.add_parser("diff", parents=[common], help="open the app on the diff of a stored policy and a file")
-    diff_app.add_argument("name")
-    diff_app.add_argument("file")
+    diff_app.add_argument("name", metavar="NAME", help="the stored policy's name under the policy root")
+    diff_app.add_argument("file", metavar="FILE", help="the local policy file to compare it with")
 
     policy = sub.add_parser("policy", help="headless policy commands")
     psub = policy.add_subparsers(dest="policy_command", metavar="SUBCOMMAND", required=True)
 
     p = psub.add_parser("validate", parents=[common], help="parse and validate a policy file (exit 0 valid, 1 invalid)")
-    p.add_argument("file")
-    p.add_argument("-q", "--quiet", action="store_true", help="print nothing, only the exit code")
+    p.add_argument("file", metavar="FILE", help="the policy YAML file")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="only errors: hide lint warnings and 'Policy is valid' (as the Go CLI)")
 
     p = psub.add_parser("sign", parents=[common], help="sign a policy file with KMS")
-    p.add_argument("file")
-    p.add_argument("--key-id", required=True, metavar="K")
+    p.add_argument("file", metavar="FILE", help="the policy YAML file to sign (validated first)")
+    p.add_argument("--key-id", metavar="K", help="the KMS key to sign with: alias, id or ARN (default: the "
+                   "default_key setting, alias/sentinel-policy-signing)")
     p.add_argument("-o", "--output", metavar="OUT", help="write the envelope here (mode 0600) instead of printing it")
     p.add_argument("--force", action="store_true", help="replace OUT if it exists")
 
     p = psub.add_parser("verify", parents=[common], help="verify a policy and its signature (exit 0 valid, 1 invalid)")
-    p.add_argument("file", nargs="?")
-    p.add_argument("--key-id", metavar="K")
+    p.add_argument("file", nargs="?", metavar="FILE", help="the local policy file (with -s SIG); omit with --remote")
+    p.add_argument("--key-id", metavar="K", help="the key the TVM verifies with: alias, id or ARN (with --remote: "
+                   "default the serving TVM's key, else default_key)")
     p.add_argument("-s", "--signature", metavar="SIG", help="the envelope file")
     p.add_argument("--remote", metavar="NAME", help="check the stored pair as the TVM would")
     p.add_argument("--offline", action="store_true", help="verify with the cached public key instead of KMS Verify")
 
     p = psub.add_parser("pull", parents=[common], help="write the stored policy bytes exactly")
-    p.add_argument("name")
-    p.add_argument("-o", "--output", metavar="OUT")
+    p.add_argument("name", metavar="NAME", help="the policy name under the policy root")
+    p.add_argument("-o", "--output", metavar="OUT", help="write to OUT (mode 0600) instead of stdout")
     p.add_argument("--with-signature", action="store_true", help="also write OUT.sig with the stored envelope")
     p.add_argument("--force", action="store_true", help="replace existing files")
 
     p = psub.add_parser("diff", parents=[common], help="diff a stored policy and a file (exit 0 same, 1 changes, 2 error)")
-    p.add_argument("name")
-    p.add_argument("file")
+    p.add_argument("name", metavar="NAME", help="the stored policy's name under the policy root")
+    p.add_argument("file", metavar="FILE", help="the local policy file")
     p.add_argument("--normalized", action="store_true", help="compare meaning, not bytes")
-    p.add_argument("-U", "--context", type=int, default=3, metavar="N")
+    p.add_argument("-U", "--context", type=int, default=3, metavar="N", help="lines of context around a change "
+                   "(default 3)")
 
     p = psub.add_parser("push", parents=[common], help="validate, sign, write and verify a policy, safely")
-    p.add_argument("name")
-    p.add_argument("file")
-    p.add_argument("--sign", action="store_true", help="sign with KMS before writing")
-    p.add_argument("--key-id", metavar="K")
+    p.add_argument("name", metavar="NAME", help="the policy name under the policy root (created if absent)")
+    p.add_argument("file", metavar="FILE", help="the local policy file to push")
+    p.add_argument("--sign", action="store_true",
+                   help="sign with KMS before writing (the default; accepted as the Go CLI spells it)")
+    p.add_argument("--key-id", metavar="K", help="sign with this key (default: the key of the TVM serving the "
+                   "policy, else default_key)")
     p.add_argument("-f", "--force", action="store_true", help="do not ask Proceed? [y/N]")
     p.add_argument("--dry-run", action="store_true", help="show what would happen, write nothing")
-    p.add_argument("--allow-unsigned", action="store_true", help="push unsigned over a signed policy (the TVM will deny it)")
+    p.add_argument("--allow-unsigned", action="store_true",
+                   help="push without a signature (an enforcing TVM denies it); only for TVMs that do not enforce")
 
     p = psub.add_parser("restore", parents=[common],
                         help="make an earlier version current again, with a signature that verifies")
-    p.add_argument("name")
+    p.add_argument("name", metavar="NAME", help="the policy name under the policy root")
     p.add_argument("--version", type=int, metavar="N", help="the policy version to restore (default: the newest "
                    "earlier version whose signature still verifies)")
     p.add_argument("-f", "--force", action="store_true", help="do not ask Proceed? [y/N]")
 
     p = psub.add_parser("resign", parents=[common],
                         help="re-sign the stored bytes of policies (after review; no policy is written)")
-    p.add_argument("names", nargs="+", metavar="NAME")
+    p.add_argument("names", nargs="+", metavar="NAME", help="the policies to re-sign (names under the policy root)")
     p.add_argument("--key-id", metavar="K", help="sign with this key (default: each policy's TVM key, "
                    "else default_key)")
     p.add_argument("-f", "--force", action="store_true", help="do not ask Proceed? [y/N]")
 
     p = psub.add_parser("status", parents=[common], help="every policy under the root with its status")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON (the fields are in the README)")
     _context_options(p)
     p.add_argument("--watch", action="store_true",
                    help="keep polling (metadata only) and print one line per status change; Ctrl-C stops")
@@ -135,20 +149,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--polls", type=int, metavar="N", help="with --watch: stop after N polls (default: until Ctrl-C)")
 
     p = psub.add_parser("doctor", parents=[common], help="run every check on one policy (exit 0 pass, 1 fail, 2 error)")
-    p.add_argument("name")
+    p.add_argument("name", metavar="NAME", help="the policy name under the policy root")
     p.add_argument("--key-id", metavar="K", help="the TVM's key, when no TVM is found")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
 
     p = psub.add_parser("explain", parents=[common],
                         help="explain a TVM log line or error text, ranking its causes for this fleet")
     p.add_argument("text", nargs="+", help="the text (quote it), or - to read it from stdin")
     p.add_argument("--offline", action="store_true", help="do not load the fleet: rank causes without it")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the explanation as JSON")
 
     contexts = sub.add_parser("contexts", help="named AWS targets ([contexts.NAME] in the settings)")
     csub = contexts.add_subparsers(dest="contexts_command", metavar="COMMAND", required=True)
     p = csub.add_parser("list", parents=[common], help="the configured contexts")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON")
     p = csub.add_parser("import", parents=[common],
                         help="offer the profiles of the AWS config file as contexts (asks before writing)")
     p.add_argument("profiles", nargs="*", metavar="PROFILE", help="only these profiles (default: every one not yet a context)")
@@ -168,9 +182,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="then re-sign every unsigned policy with it (the bulk flow; asks unless --yes)")
     p = ksub.add_parser("rotation", parents=[common],
                         help="which policies would fail if the TVMs verified with KEY now (exit 0 none, 1 some)")
-    p.add_argument("key", metavar="KEY")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("key", metavar="KEY", help="the key the TVMs would verify with: alias, id or ARN")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    _describe_subcommands(parser)
     return parser
+
+
+def _describe_subcommands(parser: argparse.ArgumentParser) -> None:
+    """`sentinel-tui policy push --help` opens with what the command does: the one-line help its
+    parent lists, unless the subcommand has its own description."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, sub in action.choices.items():
+                if not sub.description and helps.get(name):
+                    sub.description = helps[name][0].upper() + helps[name][1:] + "."
+                _describe_subcommands(sub)
 
 
 def settings_from(args: argparse.Namespace, base: Settings | None = None) -> Settings:
@@ -193,34 +220,82 @@ def make_ops(args: argparse.Namespace, base: Settings | None = None):
 
 # -- commands ------------------------------------------------------------------------
 
-def cmd_validate(args) -> int:
-    from .core.policy import check_policy
-    from .fileio import read_policy_file
+def _go_read_error(path: str, exc: OSError) -> str:
+    """os.ReadFile's error text (a *PathError) for what Python raised."""
+    if isinstance(exc, IsADirectoryError):
+        return f"read {path}: is a directory"
+    reason = (exc.strerror or type(exc).__name__).lower()
+    return f"open {path}: {reason}"
 
-    data = read_policy_file(args.file)
+
+def validate_report(path: str, data: bytes | None = None, *, quiet: bool = False) -> tuple[int, list[str]]:
+    """``sentinel policy validate FILE [-q]``: its exit code and its stderr lines, Go's text first.
+
+    Go's lines come exactly as the Go CLI prints them (``Error: ...``, the blank
+    line and ``Suggestion: ...``; ``lint: <type>: <message>``; ``Policy is valid``).
+    This tool's own findings follow, each starting ``sentinel-tui:`` so no
+    script reading Go's output can mistake them. ``-q`` hides the lint lines,
+    ``Policy is valid`` and our own warnings, never an error.
+    """
+    from .core.policy import LINT_ALLOW_BEFORE_DENY, LINT_OVERLAPPING_TIME_WINDOWS, LINT_UNREACHABLE_RULE, check_policy
+
+    lines: list[str] = []
+    if data is None:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except FileNotFoundError:
+            return EXIT_FAIL, [f"Error: file not found: {path}", "", "Suggestion: verify the file path is correct"]
+        except OSError as exc:
+            return EXIT_FAIL, [f"Error: failed to read file: {_go_read_error(path, exc)}", "",
+                               "Suggestion: check file permissions"]
     check = check_policy(data)
-    if not args.quiet:
-        for w in check.warnings:
-            _err(f"warning: {args.file}:{w.line or '-'}: {w.message}")
-        if check.error is not None:
-            _err(str(check.error))
+    upstream = (LINT_ALLOW_BEFORE_DENY, LINT_UNREACHABLE_RULE, LINT_OVERLAPPING_TIME_WINDOWS)
+    ours = [w for w in check.warnings if w.code not in upstream]
+    if check.error is not None:
+        lines += [f"Error: {check.error}", "", "Suggestion: fix the policy YAML and try again"]
+        if check.error.stage == "parse":
+            lines.append("sentinel-tui: the TVM fails to parse this policy too: it denies every request it serves.")
         else:
-            _out(f"{args.file}: valid")
-    return EXIT_OK if check.error is None else EXIT_FAIL
+            lines.append("sentinel-tui: only validate/sign/push refuse this; a TVM that is handed it still loads it.")
+    elif not quiet:
+        lints = [w for w in check.warnings if w.code in upstream]
+        lines += [f"lint: {w.code}: {w.message}" for w in lints]
+        if not lints:
+            lines.append("Policy is valid")
+    if not quiet:
+        lines += [f"sentinel-tui: warning: {path}:{w.line or '-'}: {w.message} [{w.code}]" for w in ours]
+    return (EXIT_OK if check.error is None else EXIT_FAIL), lines
+
+
+def cmd_validate(args) -> int:
+    code, lines = validate_report(args.file, quiet=args.quiet)
+    for line in lines:
+        _err(line)
+    return code
 
 
 def cmd_sign(args) -> int:
     from .ops.sign import InvalidPolicy, sign_file
 
     ops = make_ops(args)
+    key_id = args.key_id
     try:
-        result = sign_file(ops, args.file, args.key_id, output=args.output, force=args.force)
+        if not key_id:  # as push does for a policy no TVM serves: the settings' default key
+            from .fileio import read_policy_file
+            from .ops.push import check_signing_key, default_signing_key
+            from .ops.sign import validated
+
+            validated(read_policy_file(args.file))  # an invalid file is reported before any key question
+            key_id = default_signing_key(ops)
+            check_signing_key(ops, str(args.file), key_id, defaulted=True, for_push=False)
+        result = sign_file(ops, args.file, key_id, output=args.output, force=args.force)
     except InvalidPolicy as exc:
         _err(str(exc.check.error))
         return EXIT_FAIL
     if result.output:
         _err(f"Signature written to {result.output} (mode 0600); "
-             f"{'verified' if result.verified else 'NOT verified'} with {args.key_id}.")
+             f"{'verified' if result.verified else 'NOT verified'} with {key_id}.")
     else:
         _out(result.text)
     return EXIT_OK if result.verified else EXIT_FAIL
@@ -252,12 +327,19 @@ def cmd_verify(args) -> int:
         report = verify_file(ops, args.file, args.signature, args.key_id, via=via)
     failed = report.failed
     if report.ok:
-        _out("Signature valid")
+        _out("Signature missing: the TVM loads the policy unverified (it does not enforce signing)"
+             if report.loads_unverified else "Signature valid")
     elif failed is not None and failed.name == "hash":
         _out("Signature invalid: policy content does not match signature")
+    elif failed is not None and failed.name == "policy parse":
+        _out("The TVM cannot parse the stored policy: it denies every request (policy parse check failed)")
     else:
         _out("Signature invalid" + (f" ({failed.name} check failed)" if failed else ""))
     _print_report(report)
+    for warning in report.warnings:
+        _err(f"warning: {warning}")
+    if args.remote and report.tvm_log is not None:
+        _out(f"  the TVM logs: {report.tvm_log.rstrip()}")
     return EXIT_OK if report.ok else EXIT_FAIL
 
 
@@ -339,12 +421,16 @@ def cmd_push(args) -> int:
     from .ops.sign import InvalidPolicy
 
     ops = make_ops(args)
-    if args.key_id and not args.sign:
-        raise SentinelError("--key-id is only used with --sign.", "Add --sign to sign before writing.", kind="usage")
+    if args.allow_unsigned and (args.sign or args.key_id):
+        raise SentinelError("--allow-unsigned pushes without a signature, so it cannot go with "
+                            f"{'--sign' if args.sign else '--key-id'}.",
+                            "Drop --allow-unsigned to sign (the default), or drop --sign/--key-id to push unsigned.",
+                            kind="usage")
+    sign = not args.allow_unsigned  # signing is the default; --sign is kept for the Go CLI's spelling
     if not args.dry_run:
         ops.guard_write("push")
     try:
-        plan = plan_push(ops, args.name, args.file, sign=args.sign, key_id=args.key_id,
+        plan = plan_push(ops, args.name, args.file, sign=sign, key_id=args.key_id,
                          allow_unsigned=args.allow_unsigned)
     except InvalidPolicy as exc:
         _err(str(exc.check.error))
@@ -464,7 +550,12 @@ def cmd_resign(args) -> int:
 
     def progress(name: str, outcome) -> None:
         if outcome.state != RUNNING:
-            _err(f"  {outcome.state:9}  {name}: {outcome.detail}")
+            now = ""
+            if outcome.status is not None:
+                now = (f" (status {outcome.status_before} → {outcome.status})"
+                       if outcome.status_before is not None and outcome.status_before != outcome.status
+                       else f" (status {outcome.status})")
+            _err(f"  {outcome.state:9}  {name}: {outcome.detail}{now}")
             if outcome.state == FAILED and outcome.ssm_state:
                 _err(f"             SSM now holds: {outcome.ssm_state}")
 
@@ -493,6 +584,8 @@ def status_rows(snapshot, *, context: str | None = None, account: str | None = N
             "reason": a.reason if a else None,
             "tvm": a.tvm.text if a else None,
             "verdict": a.tvm.kind.value if a else None,
+            "tvm_log": a.tvm.log if a else None,
+            "tvm_log_note": a.tvm.log_note if a else None,
             "key": env.key_id if env else None,
             "signed_at": env.signed_at_text if env else None,
             "version": e.policy.version if e.policy else None,
@@ -517,6 +610,17 @@ def make_targets(args, base: Settings | None = None):
 
 def _error_json(exc) -> dict:
     return {"kind": getattr(exc, "kind", "error"), "what": exc.what, "fix": exc.fix or None}
+
+
+def _one_line(text: str, limit: int = 0) -> str:
+    """A table row on one line: line breaks shown escaped, runs of spaces after them folded,
+    cut with … at `limit` columns (0: never cut, for a pipe)."""
+    import re
+
+    text = re.sub(r"\r?\n[ \t]*", r"\\n ", text.rstrip("\n")).replace("\t", "\\t")
+    if limit and len(text) > limit:
+        text = text[: max(limit - 1, 1)].rstrip() + "…"
+    return text
 
 
 def cmd_status(args) -> int:
@@ -554,10 +658,15 @@ def cmd_status(args) -> int:
             _out(f"{'CONTEXT':{cw}}  {'ACCOUNT':12}  {'NAME':{width}}  {'STATUS':11}  {'VER':>3}  {'SIZE':>5}  TVM")
         else:
             _out(f"{'NAME':{width}}  {'STATUS':11}  {'VER':>3}  {'SIZE':>5}  TVM")
+        # one line per row: a verdict may hold a newline (Go's "yaml: unmarshal errors:\n  line 3: ...")
+        limit = shutil.get_terminal_size((0, 0)).columns if sys.stdout.isatty() else 0
         for r in rows:
             lead = f"{r['context']:{cw}}  {r['account'] or '?':12}  " if multi else ""
-            _out(f"{lead}{r['name']:{width}}  {r['status'] or '?':11}  {r['version'] or '-':>3}  "
-                 f"{r['size'] if r['size'] is not None else '-':>5}  {r['tvm'] or ''}")
+            _out(_one_line(f"{lead}{r['name']:{width}}  {r['status'] or '?':11}  {r['version'] or '-':>3}  "
+                           f"{r['size'] if r['size'] is not None else '-':>5}  {r['tvm'] or ''}", limit))
+        if not rows and not multi:
+            _err(f"No policy under {summaries[0]['root']}. To start: `sentinel-tui keys setup`, then "
+                 "`sentinel-tui policy push NAME FILE` (it signs with the default key).")
     failed = 0
     for load in loads:
         if load.error is not None:
@@ -808,9 +917,14 @@ def demo_settings(url: str, workspace: Path) -> Settings:
     return Settings(endpoint_url=url, region="us-east-1", local_dir=str(workspace / "policies"))
 
 
-def start_demo(workspace: Path):
-    """Start the emulator, seed it through the AWS APIs, and return (emulator, ops)."""
-    from .demo.fleet import seed
+def start_demo(workspace: Path, *, empty: bool = False):
+    """Start the emulator, seed it through the AWS APIs, and return (emulator, ops).
+
+    `empty`: seed nothing in the store (no policy, no key, no TVM); the local folder gets
+    one first policy to sign and push. The emulator is stopped if seeding fails or is
+    interrupted.
+    """
+    from .demo.fleet import demo_hooks, seed, seed_empty
     from .demo.server import start_emulator, use_demo_credentials
     from .ops.audit import AuditLog
     from .ops.context import Ops
@@ -819,11 +933,17 @@ def start_demo(workspace: Path):
     os.environ["SENTINEL_TUI_STATE_DIR"] = str(workspace / "state")
     use_demo_credentials()
     emulator = start_emulator()
-    settings = demo_settings(emulator.url, workspace)
-    from .demo.fleet import demo_hooks
-
-    ops = Ops.from_settings(settings, audit=AuditLog(workspace / "state" / "audit.jsonl"), hooks=demo_hooks())
-    seed(ops.clients, root=settings.policy_root, local_dir=Path(settings.local_dir))
+    try:
+        settings = demo_settings(emulator.url, workspace)
+        ops = Ops.from_settings(settings, audit=AuditLog(workspace / "state" / "audit.jsonl"),
+                                hooks=[] if empty else demo_hooks())
+        if empty:
+            seed_empty(Path(settings.local_dir))
+        else:
+            seed(ops.clients, root=settings.policy_root, local_dir=Path(settings.local_dir))
+    except BaseException:
+        emulator.stop()
+        raise
     return emulator, ops
 
 
@@ -859,8 +979,7 @@ def start_demo_accounts(workspace: Path, n: int, *, key_spec: str = "RSA_4096"):
     return emulator, ops, accounts
 
 
-def cmd_demo_accounts(args) -> int:
-    workspace = Path(tempfile.mkdtemp(prefix="sentinel-tui-demo-"))
+def cmd_demo_accounts(args, workspace: Path) -> int:
     _err(f"Starting the demo store (moto on 127.0.0.1) with {args.accounts} accounts…")
     emulator, ops, accounts = start_demo_accounts(workspace, args.accounts)
     try:
@@ -873,12 +992,12 @@ def cmd_demo_accounts(args) -> int:
             _out(f"  export AWS_SHARED_CREDENTIALS_FILE={os.environ['AWS_SHARED_CREDENTIALS_FILE']}")
             _out(f"  export AWS_ENDPOINT_URL={emulator.url}")
             _out("  export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_DEFAULT_REGION=us-east-1")
-            _out(f"  export SENTINEL_TUI_CONFIG_DIR={workspace / 'config'}")
+            _out(f"  export SENTINEL_TUI_CONFIG_DIR={workspace / 'config'} SENTINEL_TUI_STATE_DIR={workspace / 'state'}")
             _out(f"  export SENTINEL_TUI_LOCAL_DIR={ops.settings.local_dir}")
             _out("  sentinel-tui policy status --json --all-contexts")
             _out(f"The default credentials reach {accounts[0].context} ({accounts[0].account}); "
                  f"`aws --profile demo-K` reaches account K.")
-            _out("Serving until interrupted (Ctrl-C).")
+            _out("Serving until interrupted (Ctrl-C); the demo's folder is removed then.")
             sys.stdout.flush()
             try:
                 while True:
@@ -894,33 +1013,79 @@ def cmd_demo_accounts(args) -> int:
         emulator.stop()
 
 
-def cmd_demo(args) -> int:
-    if getattr(args, "accounts", None) is not None:
-        return cmd_demo_accounts(args)
-    workspace = Path(tempfile.mkdtemp(prefix="sentinel-tui-demo-"))
-    _err("Starting the demo store (moto on 127.0.0.1)…")
-    emulator, ops = start_demo(workspace)
+@contextmanager
+def demo_workspace(prefix: str = "sentinel-tui-demo-") -> Iterator[Path]:
+    """The demo's temporary folder (settings, audit log, local policies), removed on every exit.
+
+    `q`, an error, Ctrl-C (KeyboardInterrupt) leave through `finally`; SIGTERM and SIGHUP
+    (a closed terminal or tmux pane) remove the folder in their handler, then end the
+    process as the signal would have. Only SIGKILL leaves it behind.
+    """
+    workspace = Path(tempfile.mkdtemp(prefix=prefix))
+
+    def remove() -> None:
+        shutil.rmtree(workspace, ignore_errors=True)
+
+    def on_signal(signum, _frame) -> None:
+        remove()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            if sig is not None:
+                previous[sig] = signal.signal(sig, on_signal)
     try:
-        if args.serve:
-            _out(f"Demo store serving at {emulator.url}")
-            _out(f"Local policy files: {ops.settings.local_dir}")
-            _out("Point aws and sentinel-tui at it with:")
-            _out(f"  export AWS_ENDPOINT_URL={emulator.url}")
-            _out("  export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_DEFAULT_REGION=us-east-1")
-            _out(f"  export SENTINEL_TUI_LOCAL_DIR={ops.settings.local_dir}")
-            _out("  sentinel-tui policy status")
-            _out("Serving until interrupted (Ctrl-C).")
-            sys.stdout.flush()
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                return EXIT_OK
-        ops = ops.switch(**{k: v for k, v in vars(settings_from(args, ops.settings)).items()
-                            if k == "read_only" and v})
-        return open_app(ops)
+        yield workspace
     finally:
-        emulator.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        remove()
+
+
+def _print_serve(emulator, ops, workspace: Path, empty: bool) -> None:
+    _out(f"{'Empty demo' if empty else 'Demo'} store serving at {emulator.url}")
+    _out(f"Local policy files: {ops.settings.local_dir}")
+    _out("Point aws and sentinel-tui at it with:")
+    _out(f"  export AWS_ENDPOINT_URL={emulator.url}")
+    _out("  export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_DEFAULT_REGION=us-east-1")
+    _out(f"  export SENTINEL_TUI_LOCAL_DIR={ops.settings.local_dir}")
+    # the demo's settings and audit log stay in its folder, removed when it stops
+    _out(f"  export SENTINEL_TUI_CONFIG_DIR={workspace / 'config'} SENTINEL_TUI_STATE_DIR={workspace / 'state'}")
+    if empty:
+        _out("The store is empty: no policy, no signing key, no TVM. The way in:")
+        _out("  sentinel-tui keys setup --yes                  # create alias/sentinel-policy-signing")
+        _out(f"  sentinel-tui policy push dev {Path(ops.settings.local_dir) / 'dev.yaml'}   # sign and push a first policy")
+        _out("  sentinel-tui policy status")
+    else:
+        _out("  sentinel-tui policy status")
+    _out("Serving until interrupted (Ctrl-C); the demo's folder is removed then.")
+    sys.stdout.flush()
+
+
+def cmd_demo(args) -> int:
+    empty = bool(getattr(args, "empty", False))
+    with demo_workspace() as workspace:
+        if getattr(args, "accounts", None) is not None:
+            if empty:
+                raise ConfigError("--accounts and --empty do not go together: the accounts are seeded")
+            return cmd_demo_accounts(args, workspace)
+        _err(f"Starting the {'empty ' if empty else ''}demo store (moto on 127.0.0.1)…")
+        emulator, ops = start_demo(workspace, empty=empty)
+        try:
+            if args.serve:
+                _print_serve(emulator, ops, workspace, empty)
+                try:
+                    while True:
+                        time.sleep(3600)
+                except KeyboardInterrupt:
+                    return EXIT_OK
+            ops = ops.switch(**{k: v for k, v in vars(settings_from(args, ops.settings)).items()
+                                if k == "read_only" and v})
+            return open_app(ops)
+        finally:
+            emulator.stop()
 
 
 def cmd_app(args) -> int:

@@ -183,15 +183,20 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
     return Settings(**values)
 
 
-def save_settings(settings: Settings, path: Path | None = None) -> Path:
-    """Write the settings that differ from the defaults, atomically, mode 0600."""
+def save_settings(settings: Settings, path: Path | None = None, *, explicit: tuple[str, ...] = ()) -> Path:
+    """Write the settings that differ from the defaults, atomically, mode 0600.
+
+    The keys in `explicit` are written even when they equal the default: the operator chose
+    them (key setup's `m` on alias/sentinel-policy-signing pins it, and writes a file that
+    says so rather than an empty one).
+    """
     from .fileio import write_private  # local import: fileio is tiny and only needed here
 
     path = path or config_file()
     defaults = Settings()
     lines = []
     for key, value in asdict(settings).items():
-        if key == "contexts" or value == getattr(defaults, key) or value is None:
+        if key == "contexts" or value is None or (value == getattr(defaults, key) and key not in explicit):
             continue
         if isinstance(value, bool):
             lines.append(f"{key} = {'true' if value else 'false'}")

@@ -54,6 +54,7 @@ def test_resign_signs_the_stored_bytes(cli, stale_dev):
     code, out, err = cli("resign", "dev", "nope", "-f")
     assert code == 1, err  # one skipped: no such policy
     assert "1 re-signed, 1 skipped of 2" in out
+    assert "(status stale → valid)" in err  # the new status, not the old one beside "ok"
     entry = stale_dev.fleet.entry("dev")
     assert entry.policy.data == V2 and entry.policy.version == 2 and entry.status is Status.VALID
     code, out, err = cli("resign", "dev", "-f")

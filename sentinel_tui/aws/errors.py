@@ -622,8 +622,12 @@ def _from_client_error(exc: bce.ClientError, ctx: _Ctx) -> AwsError:
     after = f" after {retries} retries" if retries else ""
 
     def make(kind, what, fix="", *, retryable=False, outcome_unknown=False):
-        return ctx.make(kind, what, fix, detail=detail, code=code or None,
-                        retryable=retryable, outcome_unknown=outcome_unknown)
+        err = ctx.make(kind, what, fix, detail=detail, code=code or None,
+                       retryable=retryable, outcome_unknown=outcome_unknown)
+        # AWS's own words, for predicting the text another caller (the TVM) logs.
+        err.aws_message = message
+        err.http_status = status
+        return err
 
     # --- the KMS verdict comes first: it is not a failure -----------------
     if code == "KMSInvalidSignatureException":

@@ -34,7 +34,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 ALGORITHM = "RSASSA_PSS_SHA_256"
@@ -72,6 +72,10 @@ class Envelope:
     signed_at: datetime | None  # timezone-aware; None when absent, null or Go's zero time
     signed_at_text: str  # as written ("" when absent)
     policy_hash: str  # "" when absent
+    # Go's []byte is nil when "signature" is absent or null (or the envelope is
+    # null): the SDK then refuses the Verify call before sending it. An empty
+    # string or array gives an empty, non-nil slice, which KMS itself refuses.
+    signature_nil: bool = field(default=False, compare=False)
 
 
 def policy_hash(data: bytes) -> str:
@@ -704,6 +708,7 @@ class _Decoder:
         self.data = data
         self.sig_backing = bytearray()  # Go's slice memory: length sig_len, capacity beyond
         self.sig_len = 0
+        self.sig_nil = True
         self.key_id = ""
         self.algorithm = ""
         self.policy_hash = ""
@@ -744,6 +749,7 @@ class _Decoder:
         kind = node.kind
         if kind == "null":
             self.sig_backing, self.sig_len = bytearray(), 0
+            self.sig_nil = True
         elif kind == "string":
             src = node.value.encode("utf-8")
             try:
@@ -754,7 +760,9 @@ class _Decoder:
                                         "base64"))
                 return
             self.sig_backing, self.sig_len = bytearray(decoded), len(decoded)
+            self.sig_nil = False
         elif kind == "array":
+            self.sig_nil = False
             # encoding/json fills a []byte from an array of numbers, reusing the slice's memory
             count = 0
             for element in node.value:
@@ -852,6 +860,7 @@ def parse_envelope(data: bytes | str) -> Envelope:
         signed_at=decoder.signed_at,
         signed_at_text=decoder.signed_at_text,
         policy_hash=decoder.policy_hash,
+        signature_nil=decoder.sig_nil,
     )
 
 

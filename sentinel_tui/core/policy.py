@@ -65,6 +65,7 @@ __all__ = [
     "LINT_UNKNOWN_MODE",
     "LINT_INVALID_DEVICE",
     "LINT_TOO_LARGE",
+    "LINT_TIMEZONE_PATH",
     "Finding",
     "PolicyError",
     "Policy",
@@ -82,6 +83,8 @@ __all__ = [
     "parse_go_duration",
     "format_go_duration",
     "go_quote",
+    "go_load_location",
+    "timezone_by_accident",
 ]
 
 #: KMS signs at most 4,096 bytes of RAW message and a Standard-tier SSM
@@ -103,6 +106,7 @@ LINT_UNKNOWN_KEY = "unknown-key"
 LINT_UNKNOWN_MODE = "unknown-mode"
 LINT_INVALID_DEVICE = "invalid-device"
 LINT_TOO_LARGE = "too-large"
+LINT_TIMEZONE_PATH = "timezone-path"
 
 
 # ---------------------------------------------------------------------------
@@ -515,41 +519,82 @@ def _utf8_problem(data: bytes, pos: int) -> str:
     return "invalid Unicode character"
 
 
-def _decode_input(data: bytes) -> str:
-    """The characters libyaml's reader would hand to the scanner."""
+# yaml.v3 reads its input 512 bytes at a time and decodes a chunk only when
+# the scanner needs characters beyond the ones already decoded.
+_GO_RAW_CHUNK = 512
+
+
+def _go_reader(data: bytes) -> tuple[str, int | None, str | None]:
+    """What yaml.v3's reader hands the scanner: ``(text, limit, problem)``.
+
+    ``text`` is every character before the first one the reader refuses;
+    ``problem`` is libyaml's text for it (None: the whole input decodes). The
+    reader only meets the problem when the scanner needs a character of the
+    512-byte chunk that holds it: ``limit`` is how many characters the scanner
+    can read before that (0: the problem is in the first chunk, so it comes
+    before anything else). A syntax error earlier in the text, or the end of
+    the first document, can come first.
+    """
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         codec = "utf-16-le" if data[:2] == b"\xff\xfe" else "utf-16-be"
+        bom = 2
         body = data[2:]
-        if len(body) % 2:
-            # libyaml reports the odd byte only once it is reached; so do we.
-            text = _decode_utf16_prefix(body[:-1], codec)
-            _check_allowed(text)
-            raise _Fatal("yaml: incomplete UTF-16 character")
-        text = _decode_utf16_prefix(body, codec)
+        problem: str | None = None
+        even = body[: len(body) - len(body) % 2]
+        text, problem = _decode_utf16_prefix(even, codec)
+        if problem is None and len(body) % 2:
+            problem = "incomplete UTF-16 character"
     else:
-        if data[:3] == b"\xef\xbb\xbf":
-            data = data[3:]
+        codec = "utf-8"
+        bom = 3 if data[:3] == b"\xef\xbb\xbf" else 0
+        body = data[bom:]
         try:
-            text = data.decode("utf-8")
+            text = body.decode("utf-8")
+            problem = None
         except UnicodeDecodeError as exc:
-            _check_allowed(data[: exc.start].decode("utf-8"))
-            raise _Fatal("yaml: " + _utf8_problem(data, exc.start)) from None
-    _check_allowed(text)
+            text = body[: exc.start].decode("utf-8")
+            problem = _utf8_problem(body, exc.start)
+            octet = body[exc.start]
+            # The reader checks a sequence once all of its bytes are in.
+            width = 2 if octet & 0xE0 == 0xC0 else 3 if octet & 0xF0 == 0xE0 else 4 if octet & 0xF8 == 0xF0 else 1
+    bad = _NOT_ALLOWED.search(text)
+    if bad is not None:
+        text = text[: bad.start()]
+        problem = "control characters are not allowed"
+        width = len(bad.group().encode(codec, "surrogatepass"))
+    elif codec != "utf-8" and problem is not None:
+        width = 4 if "surrogate" in problem and problem != "unexpected low surrogate area" else 2
+    if problem is None:
+        return text, None, None
+    encoded = text.encode(codec, "surrogatepass")
+    seen = min(bom + len(encoded) + width - 1, len(data) - 1)
+    chunk_start = seen // _GO_RAW_CHUNK * _GO_RAW_CHUNK
+    if chunk_start <= bom:
+        return text, 0, problem
+    limit = len(encoded[: chunk_start - bom].decode(codec, "ignore"))
+    return text, limit, problem
+
+
+def _decode_input(data: bytes) -> str:
+    """The characters libyaml's reader would hand to the scanner; any reader problem raises."""
+    text, _limit, problem = _go_reader(data)
+    if problem is not None:
+        raise _Fatal("yaml: " + problem)
     return text
 
 
-def _decode_utf16_prefix(body: bytes, codec: str) -> str:
+def _decode_utf16_prefix(body: bytes, codec: str) -> tuple[str, str | None]:
     try:
-        return body.decode(codec)
+        return body.decode(codec), None
     except UnicodeDecodeError as exc:
-        _check_allowed(body[: exc.start - exc.start % 2].decode(codec, "replace"))
+        text = body[: exc.start - exc.start % 2].decode(codec, "surrogatepass")
         unit = body[exc.start : exc.start + 2]
         value = int.from_bytes(unit, "little" if codec.endswith("le") else "big") if len(unit) == 2 else 0
         if value & 0xFC00 == 0xDC00:
-            raise _Fatal("yaml: unexpected low surrogate area") from None
+            return text, "unexpected low surrogate area"
         if len(body) - exc.start < 4:
-            raise _Fatal("yaml: incomplete UTF-16 surrogate pair") from None
-        raise _Fatal("yaml: expected low surrogate area") from None
+            return text, "incomplete UTF-16 surrogate pair"
+        return text, "expected low surrogate area"
 
 
 def _check_allowed(text: str) -> None:
@@ -621,31 +666,62 @@ def _fast_scanner_class() -> type:
             key: value for key, value in {**Scanner.ESCAPE_REPLACEMENTS, "'": "'"}.items() if key != "/"
         }
 
-        def next_possible_simple_key(self) -> Any:
-            for key in self.possible_simple_keys.values():
-                return key.token_number
-            return None
-
         def need_more_tokens(self) -> bool:
             # yaml.v3 keeps two tokens of lookahead beyond the current one (for
             # comments), so a scanner error up to two tokens ahead is reported
             # before a parser error at the current token, and one just after the
-            # first document's end still fails the parse.
-            if self.done:
-                return False
-            if len(self.tokens) < 3:
+            # first document's end still fails the parse. Only then does it
+            # look at a simple key, and only at one that would be the next
+            # token handed out: stale there (another line, or 1,024 characters
+            # on), it is dropped, or "could not find expected ':'" if required.
+            # (libyaml checked every key before every token; yaml.v3 does not.)
+            if not self.done and len(self.tokens) < 3:
                 return True
-            return bool(super().need_more_tokens())
+            saved = getattr(self, "_go_keys", None)
+            entry = saved.get(self.tokens_taken) if saved else None
+            if entry is None or self.possible_simple_keys.get(entry[0]) is not entry[1]:
+                return False
+            level, key = entry
+            if self._go_stale(key):
+                if key.required:
+                    self._go_key_error(key)
+                del self.possible_simple_keys[level]
+                return False
+            return not self.done
+
+        def save_possible_simple_key(self) -> None:
+            # Index the keys by token number: need_more_tokens looks one up in
+            # O(1) ("[[[[...]]]]" thousands deep stays linear).
+            super().save_possible_simple_key()
+            key = self.possible_simple_keys.get(self.flow_level)
+            if key is not None:
+                saved = getattr(self, "_go_keys", None)
+                if saved is None:
+                    saved = self._go_keys = {}
+                saved[key.token_number] = (self.flow_level, key)
+
+        def _go_stale(self, key: Any) -> bool:
+            reader = self.reader
+            return key.line < reader.line or key.index + 1024 < reader.index
+
+        def _go_key_error(self, key: Any) -> None:
+            from ruamel.yaml.scanner import ScannerError
+
+            raise ScannerError(
+                "while scanning a simple key", key.mark, "could not find expected ':'", self.reader.get_mark()
+            )
 
         def stale_possible_simple_keys(self) -> None:
-            keys = self.possible_simple_keys
-            if not keys:
-                return
-            first = next(iter(keys.values()))
-            reader = self.reader
-            if first.line == reader.line and reader.index - first.index <= 1024:
-                return
-            super().stale_possible_simple_keys()
+            # yaml.v3 checks keys only where need_more_tokens and fetch_value do.
+            return None
+
+        def fetch_value(self) -> None:
+            key = self.possible_simple_keys.get(self.flow_level)
+            if key is not None and self._go_stale(key):
+                if key.required:
+                    self._go_key_error(key)
+                del self.possible_simple_keys[self.flow_level]
+            super().fetch_value()
 
         @property
         def scanner_processing_version(self) -> Any:
@@ -655,14 +731,21 @@ def _fast_scanner_class() -> type:
             return (1, 1)
 
         def scan_to_next_token(self) -> None:
-            # libyaml: a BOM may start any line; tabs separate tokens in flow
-            # context and wherever a simple key is not allowed (after "key:",
-            # after a scalar), not only in flow context as in ruamel.
+            # yaml.v3 means to let a BOM start any line, but its is_bom looks
+            # at the start of its decoded buffer, not at the current character:
+            # so a BOM that is not the stream's first bytes is never skipped
+            # (it becomes part of the next scalar: a key "\ufeffrules"), and
+            # when the buffer does start with one (two BOMs at the start of
+            # the stream), whatever character starts a line at column 0 is
+            # skipped, a key's first letter included (_go_bom_skip).
+            # Tabs separate tokens in flow context and wherever a simple key is
+            # not allowed (after "key:", after a scalar), not only in flow
+            # context as in ruamel.
             reader = self.reader
             peek, forward = reader.peek, reader.forward
             while True:
-                if reader.column == 0 and peek() == "\ufeff":
-                    forward()
+                if reader.column == 0 and _go_buffer_starts_with_bom(reader):
+                    _go_skip(reader)
                 while True:
                     ch = peek()
                     if ch == " " or (ch == "\t" and (self.flow_level > 0 or not self.allow_simple_key)):
@@ -677,6 +760,91 @@ def _fast_scanner_class() -> type:
                         self.allow_simple_key = True
                 else:
                     return None
+
+        def scan_directive(self) -> Any:
+            # libyaml's directive grammar and wording: names are [0-9A-Za-z_-]+
+            # followed by a blank (space, tab, break); %YAML takes two numbers of
+            # at most two digits; only 1.1 is compatible (a parser error, so its
+            # line is the directive's own 0-based line, as yaml.v3 prints it);
+            # any other name is an error.
+            from ruamel.yaml import tokens
+            from ruamel.yaml.scanner import ScannerError
+
+            reader = self.reader
+            peek, forward = reader.peek, reader.forward
+            start_mark = reader.get_mark()
+            forward()
+
+            def fail(problem: str, context: str = "while scanning a directive") -> Any:
+                return ScannerError(context, start_mark, problem, reader.get_mark())
+
+            length = 0
+            while peek(length) in _TAG_ALPHA:
+                length += 1
+            if not length:
+                raise fail("could not find expected directive name")
+            name = reader.prefix(length)
+            forward(length)
+            if peek() not in "\0 \t\r\n\x85\u2028\u2029":
+                raise fail("found unexpected non-alphabetical character")
+            value: Any
+            if name == "YAML":
+                while peek() in " \t":
+                    forward()
+
+                def number() -> int:
+                    digits = 0
+                    num = 0
+                    while peek() in "0123456789" and peek() != "":
+                        digits += 1
+                        if digits > 2:
+                            raise fail("found extremely long version number", "while scanning a %YAML directive")
+                        num = num * 10 + int(peek())
+                        forward()
+                    if not digits:
+                        raise fail("did not find expected version number", "while scanning a %YAML directive")
+                    return num
+
+                major = number()
+                if peek() != ".":
+                    raise fail("did not find expected digit or '.' character", "while scanning a %YAML directive")
+                forward()
+                minor = number()
+                value = (major, minor)
+            elif name == "TAG":
+                value = self.scan_tag_directive_value(start_mark)
+            else:
+                raise fail("found unknown directive name")
+            end_mark = reader.get_mark()
+            while peek() in " \t":
+                forward()
+            if peek() == "#":
+                while peek() not in "\0\r\n\x85\u2028\u2029":
+                    forward()
+            if peek() not in "\0\r\n\x85\u2028\u2029":
+                raise fail("did not find expected comment or line break")
+            self.scan_line_break()
+            # A version other than 1.1 is refused by the parser when it reaches
+            # it (_Parser.process_directives), never in a later document.
+            return tokens.DirectiveToken(name, value, start_mark, end_mark)
+
+        def fetch_stream_end(self) -> None:
+            # libyaml forces a new line at the end of a stream that does not end
+            # with one, so an error there names the line after the last one.
+            reader = self.reader
+            if reader.column != 0:
+                reader.column = 0
+                reader.line += 1
+            # As ruamel, but the keys of outer levels stay: need_more_tokens
+            # still checks the one at the head (yaml.v3 keeps them too).
+            from ruamel.yaml.tokens import StreamEndToken
+
+            self.unwind_indent(-1)
+            self.remove_possible_simple_key()
+            self.allow_simple_key = False
+            mark = reader.get_mark()
+            self.tokens.append(StreamEndToken(mark, mark))
+            self.done = True
 
         def scan_plain_spaces(self, indent: Any, start_mark: Any) -> Any:
             # libyaml folds tabs like spaces inside a plain scalar ("a\tb" is
@@ -728,6 +896,7 @@ def _fast_scanner_class() -> type:
 
             reader = self.reader
             peek, forward = reader.peek, reader.forward
+            self._go_block_start = start_mark
             chomping = None
             increment = None
 
@@ -754,6 +923,54 @@ def _fast_scanner_class() -> type:
                     chomping = peek() == "+"
                     forward()
             return chomping, increment
+
+        def scan_block_scalar_indentation(self) -> Any:
+            # yaml.v3's scan_block_scalar_breaks with no indentation yet: the
+            # deepest leading blank line sets it (no "more indented follow up
+            # line" error), and a tab after the spaces is an error.
+            reader = self.reader
+            peek, forward = reader.peek, reader.forward
+            chunks = []
+            max_indent = 0
+            end_mark = reader.get_mark()
+            while True:
+                while peek() == " ":
+                    forward()
+                if reader.column > max_indent:
+                    max_indent = reader.column
+                if peek() == "\t":
+                    self._go_block_tab()
+                if peek() not in "\r\n\x85\u2028\u2029":
+                    break
+                chunks.append(self.scan_line_break())
+                end_mark = reader.get_mark()
+            return chunks, max_indent, end_mark
+
+        def scan_block_scalar_breaks(self, indent: int) -> Any:
+            reader = self.reader
+            peek, forward = reader.peek, reader.forward
+            chunks = []
+            end_mark = reader.get_mark()
+            while True:
+                while reader.column < indent and peek() == " ":
+                    forward()
+                if reader.column < indent and peek() == "\t":
+                    self._go_block_tab()
+                if peek() not in "\r\n\x85\u2028\u2029":
+                    break
+                chunks.append(self.scan_line_break())
+                end_mark = reader.get_mark()
+            return chunks, end_mark
+
+        def _go_block_tab(self) -> None:
+            from ruamel.yaml.scanner import ScannerError
+
+            raise ScannerError(
+                "while scanning a block scalar",
+                getattr(self, "_go_block_start", None),
+                "found a tab character where an indentation space is expected",
+                self.reader.get_mark(),
+            )
 
         def scan_block_scalar_ignored_line(self, start_mark: Any) -> Any:
             from ruamel.yaml.scanner import ScannerError
@@ -899,6 +1116,48 @@ def _parser_class() -> type:
             # libyaml's grammar is YAML 1.1's: no value without a key (": x").
             return _V11
 
+        def process_directives(self) -> Any:
+            # yaml.v3 refuses any %YAML but 1.1 when it parses the directives
+            # (a parser error: the directive's 0-based line, as yaml.v3 prints it).
+            from ruamel.yaml.tokens import DirectiveToken
+
+            seen = False
+            index = 0
+            scanner = self.scanner
+            while True:
+                while len(scanner.tokens) <= index and scanner.need_more_tokens():
+                    scanner.fetch_more_tokens()
+                if len(scanner.tokens) <= index:
+                    break
+                token = scanner.tokens[index]
+                if not isinstance(token, DirectiveToken):
+                    break
+                if token.name == "YAML":
+                    if seen:
+                        break  # ruamel reports the duplicate
+                    seen = True
+                    if tuple(token.value) != (1, 1):
+                        raise _syntax("found incompatible YAML document", token.start_mark.line, scanner=False)
+                index += 1
+            return super().process_directives()
+
+        def parse_document_end(self) -> Any:
+            # yaml.v3 reads only the first document: what follows "..." on its
+            # line is never parsed (ruamel refuses it).
+            from ruamel.yaml.events import DocumentEndEvent
+            from ruamel.yaml.tokens import DocumentEndToken
+
+            token = self.scanner.peek_token()
+            start_mark = end_mark = token.start_mark
+            explicit = False
+            if self.scanner.check_token(DocumentEndToken):
+                token = self.scanner.get_token()
+                end_mark = token.end_mark
+                explicit = True
+            event = DocumentEndEvent(start_mark, end_mark, explicit=explicit)
+            self.state = self.parse_document_start
+            return event
+
         def parse_flow_sequence_entry_mapping_key(self) -> Any:
             self.scanner.get_token()  # the KEY token
             if not self.scanner.check_token(ValueToken, FlowEntryToken, FlowSequenceEndToken):
@@ -911,21 +1170,124 @@ def _parser_class() -> type:
     return _Parser
 
 
-def _events(text: str) -> tuple[Any, Iterator[Any]]:
+# yaml.v3's buffer: the unread characters move to its start only when the
+# scanner asks for more than remain. Until then it starts where the text starts.
+_GO_LOOKAHEAD = 4
+
+
+def _go_buffer_starts_with_bom(reader: Any) -> bool:
+    """yaml.v3's is_bom(parser.buffer, pos): true while its buffer starts with U+FEFF."""
+    limit = getattr(reader, "go_bom_limit", 0)
+    # At the end of the stream yaml.v3 skips its NUL into more NUL padding: no change.
+    return bool(limit) and reader.index < limit and reader.peek() != "\0"
+
+
+def _go_skip(reader: Any) -> None:
+    """yaml.v3's skip(): one character, one column, never a new line (even for a break)."""
+    reader.peek()
+    reader.pointer += 1
+    reader.index += 1
+    reader.column += 1
+
+
+@functools.lru_cache(maxsize=1)
+def _reader_class() -> type:
+    """ruamel's Reader counting lines and columns as libyaml does.
+
+    libyaml breaks lines at CR, LF, CR LF, NEL, LS and PS (YAML 1.1); ruamel's
+    default (YAML 1.2) only at CR and LF. And libyaml counts every character as
+    one column, a BOM included; ruamel does not count a BOM.
+    """
+    from ruamel.yaml.reader import Reader
+
+    class _Reader(Reader):  # type: ignore[misc, valid-type]
+        go_bom_limit = 0
+
+        def forward(self, length: int = 1) -> None:
+            if self.pointer + length + 1 >= len(self.buffer):
+                self.update(length + 1)
+            buffer = self.buffer
+            while length != 0:
+                ch = buffer[self.pointer]
+                self.pointer += 1
+                self.index += 1
+                if ch in "\n\x85\u2028\u2029" or (ch == "\r" and buffer[self.pointer] != "\n"):
+                    self.line += 1
+                    self.column = 0
+                else:
+                    self.column += 1
+                length -= 1
+
+    return _Reader
+
+
+@functools.lru_cache(maxsize=1)
+def _limited_reader_class() -> type:
+    """The reader above, failing as yaml.v3's does when the scanner reaches a bad chunk."""
+
+    class _LimitedReader(_reader_class()):  # type: ignore[misc]
+        go_limit = 0
+        go_problem = ""
+
+        def _check(self, end: int) -> None:
+            if end >= self.go_limit:
+                raise _Fatal("yaml: " + self.go_problem)
+
+        def peek(self, index: int = 0) -> str:
+            self._check(self.pointer + index)
+            return super().peek(index)
+
+        def prefix(self, length: int = 1) -> Any:
+            self._check(self.pointer + length - 1)
+            return super().prefix(length)
+
+    return _LimitedReader
+
+
+def _go_bom_limit(text: str, raw: bytes | None) -> int:
+    """How many characters yaml.v3 reads before its buffer stops starting with a BOM.
+
+    0 unless the decoded text starts with U+FEFF (the stream's own BOM is gone
+    by then: only a second one counts). The first buffer holds what the first
+    512 raw bytes decode to; it is compacted when the scanner needs a few
+    characters more than remain.
+    """
+    if not text.startswith("\ufeff"):
+        return 0
+    if raw is None:
+        return len(text) + 1
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        chunk = raw[2:_GO_RAW_CHUNK]
+        chars = len(chunk[: len(chunk) - len(chunk) % 2].decode("utf-16-le" if raw[:2] == b"\xff\xfe" else "utf-16-be", "surrogatepass"))
+    else:
+        chunk = raw[3:_GO_RAW_CHUNK]
+        chars = len(chunk.decode("utf-8", "ignore"))
+    if len(raw) <= _GO_RAW_CHUNK:
+        return len(text) + 1
+    return max(chars - _GO_LOOKAHEAD, 1)
+
+
+def _events(
+    text: str, raw: bytes | None = None, limit: int | None = None, problem: str | None = None
+) -> tuple[Any, Iterator[Any]]:
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="safe", pure=True)
+    yaml.Reader = _reader_class() if limit is None else _limited_reader_class()
     yaml.Scanner = _scanner_class()
     yaml.Parser = _parser_class()
     # libyaml: a top-level block scalar's content is indented at least 1.
     yaml.top_level_block_style_scalar_no_indent_error_1_1 = True
-    if "\u2028" in text or "\u2029" in text:
-        # libyaml breaks lines at LS/PS as at LF; ruamel (YAML 1.2) does not.
-        text = text.replace("\u2028", "\n").replace("\u2029", "\n")
+    yaml.reader.go_bom_limit = _go_bom_limit(text, raw)
+    if limit is not None:
+        yaml.reader.go_limit = limit
+        yaml.reader.go_problem = problem or ""
     return yaml, iter(yaml.parse(text))
 
 
-def _compose(text: str) -> _Node | None:
+def _compose(
+    text: str, raw: bytes | None = None, limit: int | None = None, problem: str | None = None
+) -> _Node | None:
     """The first document's root node, or None for a stream without documents."""
     from ruamel.yaml import events as ev
 
@@ -934,7 +1296,7 @@ def _compose(text: str) -> _Node | None:
     pending_key: list[bool] = []
     root: _Node | None = None
     started = False
-    _yaml, it = _events(text)
+    _yaml, it = _events(text, raw, limit, problem)
     for event in it:
         cls = type(event)
         if cls is ev.StreamStartEvent:
@@ -1604,7 +1966,9 @@ class _Decoder:
     def terror_named(self, n: _Node, tag: str, type_name: str) -> None:
         if n.tag:
             tag = n.tag
-        value = ""
+        # Go appends a seq/map node's Value unquoted: empty for a real
+        # collection, but "x" for a scalar tagged "!!seq x" ("!!seqx").
+        value = n.value
         if tag not in (_SEQ_TAG, _MAP_TAG):
             raw = n.value.encode("utf-8", "surrogateescape")
             if len(raw) > 10:
@@ -1953,11 +2317,13 @@ def _load_into(data: bytes, loaded: _Loaded) -> None:
     if _go_trim_space_empty(data):
         loaded.error = "empty policy"
         return
-    text = _decode_input(data)
+    text, limit, problem = _go_reader(data)
+    if problem is not None and not limit:
+        raise _Fatal("yaml: " + problem)
     from ruamel.yaml.error import YAMLError
 
     try:
-        root = _compose(text)
+        root = _compose(text, data, limit, problem)
     except YAMLError as exc:
         raise _translate_ruamel_error(exc) from None
     loaded.root = root
@@ -2011,36 +2377,92 @@ def _safe_load(data: bytes | str) -> _Loaded:
 _HOUR_RE = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 
 
+# time.LoadLocation's search path on Unix ($ZONEINFO first), read by path.
+_GO_ZONE_SOURCES = ("/usr/share/zoneinfo/", "/usr/share/lib/zoneinfo/", "/usr/lib/locale/TZ/", "/etc/zoneinfo/")
+_GO_MAX_TZ_FILE = 10 << 20
+
+
+def _go_tz_file(name: str) -> bytes | None:
+    """The bytes time.LoadLocation reads for ``name``, or None where it finds nothing.
+
+    Go joins the directory and the name as strings and opens the result, so
+    ``Europe//Berlin`` or ``./UTC`` resolve like the canonical name; a
+    directory, a missing file or a file that is not TZif data fail.
+    """
+    import os
+
+    sources = list(_GO_ZONE_SOURCES)
+    env = os.environ.get("ZONEINFO", "")
+    if env:
+        sources.insert(0, env.rstrip("/") + "/")
+    for source in sources:
+        path = source + name
+        if "\0" in path:
+            return None
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(_GO_MAX_TZ_FILE + 1)
+        except OSError:
+            continue
+        if data[:4] == b"TZif" and len(data) <= _GO_MAX_TZ_FILE:
+            return data
+        return None  # found but not zone data: Go stops with an error
+    return None
+
+
 @functools.lru_cache(maxsize=512)
-def _timezone_ok(name: str) -> bool:
-    """time.LoadLocation(name) succeeds."""
-    if name in ("UTC", "Local"):
-        return True
+def go_load_location(name: str) -> Any:
+    """``time.LoadLocation(name)`` as the TVM runs it: a tzinfo, or None when Go errs.
+
+    ``""`` and ``"UTC"`` are UTC, ``"Local"`` the host's zone (returned as the
+    string ``"Local"``: the TVM's host, not this one). Any ``..``, or a leading
+    ``/`` or ``\\``, is refused; anything else is the file of that name under
+    the host's zoneinfo directories (Sentinel embeds no tz database).
+    """
+    import datetime as _dt
+
+    if name in ("", "UTC"):
+        return _dt.timezone.utc
+    if name == "Local":
+        return "Local"
     if ".." in name or name.startswith(("/", "\\")):
-        return False
+        return None
+    data = _go_tz_file(name)
+    if data is None:
+        if _tz_database_available():
+            return None
+        # No tz database on this machine at all: accept what looks like an
+        # IANA name rather than reject every zone (the TVM's host has one).
+        if re.fullmatch(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*", name):
+            return _dt.timezone.utc
+        return None
     try:
+        import io
         import zoneinfo
 
-        zoneinfo.ZoneInfo(name)
-        return True
+        return zoneinfo.ZoneInfo.from_file(io.BytesIO(data), key=name)
     except Exception:
-        pass
-    if _tz_database_available():
+        return None
+
+
+def _timezone_ok(name: str) -> bool:
+    """time.LoadLocation(name) succeeds."""
+    return go_load_location(name) is not None
+
+
+def timezone_by_accident(name: str) -> bool:
+    """A name Go resolves only because it opens it as a path (``Europe//Berlin``)."""
+    if not name or name in ("UTC", "Local") or go_load_location(name) is None:
         return False
-    # No tz database on this machine: accept what looks like an IANA name
-    # rather than reject every zone.
-    return bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*", name))
+    parts = name.split("/")
+    return any(p in ("", ".") for p in parts)
 
 
 @functools.lru_cache(maxsize=1)
 def _tz_database_available() -> bool:
-    try:
-        import zoneinfo
+    import os
 
-        zoneinfo.ZoneInfo("Europe/Berlin")
-        return True
-    except Exception:
-        return False
+    return any(os.path.isfile(source + "UTC") for source in _GO_ZONE_SOURCES)
 
 
 def _validation_error(policy: Policy) -> tuple[str, int | None] | None:
@@ -2303,6 +2725,17 @@ def _extra_lints(policy: Policy) -> list[Finding]:
                         LINT_UNKNOWN_MODE,
                     )
                 )
+        window = cond.time
+        if window is not None and timezone_by_accident(window.timezone):
+            canonical = "/".join(p for p in window.timezone.split("/") if p not in ("", "."))
+            found.append(
+                Finding(
+                    window.line_of("timezone") or None,
+                    f"rule '{rule.name}': timezone '{window.timezone}' resolves only because Go opens it "
+                    f"as a file path on the TVM's host; write '{canonical}'",
+                    LINT_TIMEZONE_PATH,
+                )
+            )
         if cond.device is not None:
             problem = cond.device.problem()
             if problem is not None:

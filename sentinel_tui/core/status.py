@@ -75,19 +75,108 @@ class Verdict(str, Enum):
 @dataclass(frozen=True)
 class TvmOutcome:
     kind: Verdict
-    text: str  # "issues credentials", "denies: <TVM error text>", "loads unverified (warning)"
+    text: str  # "issues credentials", "denies: <what happens>", "loads unverified (warning)"
+    # The literal error the TVM logs on AWS when it denies (``err.Error()`` of its
+    # loader; after "ERROR: Failed to load policy: " in CloudWatch), with AWS's
+    # request id written <request-id>. None when it issues credentials, or when
+    # what it does cannot be known from here.
+    log: str | None = None
+    # Where the log line is a prediction that differs from what an emulator
+    # (moto) makes the same code log, or rests on AWS behaviour not measured
+    # here: which one was predicted, and why.
+    log_note: str | None = None
 
     def __str__(self) -> str:
         return self.text
 
 
+#: How the TVM's aws-sdk-go-v2 writes a failed KMS call. RequestID is AWS's per
+#: request, so it is written as a placeholder.
+REQUEST_ID = "<request-id>"
+# KMS errors the Go SDK models as types (printed "Code: message"); any other
+# code is a generic API error ("api error Code: message").
+_KMS_MODELED = frozenset({
+    "AlreadyExistsException", "CloudHsmClusterInUseException", "CustomKeyStoreNotFoundException",
+    "DependencyTimeoutException", "DisabledException", "DryRunOperationException", "IncorrectKeyException",
+    "InvalidArnException", "InvalidGrantTokenException", "InvalidKeyUsageException", "InvalidMarkerException",
+    "KMSInternalException", "KMSInvalidSignatureException", "KMSInvalidStateException", "KeyUnavailableException",
+    "LimitExceededException", "NotFoundException", "UnsupportedOperationException",
+})
+#: aws-sdk-go-v2 refuses a Verify without signature bytes before sending it.
+SDK_SIGNATURE_MISSING = (
+    "operation error KMS: Verify, 1 validation error(s) found.\n- missing required field, VerifyInput.Signature.\n"
+)
+# Errors about the TVM's key itself: the TVM's own Verify call meets them too.
+_KEY_ERRORS = frozenset({
+    "NotFoundException", "DisabledException", "KMSInvalidStateException", "InvalidKeyUsageException",
+    "KeyUnavailableException", "InvalidArnException",
+})
+_MAX_SIGNATURE_BYTES = 6144  # KMS Verify: Signature length 1..6144
+
+
+def kms_verify_error(code: str, message: str, status: int = 400) -> str:
+    """The Go SDK's text for a KMS Verify that AWS answered with an error."""
+    body = f"{code}: {message}" if code in _KMS_MODELED else f"api error {code}: {message}"
+    return f"operation error KMS: Verify, https response error StatusCode: {status}, RequestID: {REQUEST_ID}, {body}"
+
+
+#: An invalid signature on AWS: KMS answers HTTP 400 KMSInvalidSignatureException
+#: (empty message), which upstream's type assertion never recognises (section 4.1).
+AWS_INVALID_SIGNATURE = kms_verify_error("KMSInvalidSignatureException", "")
+
+_INVALID_NOTE = (
+    "predicted for AWS: KMS answers a bad signature with HTTP 400 KMSInvalidSignatureException, which "
+    "upstream's isKMSInvalidSignature (a plain type assertion on the SDK's wrapped error) never matches, so "
+    "the TVM logs a verification error (and answers CONFIG_ERROR). Against moto, which answers "
+    "SignatureValid:false, the same TVM logs '{path}: policy signature verification failed'."
+)
+_TOO_LARGE_NOTE = (
+    "predicted for AWS: KMS refuses a RAW message over 4,096 bytes with ValidationException, worded as AWS "
+    "words it for Sign ('Value at 'message' ...'); moto accepts the message, so against moto the same TVM "
+    "goes on to verify."
+)
+_EMPTY_SIGNATURE_NOTE = (
+    "the text moto gives (section 4.1 records it for this case); AWS's own wording may name the member "
+    "in lower camel case ('signature'), as it does 'message' for Sign: not measured."
+)
+
+
+def _aws_validation(policy: bytes, signature: bytes) -> str | None:
+    """AWS KMS's ValidationException text for this Verify call, or None when it passes."""
+    problems = []
+    if len(policy) > MAX_POLICY_BYTES:
+        problems.append(
+            f"Value at 'message' failed to satisfy constraint: Member must have length less than or equal to "
+            f"{MAX_POLICY_BYTES}")
+    if not signature:
+        # Measured (the emulator's text, which section 4.1 records for this case).
+        problems.append(
+            "Value at 'Signature' failed to satisfy constraint: Member must have length greater than or equal to 1")
+    elif len(signature) > _MAX_SIGNATURE_BYTES:
+        problems.append(
+            f"Value at 'Signature' failed to satisfy constraint: Member must have length less than or equal to "
+            f"{_MAX_SIGNATURE_BYTES}")
+    if not problems:
+        return None
+    count = len(problems)
+    head = "1 validation error detected: " if count == 1 else f"{count} validation errors detected: "
+    return head + "; ".join(problems)
+
+
 @dataclass(frozen=True)
 class VerifyResult:
-    """The result of checking a signature with one key: a verdict or the error that stopped it."""
+    """The result of checking a signature with one key: a verdict or the error that stopped it.
+
+    For an AWS error, ``code``, ``message`` and ``status`` are AWS's own (the TVM's
+    call about the same key meets the same answer).
+    """
 
     key: str
     valid: bool | None
     error: str | None = None
+    code: str | None = None
+    message: str | None = None
+    status: int | None = None
 
 
 # verify(key_id, message, signature) -> bool; raises on a KMS or key error.
@@ -118,7 +207,11 @@ def _try_verify(verify: VerifyFn, key: str, message: bytes, signature: bytes) ->
     try:
         return VerifyResult(key, bool(verify(key, message, signature)))
     except Exception as exc:  # a KMS or key error is recorded, never raised from a classification
-        return VerifyResult(key, None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return VerifyResult(
+            key, None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+            code=getattr(exc, "code", None) if isinstance(getattr(exc, "code", None), str) else None,
+            message=getattr(exc, "aws_message", None), status=getattr(exc, "http_status", None),
+        )
 
 
 def tvm_outcome(
@@ -133,19 +226,25 @@ def tvm_outcome(
     envelope_error: str | None,
     verified: VerifyResult | None,
     parse_error: PolicyError | None,
+    envelope_go_error: str | None = None,
 ) -> TvmOutcome:
-    """What the TVM does on a credential request, in the order it does it (section 4)."""
+    """What the TVM does on a credential request, in the order it does it (section 4).
+
+    ``log`` is the error its loader returns, as the TVM on AWS logs it.
+    """
+    D = Verdict.DENIES
     if tvm.config_error:
-        return TvmOutcome(Verdict.DENIES, f"denies: {tvm.config_error} (the TVM does not start)")
+        return TvmOutcome(D, f"denies: {tvm.config_error} (the TVM does not start)", tvm.config_error)
     if policy_error:
         # Our read failed; the TVM reads with its own role and may succeed.
         return TvmOutcome(Verdict.UNKNOWN, f"unknown: the policy could not be read here ({policy_error})")
     if policy is None:
-        return TvmOutcome(Verdict.DENIES, f"denies: {path}: policy not found")
+        line = f"{path}: policy not found"
+        return TvmOutcome(D, f"denies: {line}", line)
 
     def parsed() -> TvmOutcome | None:
         if parse_error is not None:
-            return TvmOutcome(Verdict.DENIES, f"denies: {parse_error.detail}")
+            return TvmOutcome(D, f"denies: {parse_error.detail}", parse_error.detail)
         return None
 
     if not tvm.verifies:
@@ -154,22 +253,35 @@ def tvm_outcome(
         return TvmOutcome(Verdict.UNKNOWN, f"unknown: the signature could not be read here ({signature_error})")
     if signature is None:
         if tvm.enforcing:
-            return TvmOutcome(
-                Verdict.DENIES, f"denies: {path}: policy not signed (signature enforcement enabled)"
-            )
+            line = f"{path}: policy not signed (signature enforcement enabled)"
+            return TvmOutcome(D, f"denies: {line}", line)
         return parsed() or TvmOutcome(Verdict.UNVERIFIED, "loads unverified (warning)")
     if envelope is None:
-        return TvmOutcome(Verdict.DENIES, f"denies: failed to parse signature for {path}: {envelope_error}")
+        line = f"failed to parse signature for {path}: {envelope_go_error or envelope_error}"
+        return TvmOutcome(D, f"denies: failed to parse signature for {path}: {envelope_error}", line)
+    error_prefix = f"signature verification error for {path}: "
+    if envelope.signature_nil:
+        return TvmOutcome(
+            D, f"denies: {error_prefix}the envelope has no signature bytes (the AWS SDK refuses the Verify call)",
+            error_prefix + SDK_SIGNATURE_MISSING)
+    invalid_request = _aws_validation(policy, envelope.signature)
+    if invalid_request is not None:
+        large = len(policy) > MAX_POLICY_BYTES
+        why = "KMS refuses a RAW message over 4096 bytes" if large else "KMS refuses an empty signature"
+        return TvmOutcome(D, f"denies: {error_prefix}{why}",
+                          error_prefix + kms_verify_error("ValidationException", invalid_request),
+                          _TOO_LARGE_NOTE if large else _EMPTY_SIGNATURE_NOTE)
     if verified is None or verified.valid is None:
         why = verified.error if verified else "the TVM's key could not be checked"
-        if len(policy) > MAX_POLICY_BYTES:
-            return TvmOutcome(
-                Verdict.DENIES,
-                f"denies: signature verification error for {path}: KMS refuses a RAW message over 4096 bytes",
-            )
+        if verified is not None and verified.code in _KEY_ERRORS and verified.message is not None:
+            line = error_prefix + kms_verify_error(verified.code, verified.message, verified.status or 400)
+            return TvmOutcome(D, f"denies: {error_prefix}{verified.code} for the TVM's key {verified.key}", line,
+                              "KMS gives the same answer about the TVM's key to the TVM's own Verify call; "
+                              "the message is the one AWS (or the emulator) gave here.")
         return TvmOutcome(Verdict.UNKNOWN, f"unknown: could not verify here ({why})")
     if not verified.valid:
-        return TvmOutcome(Verdict.DENIES, f"denies: {path}: policy signature verification failed")
+        return TvmOutcome(D, f"denies: {path}: the signature does not verify with the TVM's key {verified.key}",
+                          error_prefix + AWS_INVALID_SIGNATURE, _INVALID_NOTE.format(path=path))
     return parsed() or TvmOutcome(Verdict.ISSUES, "issues credentials")
 
 
@@ -198,11 +310,13 @@ def assess(
 
     envelope: Envelope | None = None
     envelope_error: str | None = None
+    envelope_go_error: str | None = None
     if signature is not None and not signature_error:
         try:
             envelope = parse_envelope(signature)
         except EnvelopeError as exc:
             envelope_error = str(exc)
+            envelope_go_error = exc.go_error or None
 
     if policy is not None and check is None:
         check = check_policy(policy)
@@ -226,7 +340,7 @@ def assess(
     outcome = tvm_outcome(
         path, tvm, policy=policy, policy_error=policy_error, signature=signature,
         signature_error=signature_error, envelope=envelope, envelope_error=envelope_error,
-        verified=tvm_key_result, parse_error=parse_error,
+        verified=tvm_key_result, parse_error=parse_error, envelope_go_error=envelope_go_error,
     )
 
     status, reason = _classify(

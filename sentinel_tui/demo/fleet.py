@@ -396,8 +396,26 @@ rules:
 }
 
 
-def write_local_folder(local_dir: Path) -> None:
-    for rel, body in LOCAL_FILES.items():
+# `demo --empty`: the store holds nothing (no policy, no key, no TVM); the local folder
+# holds one valid policy, the first one to sign and push once key setup made the key.
+FIRST_POLICY_FILES = {
+    "dev.yaml": DEV,
+}
+
+
+def seed_empty(local_dir: Path | None = None) -> None:
+    """What `demo --empty` starts from: an account that has never used Sentinel.
+
+    Nothing is created in the emulator. Only the local folder gets a first policy
+    (`dev.yaml`), so the way in is key setup, then sign and push that file.
+    """
+    if local_dir is not None:
+        write_local_folder(local_dir, FIRST_POLICY_FILES)
+
+
+def write_local_folder(local_dir: Path, files: dict[str, str] | None = None) -> None:
+    local_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for rel, body in (LOCAL_FILES if files is None else files).items():
         target = local_dir / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         write_private(target, body.encode(), overwrite=True)

@@ -43,10 +43,21 @@ class ItemOutcome:
     signature_before: int | None = None
     signature_after: int | None = None
     ssm_state: str = ""  # after a failure: what SSM holds for this pair
+    # The pair's status as the TVM judges it before the item ran and after it: `valid` after a
+    # re-sign, the same as before when nothing was written, None when it could not be told (a
+    # failure after a write: `ssm_state` says what SSM holds). `tvm_text` is the verdict after.
+    status_before: Status | None = None
+    status_after: Status | None = None
+    tvm_text: str = ""
 
     @property
     def done(self) -> bool:
         return self.state != RUNNING
+
+    @property
+    def status(self) -> Status | None:
+        """The status now: what a result row shows beside the outcome."""
+        return self.status_after
 
 
 @dataclass
@@ -108,22 +119,31 @@ def resign_one(ops: Ops, name: str, key_id: str | None, tvms: list[TvmConfig], c
     data = policy.data
     digest = policy_hash(data)
     key, tvm = _key_for(ops, serving, key_id)
-    base = dict(name=name, path=path, policy_version=policy.version, signature_before=before)
+    judge = ops.fleet.verification_tvm(serving)  # as the browser judges the pair
+    try:
+        was = assess(path, policy=data, signature=previous.value if previous else None, tvm=judge,
+                     verify=ops.fleet.verify, verification_key=judge.signing_key or ops.settings.default_key or None)
+    except SentinelError:
+        was = None
+    base = dict(name=name, path=path, policy_version=policy.version, signature_before=before,
+                status_before=was.status if was else None)
+    unchanged = dict(status_after=was.status if was else None, tvm_text=was.tvm.text if was else "")
     try:
         validated(data)
         check_signable(data)
     except InvalidPolicy as exc:
         return audit(ItemOutcome(state=SKIPPED, detail=f"the stored policy is invalid: {exc.check.error}",
                                  fix="Fix the policy and push it signed instead.", ssm_state="unchanged",
-                                 **base), key, digest)
+                                 **base, **unchanged), key, digest)
     except SentinelError as exc:
-        return audit(ItemOutcome(state=SKIPPED, detail=exc.what, fix=exc.fix, ssm_state="unchanged", **base),
+        return audit(ItemOutcome(state=SKIPPED, detail=exc.what, fix=exc.fix, ssm_state="unchanged", **base,
+                                 **unchanged),
                      key, digest)
     try:
         envelope = sign_bytes(ops, data, key)
     except SentinelError as exc:
         return audit(ItemOutcome(state=FAILED, detail=f"signing failed: {exc.what}", fix=exc.fix,
-                                 ssm_state="unchanged (nothing was written)", **base), key, digest)
+                                 ssm_state="unchanged (nothing was written)", **base, **unchanged), key, digest)
     text = dump_envelope(envelope, indent=False)
 
     lock = _Lock(ops, path)
@@ -135,7 +155,8 @@ def resign_one(ops: Ops, name: str, key_id: str | None, tvms: list[TvmConfig], c
             now_sig = ops.store.get(sig_path)
         except SentinelError as exc:
             return audit(ItemOutcome(state=FAILED, detail=f"could not check the stored versions: {exc.what}",
-                                     fix=exc.fix, ssm_state="unchanged (nothing was written)", **base), key, digest)
+                                     fix=exc.fix, ssm_state="unchanged (nothing was written)", **base, **unchanged),
+                         key, digest)
         now_versions = (now_policy.version if now_policy else None, now_sig.version if now_sig else None)
         if now_versions != (policy.version, before):
             return audit(ItemOutcome(
@@ -169,7 +190,8 @@ def resign_one(ops: Ops, name: str, key_id: str | None, tvms: list[TvmConfig], c
     finally:
         lock.release()
     return audit(ItemOutcome(state=OK, detail=f"signed with {key}; verifies as the TVM checks it",
-                             signature_after=ours, **base), key, digest)
+                             signature_after=ours, status_after=verdict.status, tvm_text=verdict.tvm.text,
+                             **base), key, digest)
 
 
 def _put_back(ops: Ops, sig_path: str, previous, ours: int | None) -> str:

@@ -8,7 +8,7 @@ from typing import Callable
 
 from ..aws.errors import SentinelError
 from ..aws.keys import KeyService
-from ..aws.session import AwsTarget, Clients
+from ..aws.session import AwsTarget, Clients, ContextCheck, check_profile, check_region
 from ..aws.store import ParameterStore
 from ..aws.tvm import TvmDiscovery
 from ..config import Settings
@@ -51,6 +51,18 @@ class Ops:
                            endpoint_url=settings.endpoint_url)
         clients = Clients(target=target, hooks=list(self.clients.hooks))
         return Ops(settings=settings, clients=clients, audit=self.audit, clock=self.clock)
+
+    def check_profile(self, profile: str | None) -> ContextCheck:
+        """Before `switch(aws_profile=...)`: does the profile exist and produce credentials?
+
+        `None` is the default credential chain (where a "previous context" without a profile
+        goes back to). May call STS (an assumed role) or read an SSO cache: run it in a worker.
+        """
+        return check_profile(profile, region=self.settings.region)
+
+    def check_region(self, region: str) -> ContextCheck:
+        """Before `switch(region=...)`: is it a real AWS region (botocore's partition data, no call)?"""
+        return check_region(region)
 
     def guard_write(self, action: str) -> None:
         """Every write path calls this first: read-only is refused here, not just in the UI."""

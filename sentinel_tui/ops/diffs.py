@@ -145,16 +145,32 @@ class DiffModel:
     def new_label(self) -> str:
         return self.request.new_label + (" (normalised)" if self.mode == "meaning" else "")
 
+    def meaning_note(self) -> str | None:
+        """The sentence for bytes that differ while the meaning does not; None otherwise.
+
+        Whether a new signature is needed follows `signing_needed`: restoring the version the
+        stored signature was made for differs in bytes from the current one, yet the stored
+        signature covers it, so no new signature is needed (the summary must not say both).
+        """
+        if self.bytes_identical:
+            return None
+        same = self.meaning_same_bytes_differ or (
+            self.mode == "meaning" and self.diff.identical and self.meaning_error is None)
+        if not same:
+            return None
+        if self.signing_needed:
+            return ("The bytes differ but the meaning does not: a new signature is needed "
+                    "although nothing changes in effect.")
+        return ("The bytes differ but the meaning does not, and the stored signature already covers "
+                "the new side: no new signature is needed.")
+
     def verdict(self) -> str:
         """One plain sentence: what a push of the new side would change."""
         if self.bytes_identical:
             return "No change: both sides hold the same bytes."
-        if self.meaning_same_bytes_differ:
-            return ("The bytes differ but the meaning does not: a new signature is needed "
-                    "although nothing changes in effect.")
-        if self.mode == "meaning" and self.diff.identical and self.meaning_error is None:
-            return ("The bytes differ but the meaning does not: a new signature is needed "
-                    "although nothing changes in effect.")
+        note = self.meaning_note()
+        if note:
+            return note
         return f"+{self.diff.added} −{self.diff.removed} lines ({self.mode})."
 
     def summary(self) -> list[str]:

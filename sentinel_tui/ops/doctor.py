@@ -111,6 +111,7 @@ class DoctorReport:
     tvms: tuple[TvmConfig, ...] = ()
     status: Status | None = None
     tvm_verdict: str | None = None
+    tvm_log: str | None = None  # the line the TVM logs on AWS when it denies (core.status.TvmOutcome.log)
     checks: list[DoctorCheck] = field(default_factory=list)
     error: str | None = None  # why the doctor could not run at all
     incomplete: list[str] = field(default_factory=list)  # checks that could not be made here
@@ -159,13 +160,15 @@ class DoctorReport:
         return "; ".join(parts) + "."
 
     def lines(self) -> list[str]:
-        out = [f"Doctor: {self.path} (profile {self.name})"]
+        out = [f"Doctor: {self.path} (policy {self.name})"]
         if self.signature_path:
             out.append(f"signature parameter: {self.signature_path}")
         if self.key or self.key_source:
             out.append(f"verification key: {self.key or '(none)'} ({self.key_source})")
         if self.status is not None:
             out.append(f"status: {self.status}; TVM: {self.tvm_verdict}")
+            if self.tvm_log is not None:
+                out.append(f"the TVM logs: {self.tvm_log.rstrip()}")
         out.append("")
         for c in self.checks:
             out.append(f"{c.number:>3}  {c.state.upper() if c.state == FAIL else c.state:4}  {c.title}: {c.reason}")
@@ -183,6 +186,7 @@ class DoctorReport:
             "key": self.key, "key_source": self.key_source,
             "served_by": [t.source for t in self.tvms],
             "status": str(self.status) if self.status else None, "tvm": self.tvm_verdict,
+            "tvm_log": self.tvm_log,
             "checks": [c.as_dict() for c in self.checks],
             "error": self.error, "incomplete": list(self.incomplete),
             "exit_code": self.exit_code, "summary": self.summary(),
@@ -245,6 +249,7 @@ def _restore_fix(name: str, version: int) -> str:
 class _Doctor:
     def __init__(self, ops: Ops, name: str, key_id: str | None):
         self.ops = ops
+        self.unsignable = False  # set by check 3 when the stored policy does not validate
         self.requested_key = key_id
         root = ops.settings.policy_root
         self.path = policy_path(name, root)
@@ -268,6 +273,14 @@ class _Doctor:
     def add(self, number: int, state: str, reason: str, fix: str = "", action: str | None = None,
             also: tuple[str, ...] = ()) -> None:
         assert state in STATES, state
+        if self.unsignable and (action == RESIGN or RESIGN in also):
+            # A re-sign signs the stored bytes as they are, and skips a policy that does not
+            # validate: the fix that can work is to correct the YAML and push it signed.
+            also = tuple(a for a in also if a != RESIGN)
+            action = PUSH if action == RESIGN else action
+            fix = (f"Fix the YAML first (check 3), then push it signed: sentinel-tui policy pull "
+                   f"{self.report.name} -o FILE, edit FILE, sentinel-tui policy push {self.report.name} FILE. "
+                   "A re-sign would skip it: it signs the stored bytes, which do not validate.")
         self.report.checks.append(DoctorCheck(number, TITLES[number], state, reason, fix, action, also))
 
     def run_check(self, number: int, fn: Callable[[], None]) -> None:
@@ -311,6 +324,7 @@ class _Doctor:
                 policy_error=e.policy_error, signature_error=e.signature_error)
             self.report.status = self.assessment.status
             self.report.tvm_verdict = self.assessment.tvm.text
+            self.report.tvm_log = self.assessment.tvm.log
             self.envelope = self.assessment.envelope
 
         for number, fn in ((1, self.check_exists), (2, self.check_size), (3, self.check_parse),
@@ -412,6 +426,7 @@ class _Doctor:
             return
         check = self.assessment.check if self.assessment and self.assessment.check else check_policy(self.policy.data)
         err = check.error
+        self.unsignable = err is not None  # sign and push refuse it: no re-sign can be the fix
         if err is not None and err.stage == "parse":
             where = f"line {err.line}" if err.line else "an unknown line"
             detail = " ".join(err.detail.split())

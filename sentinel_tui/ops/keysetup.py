@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..aws.errors import SentinelError
 from ..aws.keys import DEFAULT_ALIAS, KeyInfo
-from ..config import ENV_NAMES, load_settings, save_settings
+from ..config import ENV_NAMES, config_file, load_settings, save_settings
 from ..core.envelope import ALGORITHM
 from ..core.paths import signature_root
 from ..core.policy import MAX_POLICY_BYTES
@@ -208,6 +208,11 @@ def iam_documents(account: str, region: str, key_arn: str | None, alias: str,
     policies = _ssm_arn(partition, region, account, policy_root + "/*")
     signatures = _ssm_arn(partition, region, account, sig_root + "/*")
     locks = _ssm_arn(partition, region, account, LOCK_PREFIX + policy_root + "/*")
+    # GetParametersByPath is authorized against the path in the request, not the parameters it
+    # returns (SSM user guide, "How Parameter Store authorizes parameter retrieval"): listing the
+    # root needs the ARN of the root itself, which ".../*" does not match.
+    listed_roots = [_ssm_arn(partition, region, account, policy_root),
+                    _ssm_arn(partition, region, account, sig_root)]
 
     def signer(key_ref: str) -> dict:
         return {"Version": "2012-10-17", "Statement": [
@@ -217,6 +222,8 @@ def iam_documents(account: str, region: str, key_arn: str | None, alias: str,
              "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath",
                         "ssm:GetParameterHistory", "ssm:PutParameter"],
              "Resource": [policies, signatures]},
+            {"Sid": "SentinelPolicyListing", "Effect": "Allow",
+             "Action": ["ssm:GetParametersByPath"], "Resource": listed_roots},
             {"Sid": "SentinelPushLock", "Effect": "Allow",
              "Action": ["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"], "Resource": locks},
             {"Sid": "SentinelDiscovery", "Effect": "Allow",
@@ -321,10 +328,25 @@ def make_default(ops: Ops, alias: str) -> Path:
     """
     alias = normalize_alias(alias)
     ops.guard_write(f"making {alias} the default key in the settings")
+    path = config_file()
+    if _file_default_key(path) == alias:
+        return path  # already written there: nothing to change
     base = load_settings(env={})  # the file alone: never persist flags or environment
-    path = save_settings(base.with_(default_key=alias))
+    # explicit: the built-in default alias is written too (an empty file said nothing)
+    path = save_settings(base.with_(default_key=alias), path, explicit=("default_key",))
     ops.audit.record(action="set default key", parameter=str(path), outcome="ok", caller=None, key_id=alias)
     return path
+
+
+def _file_default_key(path: Path) -> str | None:
+    """default_key as the settings file itself spells it (None when the file does not set it)."""
+    import tomllib
+
+    try:
+        value = tomllib.loads(path.read_text(encoding="utf-8")).get("default_key")
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 def default_key_overridden() -> str | None:

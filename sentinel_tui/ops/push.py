@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
@@ -90,6 +90,12 @@ class PushPlan:
         return self.current is not None and self.current.data == self.data
 
     @property
+    def replaces_orphan_signature(self) -> bool:
+        """A create over a leftover signature (an orphan: its policy was deleted): the push
+        replaces that signature, which the confirmation must say."""
+        return self.current is None and self.current_signature is not None
+
+    @property
     def enforcing_tvms(self) -> tuple[TvmConfig, ...]:
         return tuple(t for t in self.tvms if t.verifies and t.enforcing)
 
@@ -101,6 +107,13 @@ class PushPlan:
             f"hash       {policy_hash(self.data)}",
             f"signature  {self._signature_text()} -> {self.signature_path}",
         ]
+        if self.replaces_orphan_signature:
+            if self.sign:
+                lines.append(f"replaces   the leftover signature (version {self.current_signature.version}) of a "
+                             "policy that no longer exists (an orphan)")
+            else:
+                lines.append(f"leaves     the leftover signature (version {self.current_signature.version}) of a "
+                             "deleted policy in place: it will not match this policy")
         if self.tvms:
             for tvm in self.tvms:
                 lines.append(f"served by  {tvm.source}: {tvm.describe_mode()}"
@@ -113,7 +126,7 @@ class PushPlan:
         if not self.sign:
             return "NOT signed"
         if self.envelope_text is not None:
-            return f"reuses {self.envelope_source or 'a stored signature'} (verifies with {self.key_id})"
+            return f"reuses {self.envelope_source or 'a stored signature'} (verifies with {self.key_id}; not signed again)"
         return f"signed with {self.key_id} before writing"
 
 
@@ -129,8 +142,15 @@ class PushResult:
 
 
 def plan_push(ops: Ops, name: str, file: str | Path, *, sign: bool, key_id: str | None,
-              allow_unsigned: bool = False, data: bytes | None = None) -> PushPlan:
-    """Steps 1 and 2: everything that can be known before asking the operator."""
+              allow_unsigned: bool = False, data: bytes | None = None,
+              reuse_signature_file: bool = True) -> PushPlan:
+    """Steps 1 and 2: everything that can be known before asking the operator.
+
+    With `reuse_signature_file`, a `FILE.sig` that signs exactly these bytes with the push's
+    key, made after the stored policy last changed (what `policy sign -o FILE.sig` and the
+    sign flow write), is written as is: sign, then push, does not sign twice.
+    """
+    from_file = data is None
     if data is None:
         data = read_policy_file(file)
     check = validated(data)
@@ -145,19 +165,101 @@ def plan_push(ops: Ops, name: str, file: str | Path, *, sign: bool, key_id: str 
     serving = tuple(t for t in tvms if t.policy_parameter == path)
     current = ops.store.get(path)
     current_sig = ops.store.get(signature_path(path))
-    if sign and not key_id:
-        key_id = ops.fleet.verification_tvm(serving).signing_key or ops.settings.default_key
-    if not sign and not allow_unsigned and (current_sig is not None or any(t.verifies for t in serving)):
+    if sign:
+        defaulted = not key_id
+        if defaulted:
+            key_id = default_signing_key(ops, serving)
+        check_signing_key(ops, path, key_id, defaulted=defaulted)
+    if not sign and not allow_unsigned:
+        if current_sig is not None or any(t.verifies for t in serving):
+            raise PushError(
+                f"{path} is signed or served by a verifying TVM: pushing it unsigned would leave a policy "
+                "whose signature does not match, and an enforcing TVM would deny every request.",
+                "Push it signed (the default; --key-id KEY picks the TVM's key), or pass --allow-unsigned "
+                "if that is really meant.",
+                kind="validation")
         raise PushError(
-            f"{path} is signed or served by a verifying TVM: pushing it unsigned would leave a policy "
-            "whose signature does not match, and an enforcing TVM would deny every request.",
-            "Add --sign --key-id KEY (the TVM's key), or --allow-unsigned if that is really meant.",
+            f"Pushing {path} unsigned was not asked for: an enforcing TVM denies an unsigned policy.",
+            "Push it signed, or pass --allow-unsigned if the TVMs serving it do not enforce signatures.",
             kind="validation")
     old_text = decode_text(current.data, path) if current is not None else ""
     diff = diff_texts(old_text, decode_text(data, str(file)))
-    return PushPlan(name=name, path=path, signature_path=signature_path(path), data=data, check=check,
+    plan = PushPlan(name=name, path=path, signature_path=signature_path(path), data=data, check=check,
                     current=current, current_signature=current_sig, diff=diff, sign=sign, key_id=key_id,
                     tvms=serving, source=str(file))
+    if sign and from_file and reuse_signature_file and key_id:
+        found = signature_file_for(ops, file, data, key_id, current)
+        if found is not None:
+            sig_file, envelope_text = found
+            plan = replace(plan, envelope_text=envelope_text, envelope_source=str(sig_file),
+                           audit_extra=(("signature_file", str(sig_file)),))
+    return plan
+
+
+def signature_file_for(ops: Ops, file: str | Path, data: bytes, key_id: str,
+                       current: Parameter | None) -> tuple[Path, str] | None:
+    """`FILE.sig` as the envelope to store, when it can stand for a fresh signature; else None.
+
+    It must parse, cover these exact bytes (policy_hash), verify with `key_id` (locally, with
+    the cached public key), and have been made after the stored policy last changed: an
+    older signed_at would predate the change this push undoes, which the doctor's replay
+    check reports. Anything else (no file, unreadable, another key, other bytes) is ignored:
+    the push signs afresh.
+    """
+    from ..core.envelope import EnvelopeError, parse_envelope
+
+    sig_file = Path(f"{file}.sig")
+    try:
+        if not sig_file.is_file() or sig_file.stat().st_size > 64 * 1024:
+            return None
+        envelope = parse_envelope(sig_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, EnvelopeError, ValueError):
+        return None
+    if (envelope.policy_hash or "").lower() != policy_hash(data) or not envelope.signature:
+        return None
+    if current is not None and current.last_modified is not None:
+        if envelope.signed_at is None or envelope.signed_at <= current.last_modified:
+            return None
+    try:
+        if not ops.fleet.verify(key_id, data, envelope.signature):
+            return None
+    except SentinelError:
+        return None
+    return sig_file, dump_envelope(envelope, indent=False)
+
+
+def default_signing_key(ops: Ops, serving: tuple[TvmConfig, ...] = ()) -> str | None:
+    """The key a push or a sign uses when none is named: the key of the TVM that serves the
+    policy, else the settings' `default_key` (alias/sentinel-policy-signing unless changed)."""
+    return ops.fleet.verification_tvm(serving).signing_key or ops.settings.default_key or None
+
+
+def check_signing_key(ops: Ops, path: str, key_id: str | None, *, defaulted: bool, for_push: bool = True) -> None:
+    """Refuse, before anything is signed or written, a key that does not exist or cannot sign.
+
+    DescribeKey answers it; when that call is denied (a signer may hold kms:Sign only) or
+    fails otherwise, the push goes on and KMS Sign has the last word, still before any write.
+    `path` is what would be signed (a parameter, or a file for `policy sign`).
+    """
+    how = "the default signing key" if defaulted else "the signing key"
+    fix_alt = ("Create it with `sentinel-tui keys setup`, or pass --key-id KEY (the TVM's key)"
+               + ("; or push unsigned with --allow-unsigned (an enforcing TVM then denies the policy)."
+                  if for_push else "."))
+    if not key_id:
+        raise PushError(f"No signing key for {path}: no TVM serving it names one and default_key is empty; "
+                        "nothing was written.", fix_alt, kind="no-key")
+    try:
+        info = ops.keys.describe(key_id)
+    except SentinelError as exc:
+        if getattr(exc, "kind", "") == "not-found":
+            raise PushError(f"{how.capitalize()} {key_id} does not exist in this account and region, so "
+                            f"{path} cannot be signed; nothing was written.", fix_alt, kind="no-key") from None
+        return
+    problems = info.problems()
+    if problems:
+        raise PushError(f"{how.capitalize()} {key_id} cannot sign: {'; '.join(problems)}. Nothing was written.",
+                        "Run `sentinel-tui keys setup` to see what is wrong with it, or pass --key-id with "
+                        "another key.", kind="no-key")
 
 
 def _version(p: Parameter | None) -> int | None:
@@ -246,12 +348,12 @@ def execute_push(ops: Ops, plan: PushPlan, *, progress: Progress | None = None,
             step("sign", "fail")
             audit("failed before writing", str(exc))
             raise PushError(f"Signing failed; nothing was written. {exc.what}", exc.fix,
-                            kind=getattr(exc, "kind", "push-failed"), ssm_state=_describe_untouched(plan)) from None
+                            kind=getattr(exc, "kind", "push-failed"), ssm_state=_describe_untouched(ops, plan)) from None
         envelope_text = dump_envelope(envelope, indent=False)
         step("sign", "ok")
     if cancelled():
         audit("cancelled before writing")
-        raise PushError("Cancelled; nothing was written.", kind="cancelled", ssm_state=_describe_untouched(plan))
+        raise PushError("Cancelled; nothing was written.", kind="cancelled", ssm_state=_describe_untouched(ops, plan))
 
     # 4. lock, then check nothing moved since the plan
     lock = _Lock(ops, plan.path)
@@ -269,7 +371,7 @@ def execute_push(ops: Ops, plan: PushPlan, *, progress: Progress | None = None,
         if isinstance(exc, PushError):
             raise
         raise PushError(f"Could not check the stored version; nothing was written. {exc.what}", exc.fix,
-                        kind=getattr(exc, "kind", "push-failed"), ssm_state=_describe_untouched(plan)) from None
+                        kind=getattr(exc, "kind", "push-failed"), ssm_state=_describe_untouched(ops, plan)) from None
     if _version(now_policy) != _version(plan.current) or _version(now_sig) != _version(plan.current_signature):
         step("check remote version", "fail")
         lock.release()
@@ -279,12 +381,12 @@ def execute_push(ops: Ops, plan: PushPlan, *, progress: Progress | None = None,
             f"{_version(now_policy)}, signature version {_version(plan.current_signature)} -> {_version(now_sig)}); "
             "nothing was written.",
             "Diff again against the new stored version, then push.", kind="conflict",
-            ssm_state=_describe_untouched(plan))
+            ssm_state=_describe_untouched(ops, plan))
     step("check remote version", "ok")
     if cancelled():  # the last moment a cancel leaves everything as it was
         lock.release()
         audit("cancelled before writing")
-        raise PushError("Cancelled; nothing was written.", kind="cancelled", ssm_state=_describe_untouched(plan))
+        raise PushError("Cancelled; nothing was written.", kind="cancelled", ssm_state=_describe_untouched(ops, plan))
 
     try:
         # 5. write the policy, then the signature
@@ -338,10 +440,27 @@ def execute_push(ops: Ops, plan: PushPlan, *, progress: Progress | None = None,
     return result
 
 
-def _describe_untouched(plan: PushPlan) -> str:
-    return (f"policy {plan.path} " + (f"version {plan.current.version}" if plan.current else "absent")
-            + f", signature " + (f"version {plan.current_signature.version}" if plan.current_signature else "absent")
-            + " (unchanged)")
+def _describe_untouched(ops: Ops, plan: PushPlan) -> str:
+    """What SSM holds after a push that wrote nothing, read from SSM now (another writer may
+    have moved it since the plan: that is what a conflict is), not recalled from the plan."""
+
+    def one(kind: str, name: str, planned: Parameter | None) -> str:
+        try:
+            now = ops.store.get(name)
+        except SentinelError:
+            was = f"version {planned.version}" if planned else "absent"
+            return f"{kind} {name} could not be read now (at the diff: {was})"
+        if now is None:
+            state = "absent"
+        else:
+            state = f"version {now.version}"
+        if _version(now) == _version(planned):
+            return f"{kind} {name} {state} (unchanged)"
+        was = f"version {planned.version}" if planned else "absent"
+        return f"{kind} {name} {state} (changed by another writer since the diff: it was {was})"
+
+    return (one("policy", plan.path, plan.current) + ", "
+            + one("signature", plan.signature_path, plan.current_signature) + "; this push wrote nothing")
 
 
 def _restore_one(ops: Ops, name: str, previous: Parameter | None, ours: int | None) -> str:

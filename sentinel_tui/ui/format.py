@@ -64,6 +64,7 @@ _DENY_CAUSES = (
     ("failed to parse signature", "bad envelope"),
     ("signature verification error", "KMS error"),
     ("policy signature verification failed", "bad sig"),
+    ("signature does not verify", "bad sig"),
     ("failed to load signature", "sig unreadable"),
     ("empty policy", "empty policy"),
     ("missing version field", "no version"),

@@ -163,9 +163,9 @@ def test_fallback_when_libyaml_is_missing(monkeypatch: pytest.MonkeyPatch) -> No
     calls: list[str] = []
     real_compose = P._compose
 
-    def spy(text: str) -> Any:
+    def spy(text: str, *rest: Any) -> Any:
         calls.append(text)
-        return real_compose(text)
+        return real_compose(text, *rest)
 
     monkeypatch.setattr(P, "_compose", spy)
     monkeypatch.setattr(yaml, "__with_libyaml__", False)
@@ -190,9 +190,9 @@ def test_the_fast_path_never_reports_an_error(monkeypatch: pytest.MonkeyPatch) -
     calls: list[str] = []
     real_compose = P._compose
 
-    def spy(text: str) -> Any:
+    def spy(text: str, *rest: Any) -> Any:
         calls.append(text)
-        return real_compose(text)
+        return real_compose(text, *rest)
 
     monkeypatch.setattr(P, "_compose", spy)
     for name, data in SHARED.items():

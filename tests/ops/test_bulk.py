@@ -117,3 +117,18 @@ def test_read_only_refuses_before_any_call(fleet, call_counter):
     with pytest.raises(ReadOnlyError):
         resign_many(fleet.switch(read_only=True), ["fresh"])
     assert call_counter.count("kms.Sign") == 0
+
+
+def test_each_result_carries_the_status_before_and_after(fleet):
+    """The result row must not show the old status beside "ok" (issue 12): it carries the new one."""
+    result = resign_many(fleet, ["fresh", "edited", "broken"])
+    by_name = {o.name: o for o in result.outcomes}
+    assert (by_name["fresh"].status_before, by_name["fresh"].status) == (Status.UNSIGNED, Status.VALID)
+    assert (by_name["edited"].status_before, by_name["edited"].status) == (Status.STALE, Status.VALID)
+    assert by_name["fresh"].tvm_text == "issues credentials"
+    # skipped: nothing written, so the status after is the status before
+    assert by_name["broken"].state == SKIPPED
+    assert by_name["broken"].status_before is by_name["broken"].status is Status.UNPARSEABLE
+    # and it is what the fleet says now
+    for name, outcome in by_name.items():
+        assert fleet.fleet.entry(name).status is outcome.status, name

@@ -282,3 +282,19 @@ def test_load_local_refuses_a_binary_file(ops, tmp_path):
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
     with pytest.raises(SentinelError, match="NUL bytes"):
         load_local(ops, "dev", binary)
+
+
+def test_same_meaning_never_says_a_new_signature_is_needed_when_the_stored_one_covers_the_new_side():
+    """A restore to the signed version: bytes differ, meaning does not, and the stored signature
+    covers the new side. The summary said both "covered by the stored signature" and "a new
+    signature is needed" (issue 12)."""
+    edited = POLICY.replace(b"  # who may use dev", b"").replace(b"\n", b"\r\n")
+    model = build_diff(request(edited, POLICY, envelope=envelope_for(POLICY)))
+    assert model.meaning_same_bytes_differ is True and model.signing_needed is False
+    assert "a new signature is needed" not in model.verdict()
+    assert "no new signature is needed" in model.meaning_note()
+    assert "no new signature needed" in "\n".join(model.summary())
+    # and where one is needed, it still says so
+    needed = build_diff(request(POLICY, edited, envelope=envelope_for(POLICY)))
+    assert "a new signature is needed" in needed.meaning_note()
+    assert build_diff(request(POLICY, POLICY.replace(b"dev-access", b"dev-other"))).meaning_note() is None

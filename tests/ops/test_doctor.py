@@ -79,6 +79,9 @@ def test_valid_production_passes_every_check_with_its_tvm(ops, demo):
     assert "'true' (enforcing)" in report.check(11).reason
     text = "\n".join(report.lines())
     assert text.endswith("All checks passed.")
+    # a policy is named a policy: "profile" is an AWS profile to a new user (issue 12)
+    assert report.lines()[0] == "Doctor: /sentinel/policies/production (policy production)"
+    assert "(profile" not in text
 
 
 def test_unsigned_staging_also_flags_the_uppercase_enforcement_string(ops, demo):
@@ -348,3 +351,24 @@ def test_a_restore_that_had_to_reuse_the_old_signature_is_a_warning_not_a_replay
     twelve = run_doctor(ops, "dev").check(12)
     assert twelve.state == WARN and "restore recorded in this machine's audit log" in twelve.reason
     assert "sentinel-tui policy resign dev" in twelve.fix
+
+
+@pytest.mark.parametrize("body", [
+    # validate stage fails: the TVM parses it, sign refuses it
+    b'version: "1"\nrules:\n  - name: a\n    effect: maybe\n    conditions:\n      profiles: [x]\n',
+    # parse stage fails
+    b'version: "1"\nrules:\n  - name: a\n    effect: allow\n    conditions:\n      profiles: x\n',
+])
+def test_an_invalid_unsigned_policy_is_never_offered_a_re_sign(ops, signing_key, body):
+    """The re-sign would skip it (it signs the stored bytes, which do not validate): issue 12."""
+    from sentinel_tui.ops.bulk import SKIPPED, resign_many
+
+    ops.store.put("/sentinel/policies/broken", body.decode())
+    report = run_doctor(ops, "broken")
+    offered = [c for c in report.checks if RESIGN in c.actions]
+    assert offered == [], [(c.number, c.actions) for c in offered]
+    four = report.check(4)
+    assert four.state == FAIL and four.action == PUSH and "Fix the YAML first (check 3)" in four.fix
+    assert "resign" not in four.fix.split("A re-sign")[0]
+    # what it would have offered indeed does not work
+    assert resign_many(ops, ["broken"]).outcomes[0].state == SKIPPED

@@ -35,8 +35,11 @@ def test_verdicts_follow_the_tvm_steps(snapshot):
     entries = by_name(snapshot)
     prod = entries["production"].assessment.tvm
     assert prod.kind is Verdict.ISSUES and prod.text == "issues credentials"
-    assert entries["sandbox"].assessment.tvm.text == (
-        "denies: /sentinel/policies/sandbox: policy signature verification failed")
+    sandbox = entries["sandbox"].assessment.tvm
+    assert sandbox.kind is Verdict.DENIES
+    assert sandbox.text.startswith("denies: /sentinel/policies/sandbox: the signature does not verify")
+    # On AWS the TVM logs KMS's 400 KMSInvalidSignatureException, not moto's verdict (section 4.1).
+    assert sandbox.log.endswith("RequestID: <request-id>, KMSInvalidSignatureException: ")
     assert entries["qa"].assessment.tvm.text.startswith(
         "denies: failed to parse signature for /sentinel/policies/qa:")
     # With the settings' default key (enforcement on by default), an unsigned policy is denied.
@@ -45,7 +48,7 @@ def test_verdicts_follow_the_tvm_steps(snapshot):
     assert entries["staging"].assessment.tvm.text == "loads unverified (warning)"
     assert entries[ORPHAN_NAME].assessment.tvm.text == f"denies: /sentinel/policies/{ORPHAN_NAME}: policy not found"
     assert entries["legacy"].assessment.tvm.text.startswith("denies: yaml:")
-    assert entries["team/security"].assessment.tvm.text.endswith("policy signature verification failed")
+    assert entries["team/security"].assessment.tvm.log.endswith("KMSInvalidSignatureException: ")
 
 
 def test_local_folder_states(snapshot):

@@ -160,3 +160,66 @@ def test_cli_keys_setup(ops, endpoint, capsys, tmp_path):
     assert load_settings().default_key == "alias/ci-signing"
     assert main(args) == 0  # exists now: checked, nothing created
     assert "can sign and verify" in capsys.readouterr().out
+
+
+def test_making_the_built_in_default_alias_the_default_writes_it(ops):
+    """`m` on alias/sentinel-policy-signing wrote a 1-byte file (the default was left out as a default)."""
+    import tomllib
+
+    path = make_default(ops, DEFAULT_ALIAS)
+    text = path.read_text()
+    assert tomllib.loads(text) == {"default_key": DEFAULT_ALIAS} and len(text) > 1
+    assert load_settings().default_key == DEFAULT_ALIAS
+    before = path.stat().st_mtime_ns
+    assert make_default(ops, DEFAULT_ALIAS) == path and path.stat().st_mtime_ns == before  # nothing to change
+    # another alias, then back: each written, other settings kept
+    path.write_text(text + 'policy_root = "/acme/policies"\n')
+    make_default(ops, "alias/other")
+    assert tomllib.loads(path.read_text()) == {"default_key": "alias/other", "policy_root": "/acme/policies"}
+    make_default(ops, DEFAULT_ALIAS)
+    assert tomllib.loads(path.read_text()) == {"default_key": DEFAULT_ALIAS, "policy_root": "/acme/policies"}
+
+
+def _allowed(document: dict, action: str, resource: str) -> bool:
+    """IAM's Allow match for one request: action and resource ARN against the statements' patterns
+    (`*` matches any run of characters, `/` included, as in IAM)."""
+    from fnmatch import fnmatchcase
+
+    for statement in document["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        if statement["Effect"] == "Allow" and any(fnmatchcase(action, a) for a in actions) \
+                and any(fnmatchcase(resource, r) for r in resources):
+            return True
+    return False
+
+
+def test_the_signer_policy_allows_every_ssm_call_a_status_load_and_a_push_make(ops, signing_key, tmp_path):
+    """GetParametersByPath is authorized against the requested path (SSM user guide, 'How Parameter
+    Store authorizes parameter retrieval'): parameter/sentinel/policies/* alone does not allow
+    listing /sentinel/policies."""
+    from sentinel_tui.ops.push import execute_push, plan_push
+
+    info = ops.keys.describe(signing_key)
+    signer = json.loads(documents_for(ops, DEFAULT_ALIAS, info)[SIGNER_FILE])
+    seen: list[tuple[str, str]] = []
+    arn = "arn:aws:ssm:us-east-1:123456789012:parameter"
+
+    def record(params, model, **kwargs):
+        action = f"ssm:{model.name}"
+        if "Path" in params:
+            seen.append((action, arn + params["Path"]))
+        for name in params.get("Names") or ([params["Name"]] if "Name" in params else []):
+            seen.append((action, arn + name))
+        if model.name == "DescribeParameters":
+            seen.append((action, "*"))
+
+    ops.clients.add_hook(lambda service, client: client.meta.events.register("before-parameter-build.ssm.*", record)
+                         if service == "ssm" else None)
+    local = tmp_path / "team-a.yaml"
+    local.write_text(POLICY.format(p="a"))
+    execute_push(ops, plan_push(ops, "team/a", local, sign=True, key_id=None))
+    ops.fleet.load()
+    assert ("ssm:GetParametersByPath", arn + "/sentinel/policies") in seen
+    denied = sorted({call for call in seen if not _allowed(signer, *call)})
+    assert denied == []

@@ -87,7 +87,8 @@ def test_denied_listing_and_expired_credentials_leave_the_others_usable(accounts
     assert third.error is not None and third.error.kind == "expired-credentials" and not third.usable
 
 
-def test_demo_accounts_writes_profiles_and_contexts_that_status_lists(tmp_path, capsys):
+def test_demo_accounts_writes_profiles_and_contexts_that_status_lists(endpoint, tmp_path, capsys):
+    # `endpoint` resets the emulator: in one process every moto server shares the same backends
     from sentinel_tui.cli import start_demo_accounts
 
     emulator, ops, accts = start_demo_accounts(tmp_path / "demo", 2, key_spec="RSA_2048")

@@ -125,7 +125,7 @@ def test_a_held_lock_stops_a_second_push(ops, pushed_v1, signing_key, local):
 def test_unsigned_push_over_a_signed_policy_is_refused(ops, pushed_v1, local):
     with pytest.raises(PushError) as err:
         plan_push(ops, "dev", local(POLICY_V2), sign=False, key_id=None)
-    assert "--sign" in err.value.fix
+    assert "Push it signed" in err.value.fix and "--allow-unsigned" in err.value.fix
 
 
 def test_read_only_refuses_in_the_operations_layer(ops, signing_key, local):
@@ -142,3 +142,120 @@ def test_too_large_is_refused_before_any_call(ops, signing_key, local, call_coun
         plan_push(ops, "dev", local(big), sign=True, key_id=signing_key)
     assert "4,096" in str(err.value)
     assert call_counter.count("kms.Sign") == 0 and call_counter.count("ssm.PutParameter") == 0
+
+
+# -- issue 12: signing is the default, and what SSM holds is read, not recalled --------------------
+
+def test_a_conflict_says_what_ssm_holds_now_not_what_it_held_at_the_diff(ops, pushed_v1, signing_key, local):
+    plan = plan_push(ops, "dev", local(POLICY_V2), sign=True, key_id=signing_key)
+    ops.store.put(PATH, POLICY_V1.decode() + "# someone else\n")  # another writer: version 2
+    with pytest.raises(PushError) as err:
+        execute_push(ops, plan)
+    assert err.value.kind == "conflict"
+    state = err.value.ssm_state
+    assert f"policy {PATH} version 2" in state and "version 1 (unchanged)" not in state.split(",")[0]
+    assert "another writer" in state and f"signature {SIG} version 1 (unchanged)" in state
+
+
+def test_a_failed_sign_reads_ssm_for_its_state(ops, signing_key, local):
+    plan = plan_push(ops, "dev", local(POLICY_V1), sign=True, key_id=signing_key)
+    inject(ops, "kms", "Sign", lambda **kw: aws_error("KMSInvalidStateException", "disabled", 400))
+    with pytest.raises(PushError) as err:
+        execute_push(ops, plan)
+    assert f"policy {PATH} absent (unchanged)" in err.value.ssm_state
+
+
+def test_a_new_policy_is_not_pushed_unsigned_unless_asked(ops, signing_key, local):
+    with pytest.raises(PushError) as err:
+        plan_push(ops, "new", local(POLICY_V1), sign=False, key_id=None)
+    assert "--allow-unsigned" in err.value.fix
+    plan = plan_push(ops, "new", local(POLICY_V1), sign=False, key_id=None, allow_unsigned=True)
+    assert not plan.sign
+
+
+def test_the_default_key_is_the_settings_default_and_is_checked_before_anything(ops, signing_key, local):
+    plan = plan_push(ops, "dev", local(POLICY_V1), sign=True, key_id=None)
+    assert plan.key_id == "alias/sentinel-policy-signing"
+
+
+def test_a_missing_default_key_refuses_the_push_with_nothing_written(ops, local, call_counter):
+    with pytest.raises(PushError) as err:
+        plan_push(ops, "dev", local(POLICY_V1), sign=True, key_id=None)
+    assert err.value.kind == "no-key"
+    assert "alias/sentinel-policy-signing does not exist" in err.value.what
+    assert "keys setup" in err.value.fix and "--allow-unsigned" in err.value.fix
+    assert not any(c.startswith(("ssm.PutParameter", "kms.Sign")) for c in call_counter.calls)
+    assert ops.store.get(PATH) is None and ops.store.get(SIG) is None
+
+
+def test_a_key_that_cannot_sign_refuses_the_push(ops, local):
+    kms = ops.clients.client("kms")
+    meta = kms.create_key(KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]
+    kms.create_alias(AliasName="alias/sentinel-policy-signing", TargetKeyId=meta["KeyId"])
+    with pytest.raises(PushError) as err:
+        plan_push(ops, "dev", local(POLICY_V1), sign=True, key_id=None)
+    assert err.value.kind == "no-key" and "SIGN_VERIFY" in err.value.what
+
+
+def test_the_confirmation_says_a_leftover_signature_is_replaced(ops, signing_key, local):
+    """Pushing a policy whose signature outlived it (an orphan): the summary says that signature goes."""
+    from sentinel_tui.core.envelope import dump_envelope
+    from sentinel_tui.ops.sign import sign_bytes
+
+    ops.store.put(SIG, dump_envelope(sign_bytes(ops, POLICY_V1, signing_key), indent=False))
+    plan = plan_push(ops, "dev", local(POLICY_V2), sign=True, key_id=signing_key)
+    assert plan.creates and plan.replaces_orphan_signature
+    text = "\n".join(plan.summary())
+    assert "replaces   the leftover signature (version 1)" in text and "orphan" in text
+    result = execute_push(ops, plan)
+    assert result.signature_version == 2 and pair_consistent(ops)
+    assert not plan_push(ops, "dev", local(POLICY_V1), sign=True, key_id=signing_key).replaces_orphan_signature
+
+
+def test_push_reuses_the_signature_file_the_sign_step_wrote(ops, signing_key, local, call_counter):
+    """Sign, then push: the push writes FILE.sig as is, no second KMS Sign (issue 12)."""
+    from sentinel_tui.ops.sign import sign_file
+
+    path = local(POLICY_V1)
+    made = sign_file(ops, path, signing_key, output=f"{path}.sig")
+    plan = plan_push(ops, "dev", path, sign=True, key_id=None)
+    assert plan.envelope_text is not None and str(made.output) in plan.envelope_source
+    assert "reuses" in "\n".join(plan.summary())
+    signs = call_counter.count("kms.Sign")
+    result = execute_push(ops, plan)
+    assert call_counter.count("kms.Sign") == signs  # not signed again
+    assert result.status is Status.VALID and pair_consistent(ops)
+    stored = parse_envelope(ops.store.get(SIG).value)
+    assert stored.signature == made.envelope.signature and "\n" not in ops.store.get(SIG).value
+
+
+def test_a_signature_file_that_does_not_fit_is_ignored_and_push_signs(ops, signing_key, local, call_counter):
+    from sentinel_tui.ops.sign import sign_file
+
+    path = local(POLICY_V1)
+    sign_file(ops, path, signing_key, output=f"{path}.sig")
+    path.write_bytes(POLICY_V2)  # edited after signing: the .sig covers other bytes
+    plan = plan_push(ops, "dev", path, sign=True, key_id=None)
+    assert plan.envelope_text is None
+    signs = call_counter.count("kms.Sign")
+    execute_push(ops, plan)
+    assert call_counter.count("kms.Sign") == signs + 1 and pair_consistent(ops)
+    # another key's signature over the same bytes does not verify with the push key: signed afresh
+    kms = ops.clients.client("kms")
+    other = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    path.write_bytes(POLICY_V1)
+    sign_file(ops, path, other, output=f"{path}.sig", force=True)
+    assert plan_push(ops, "dev", path, sign=True, key_id=None).envelope_text is None
+    # a garbage .sig is ignored, not an error
+    (path.parent / f"{path.name}.sig").write_text("{not json")
+    assert plan_push(ops, "dev", path, sign=True, key_id=None).envelope_text is None
+
+
+def test_a_signature_file_older_than_the_stored_policy_is_not_reused(ops, signing_key, local):
+    """Its signed_at would predate the change it undoes, which the doctor's replay check flags."""
+    from sentinel_tui.ops.sign import sign_file
+
+    path = local(POLICY_V1)
+    sign_file(ops, path, signing_key, output=f"{path}.sig")
+    execute_push(ops, plan_push(ops, "dev", local(POLICY_V2, "v2.yaml"), sign=True, key_id=None))
+    assert plan_push(ops, "dev", path, sign=True, key_id=None).envelope_text is None

@@ -141,6 +141,10 @@ class DoctorScreen(Screen):
             text.append("   TVM ", style=Style(dim=True))
             text.append(one_line(report.tvm_verdict, 150))
             text.append("\n")
+            if report.tvm_log is not None:
+                text.append("logs ", style=Style(dim=True))
+                text.append(one_line(report.tvm_log, 200), style=role_style(roles, "error"))
+                text.append("\n")
         role = "error" if report.exit_code == 1 else "warning" if report.exit_code == 2 else "success"
         text.append(clean(report.summary()), style=role_style(roles, role, bold=True))
         self._summary(text)

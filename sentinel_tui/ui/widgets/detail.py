@@ -293,6 +293,12 @@ def tvms_view(entry: FleetEntry, rows: list[TvmRow] | None, roles: Mapping[str, 
             grid.add_row(Text("now"), verdict_text(row.assessment, roles, full=True))
             grid.add_row(Text("status"), Text.assemble(status_text(row.assessment.status, roles),
                                                        f"  {clean(row.assessment.reason)}"))
+            outcome = row.assessment.tvm
+            if outcome.log is not None:
+                # The literal line, as CloudWatch shows it after "ERROR: Failed to load policy: ".
+                grid.add_row(Text("logs"), Text(clean(outcome.log.rstrip("\n")), style=role_style(roles, "error")))
+                if outcome.log_note:
+                    grid.add_row(Text(""), Text(clean(outcome.log_note), style=Style(dim=True)))
         if tvm.arn:
             grid.add_row(Text("arn"), Text(clean(tvm.arn), style=Style(dim=True)))
         parts.extend([title, grid, Text("")])
