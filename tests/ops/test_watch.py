@@ -51,6 +51,7 @@ def test_a_change_from_outside_is_reported_and_nothing_else(ops, demo, call_coun
     assert [(c.name, c.old_status, c.new_status) for c in changes] == [
         ("dev", "valid", "stale"), ("readonly", "valid", "orphan")]
     assert changes[0].version == 2 and changes[0].degraded
+    assert changes[0].tvm_log.startswith(f"signature verification error for {DEV}")  # what the TVM logs on AWS
     line = changes[0].as_json()
     assert {"time", "context", "account", "region", "name", "old_status", "new_status", "tvm_log"} <= set(line)
     # values read only for what moved: the one new policy version
