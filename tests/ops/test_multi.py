@@ -100,3 +100,28 @@ def test_demo_accounts_writes_profiles_and_contexts_that_status_lists(endpoint, 
         assert "aws_session_token" not in (tmp_path / "demo" / "aws" / "config").read_text()
     finally:
         emulator.stop()
+
+
+def test_watching_every_account_reports_a_change_despite_a_broken_context(accounts, endpoint):
+    from sentinel_tui.ops.watch import Watcher
+
+    expired = [on_call(service, "*", lambda p: error_response(
+        "ExpiredTokenException", "The security token included in the request is expired"))
+        for service in ("sts", "ssm", "lambda", "kms")]
+    settings = load_settings()
+    targets = build_targets(settings, settings.contexts, hooks=lambda name: expired if name == "demo-2" else [])
+    now = [0.0]
+    watcher = Watcher(targets, interval=10, clock=lambda: now[0])
+    changes, errors = [], []
+    watcher.start()
+    # a change from outside, in account 3, through its own profile (AssumeRole into that account)
+    import boto3
+
+    boto3.session.Session(profile_name="demo-3").client("ssm").put_parameter(
+        Name="/sentinel/policies/production", Value='version: "1"\nrules: []\n', Type="String", Overwrite=True)
+    now[0] += 10
+    watcher.poll_due(changes.append, lambda t, e: errors.append((t.name, e.kind)))
+    assert [(c.context, c.account, c.name, c.old_status, c.new_status) for c in changes] == [
+        ("demo-3", "333333333333", "production", "valid", "stale")]
+    assert errors == []  # the broken context's error was said once, at the start
+    assert [(t.name, e.kind) for t, e in watcher._first_errors] == [("demo-2", "expired-credentials")]
