@@ -49,9 +49,11 @@ def _global_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _context_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--context", action="append", default=[], metavar="NAME", dest="contexts",
+    # SUPPRESS: given before the command (sentinel-tui --context x policy status), it is not reset by the command's parser
+    parser.add_argument("--context", action="append", default=argparse.SUPPRESS, metavar="NAME", dest="contexts",
                         help="a context from the settings' [contexts.NAME] tables (repeatable)")
-    parser.add_argument("--all-contexts", action="store_true", help="every configured context, loaded concurrently")
+    parser.add_argument("--all-contexts", action="store_true", default=argparse.SUPPRESS,
+                        help="every configured context, loaded concurrently")
 
 
 def build_parser() -> argparse.ArgumentParser:

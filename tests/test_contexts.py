@@ -102,3 +102,11 @@ def test_status_rows_name_context_account_and_region_without_contexts(demo, endp
     assert doc["contexts"] == [{"context": None, "account": "123456789012", "region": "us-east-1",
                                 "root": "/sentinel/policies", "complete": True, "error": None}]
     assert {(r["context"], r["account"], r["region"]) for r in doc["policies"]} == {(None, "123456789012", "us-east-1")}
+
+
+def test_context_options_before_the_command_are_kept():
+    from sentinel_tui.cli import build_parser
+
+    args = build_parser().parse_args(["--context", "prod", "policy", "status"])
+    assert args.contexts == ["prod"]
+    assert build_parser().parse_args(["--all-contexts", "policy", "status", "--json"]).all_contexts
