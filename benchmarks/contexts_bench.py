@@ -163,7 +163,8 @@ def render(r: dict) -> str:
         "(calls scale exactly with the contexts; time is bounded by the machine's cores, shared with the emulator).",
         "",
         f"Watch, nothing changed: {w['calls_per_quiet_poll_per_context']:g} calls per poll per context "
-        f"(formula: {w['expected_per_context']}; {json.dumps(w['calls'])} over all contexts), default interval "
+        f"(formula: {w['expected_per_context']}, what AWS makes; moto answers an exactly full last page with a "
+        f"NextToken, one more empty page per listing; {json.dumps(w['calls'])} over all contexts), default interval "
         f"{w['default_interval_s']:g} s, so **{w['calls_per_minute_per_context']:g} calls/minute per "
         f"{r['policies']:,} policies** per context; a quiet poll of all {r['accounts']} contexts took "
         f"{w['quiet_poll_seconds_all_contexts']} s.",
