@@ -690,7 +690,7 @@ def cmd_watch(args, targets) -> int:
         if args.json:
             print(json.dumps(change.as_json()), flush=True)
         else:
-            _out(change.as_text())
+            _out(_one_line(change.as_text()))
             sys.stdout.flush()
 
     def on_error(target, exc) -> None:
