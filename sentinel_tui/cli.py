@@ -20,7 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from .aws.errors import SentinelError, inert
+from .core.text import inert
+from .errors import SentinelError
 from .config import ConfigError, Settings, config_file, load_settings
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
@@ -79,6 +80,23 @@ def build_parser() -> argparse.ArgumentParser:
     diff_app.add_argument("name", metavar="NAME", help="the stored policy's name under the policy root")
     diff_app.add_argument("file", metavar="FILE", help="the local policy file to compare it with")
 
+    p = sub.add_parser("plan", parents=[common],
+                       help="what applying a folder of policy files would change (exit 0 nothing, 1 changes, 2 error)")
+    p.add_argument("dir", metavar="DIR", help="the folder of policy files (name = path without .yaml/.yml)")
+    p.add_argument("-o", "--output", metavar="PLAN.json", help="write the plan here (for apply)")
+    p.add_argument("--markdown", metavar="FILE", help="write a review comment (table and collapsed diffs)")
+    p.add_argument("--prune", action="store_true", help="delete stored policies that have no file")
+    p.add_argument("--resign-invalid", action="store_true",
+                   help="re-sign unchanged policies whose stored pair is not valid today")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the summary and the hash")
+    p = sub.add_parser("apply", parents=[common],
+                       help="apply exactly a plan, or nothing (exit 0 applied, 1 refused/cancelled, 2 failed)")
+    p.add_argument("plan_file", metavar="PLAN.json", help="the plan file `plan -o` wrote (its hash is checked)")
+    p.add_argument("-f", "--force", action="store_true", help="do not ask Proceed? [y/N]")
+    p.add_argument("--keep-going", action="store_true", help="after a failed item, go on with the others")
+    p.add_argument("--dir", metavar="DIR", dest="plan_dir", help="the folder the plan was made from "
+                   "(default: as recorded in the plan, relative to here)")
+
     policy = sub.add_parser("policy", help="headless policy commands")
     psub = policy.add_subparsers(dest="policy_command", metavar="SUBCOMMAND", required=True)
 
@@ -114,6 +132,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--normalized", action="store_true", help="compare meaning, not bytes")
     p.add_argument("-U", "--context", type=int, default=3, metavar="N", help="lines of context around a change "
                    "(default 3)")
+
+    p = psub.add_parser("access-diff", parents=[common],
+                        help="which requests change decision between two policies (exit 0 identical, 1 changes, "
+                             "2 error)")
+    p.add_argument("old", metavar="OLD", help="a policy file, a stored NAME, or NAME@VERSION")
+    p.add_argument("new", metavar="NEW", help="a policy file, a stored NAME, or NAME@VERSION")
+    p.add_argument("--json", action="store_true", help="print identical, changes (from, to, summary, witness) and "
+                   "rule_changes as JSON")
 
     p = psub.add_parser("push", parents=[common], help="validate, sign, write and verify a policy, safely")
     p.add_argument("name", metavar="NAME", help="the policy name under the policy root (created if absent)")
@@ -170,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("profiles", nargs="*", metavar="PROFILE", help="only these profiles (default: every one not yet a context)")
     p.add_argument("--yes", action="store_true", help="add them without asking")
     p.add_argument("--dry-run", action="store_true", help="show what would be added, write nothing")
+
+    from .cli_whatif import add_parsers as _whatif_parsers  # policy eval / policy test (issue 14)
+
+    _whatif_parsers(psub, common)
 
     keys = sub.add_parser("keys", help="the signing key: first-time setup, rotation check")
     ksub = keys.add_subparsers(dest="keys_command", metavar="SUBCOMMAND", required=True)
@@ -267,6 +297,10 @@ def validate_report(path: str, data: bytes | None = None, *, quiet: bool = False
             lines.append("Policy is valid")
     if not quiet:
         lines += [f"sentinel-tui: warning: {path}:{w.line or '-'}: {w.message} [{w.code}]" for w in ours]
+        if check.policy is not None:  # issue 14: what the policy does, in a form not Go's
+            from .cli_whatif import semantic_lines
+
+            lines += semantic_lines(path, data, check.policy)
     return (EXIT_OK if check.error is None else EXIT_FAIL), lines
 
 
@@ -346,25 +380,18 @@ def cmd_verify(args) -> int:
 
 
 def cmd_pull(args) -> int:
-    from .core.paths import policy_path, signature_path
-    from .fileio import write_private
+    from .ops.pull import pull, save
 
     ops = make_ops(args)
-    path = policy_path(args.name, ops.settings.policy_root)
-    param = ops.store.get(path)
-    if param is None:
-        raise SentinelError(f"{path}: no such policy.", "Check the name and --policy-root; `policy status` lists them.",
-                            kind="not-found")
-    sig = ops.store.get(signature_path(path)) if args.with_signature else None
+    pulled = pull(ops, args.name, with_signature=args.with_signature)
+    path, param, sig = pulled.path, pulled.policy, pulled.signature
     if args.with_signature and sig is None:
-        _err(f"note: {signature_path(path)} does not exist: the policy is unsigned")
+        _err(f"note: {pulled.signature_path} does not exist: the policy is unsigned")
     if args.output:
-        write_private(args.output, param.data, overwrite=args.force)
+        save(pulled, args.output, force=args.force)
         _err(f"Wrote {len(param.data):,} bytes of {path} version {param.version} to {args.output} (mode 0600).")
         if sig is not None:
-            sig_out = f"{args.output}.sig"
-            write_private(sig_out, (sig.value or "").encode("utf-8"), overwrite=args.force)
-            _err(f"Wrote the stored signature (version {sig.version}) to {sig_out}.")
+            _err(f"Wrote the stored signature (version {sig.version}) to {args.output}.sig.")
     else:
         if args.with_signature:
             raise SentinelError("--with-signature needs -o OUT.", "Add -o policy.yaml; the envelope goes to policy.yaml.sig.",
@@ -379,35 +406,16 @@ def cmd_pull(args) -> int:
 
 
 def cmd_diff(args) -> int:
-    from .core.diff import decode_text, diff_texts, unified_text
+    from .core.diff import unified_text
     from .core.envelope import policy_hash
-    from .core.paths import policy_path
-    from .core.policy import check_policy, normalize_policy
-    from .fileio import read_policy_file
+    from .ops.diffs import compare_file
 
     ops = make_ops(args)
-    local = read_policy_file(args.file)
-    path = policy_path(args.name, ops.settings.policy_root)
-    stored = ops.store.get(path)
-    remote = stored.data if stored is not None else b""
-    label = f"{path} (version {stored.version})" if stored is not None else f"{path} (absent)"
-    if args.normalized:
-        sides = []
-        for data, name in ((remote, label), (local, args.file)):
-            if not data:
-                sides.append("")
-                continue
-            check = check_policy(data)
-            if check.policy is None:
-                raise SentinelError(f"{name} does not parse, so it has no meaning to compare: {check.error}",
-                                    "Use the byte diff (without --normalized) to see the text.", kind="validation")
-            sides.append(normalize_policy(check.policy))
-        diff = diff_texts(sides[0], sides[1], context=args.context)
-        if diff.identical and remote != local:
-            _err("The meaning is the same, but the bytes differ: the signature covers bytes, so pushing this "
-                 "file needs a new signature although nothing changes in effect.")
-    else:
-        diff = diff_texts(decode_text(remote, label), decode_text(local, args.file), context=args.context)
+    result = compare_file(ops, args.name, args.file, normalized=args.normalized, context=args.context)
+    diff, local, remote, stored, label = result.diff, result.local, result.remote, result.stored, result.label
+    if result.same_meaning_other_bytes:
+        _err("The meaning is the same, but the bytes differ: the signature covers bytes, so pushing this "
+             "file needs a new signature although nothing changes in effect.")
     if diff.identical:
         _err(f"No changes ({'meaning' if args.normalized else 'bytes'}); sha256 {policy_hash(local)}")
         return EXIT_OK
@@ -415,6 +423,21 @@ def cmd_diff(args) -> int:
     _err(f"+{diff.added} -{diff.removed}; stored sha256 {policy_hash(remote) if stored else '-'}, "
          f"local sha256 {policy_hash(local)}")
     return EXIT_FAIL
+
+
+def cmd_access_diff(args) -> int:
+    from .ops.access import access_between
+
+    old, new, result = access_between(lambda: make_ops(args), args.old, args.new)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        _out(f"--- {old.label}")
+        _out(f"+++ {new.label}")
+        for line in result.lines():
+            _out(line)
+        _err(f"{result.classes:,} request classes compared (times {result.span[0]} to {result.span[1]}).")
+    return EXIT_OK if result.identical else EXIT_FAIL
 
 
 def cmd_push(args) -> int:
@@ -710,10 +733,8 @@ def cmd_watch(args, targets) -> int:
 
 
 def cmd_doctor(args) -> int:
-    try:
-        from .ops.doctor import run_doctor
-    except ImportError:
-        raise SentinelError("The doctor is not available in this build.", kind="usage") from None
+    from .ops.doctor import run_doctor
+
     ops = make_ops(args)
     report = run_doctor(ops, args.name, key_id=args.key_id)
     if args.json:
@@ -904,14 +925,106 @@ def cmd_contexts_import(args) -> int:
 CONTEXT_COMMANDS = {"list": cmd_contexts_list, "import": cmd_contexts_import}
 
 
+def cmd_plan(args) -> int:
+    from .fileio import write_private
+    from .ops.plan import PlanError, make_plan, plan_lines, plan_markdown
+
+    ops = make_ops(args)
+    try:
+        plan = make_plan(ops, args.dir, prune=args.prune, resign_invalid=args.resign_invalid)
+    except PlanError as exc:
+        _err(f"error: {exc.what}")
+        for problem in exc.problems:
+            _err(f"  {problem}")
+        if exc.fix:
+            _err(f"fix: {exc.fix}")
+        return EXIT_ERROR
+    lines = plan_lines(plan, diffs=not args.quiet)
+    for line in (lines[-2:] if args.quiet else lines):
+        _out(line)
+    if args.output:
+        write_private(args.output, plan.dumps().encode("utf-8"), overwrite=True)
+        _err(f"Plan written to {args.output} (mode 0600).")
+    if args.markdown:
+        write_private(args.markdown, plan_markdown(plan).encode("utf-8"), overwrite=True)
+        _err(f"Review comment written to {args.markdown}.")
+    return EXIT_FAIL if plan.has_changes else EXIT_OK
+
+
+def cmd_apply(args) -> int:
+    from .ops.plan import (APPLIED, NOT_ATTEMPTED, PlanRefused, apply_plan, check_plan, load_plan, plan_lines,
+                           result_lines)
+
+    try:
+        plan = load_plan(args.plan_file)
+        ops = make_ops(args)
+        ops.guard_write("apply")
+        folder = args.plan_dir or plan.folder or "."
+        for line in plan_lines(plan, diffs=False):
+            _out(line)
+        if not plan.has_changes:
+            _out("Nothing to apply.")
+            return EXIT_OK
+        check_plan(ops, plan, folder)
+    except PlanRefused as exc:
+        _err(f"refused: {exc.what}")
+        for problem in exc.problems:
+            _err(f"  {problem}")
+        if exc.fix:
+            _err(f"fix: {exc.fix}")
+        return EXIT_FAIL
+    except SentinelError as exc:
+        if getattr(exc, "kind", "") != "read-only":
+            raise
+        _err(f"refused: {exc.what}")
+        return EXIT_FAIL
+    if not _confirm(args.force):
+        _out("Cancelled; nothing was written.")
+        return EXIT_FAIL
+
+    def progress(item, state, outcome) -> None:
+        if state == "start":
+            _err(f"  ...  {item.action} {item.name}")
+        elif outcome is not None and outcome.state != NOT_ATTEMPTED:
+            _err(f"  {'ok' if outcome.state == APPLIED else 'FAIL':4} {item.action} {item.name}")
+
+    import signal
+    import threading
+
+    stop = threading.Event()
+
+    def interrupted(signum, frame) -> None:  # the first Ctrl-C stops between two items; a second one now
+        stop.set()
+        _err("Stopping after the item in progress (Ctrl-C again to interrupt it)…")
+        signal.signal(signal.SIGINT, previous)
+
+    previous = signal.getsignal(signal.SIGINT)
+    in_main = threading.current_thread() is threading.main_thread()
+    if in_main:
+        signal.signal(signal.SIGINT, interrupted)
+    try:
+        result = apply_plan(ops, plan, folder=folder, keep_going=args.keep_going, progress=progress,
+                            cancelled=stop.is_set)
+    except PlanRefused as exc:  # something moved between the check above and the apply's own check
+        _err(f"refused: {exc.what}")
+        for problem in exc.problems:
+            _err(f"  {problem}")
+        return EXIT_FAIL
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, previous)
+    for line in result_lines(result):
+        _out(line)
+    if result.failed:
+        return EXIT_ERROR
+    return EXIT_OK if result.ok else EXIT_FAIL
+
+
 # -- the app and the demo ----------------------------------------------------------------
 
 def open_app(ops, *, initial_diff: tuple[str, str] | None = None) -> int:
-    try:
-        from .ui.app import run_app
-    except ImportError:
-        _err("The terminal app is not part of this build yet; the headless commands work: sentinel-tui policy --help")
-        return EXIT_ERROR
+    from .ui.app import run_app
+
     return run_app(ops, initial_diff=initial_diff) or EXIT_OK
 
 
@@ -1107,8 +1220,19 @@ def cmd_diff_app(args) -> int:
 COMMANDS = {
     "validate": cmd_validate, "sign": cmd_sign, "verify": cmd_verify, "pull": cmd_pull,
     "diff": cmd_diff, "push": cmd_push, "status": cmd_status, "doctor": cmd_doctor,
-    "restore": cmd_restore, "resign": cmd_resign, "explain": cmd_explain,
+    "restore": cmd_restore, "resign": cmd_resign, "explain": cmd_explain, "access-diff": cmd_access_diff,
 }
+
+
+def _whatif_command(name: str):
+    def run(args) -> int:
+        from . import cli_whatif
+
+        return getattr(cli_whatif, name)(args)
+    return run
+
+
+COMMANDS.update({"eval": _whatif_command("cmd_eval"), "test": _whatif_command("cmd_test")})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1123,6 +1247,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return CONTEXT_COMMANDS[args.contexts_command](args)
         if args.command == "demo":
             return cmd_demo(args)
+        if args.command == "plan":
+            return cmd_plan(args)
+        if args.command == "apply":
+            return cmd_apply(args)
         if args.command == "diff":
             return cmd_diff_app(args)
         return cmd_app(args)

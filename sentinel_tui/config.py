@@ -13,6 +13,9 @@ Contexts are named AWS targets in the same file, one table each:
     endpoint_url = "http://..."          # optional (an emulator, a VPC endpoint)
 
 A field a context leaves out is inherited from the settings above it.
+
+A ``[keys]`` table remaps the app's keys by binding id (``"browser.push" = "ctrl+u"``;
+``?`` in the app and the README list the ids); the app refuses an id it does not have.
 """
 
 from __future__ import annotations
@@ -74,6 +77,8 @@ class Settings:
         known = ", ".join(c.name for c in self.contexts) or "none configured"
         raise ConfigError(f"no context named {name!r} (known: {known}); add a [contexts.{name}] table "
                           f"to {config_file()} or run `sentinel-tui contexts import`")
+    #: Key remaps by binding id, from the file's [keys] table: (("browser.push", "ctrl+u"), ...)
+    keys: tuple[tuple[str, str], ...] = ()
 
     def with_(self, **changes) -> "Settings":
         """A copy with `changes`; None leaves a setting as it is, "" clears an optional one
@@ -112,7 +117,26 @@ def config_file() -> Path:
     return config_dir() / "config.toml"
 
 
+_BINDING_ID = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
+
+
+def _keymap(value, source: str) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: [keys] must be a table of binding id = \"key\" lines, not {value!r}")
+    out = []
+    for binding_id, key in value.items():
+        if not _BINDING_ID.fullmatch(binding_id):
+            raise ConfigError(f"{source}: [keys] {binding_id!r} is not a binding id (such as browser.push)")
+        if not isinstance(key, str) or not key.strip() or any(ch.isspace() for ch in key.strip()):
+            raise ConfigError(f"{source}: [keys] {binding_id} must be a key name such as \"ctrl+u\" "
+                              f"(several: \"ctrl+u,f5\"), not {key!r}")
+        out.append((binding_id, key.strip()))
+    return tuple(sorted(out))
+
+
 def _coerce(name: str, value, source: str):
+    if name == "keys":
+        return _keymap(value, source)
     if name == "read_only":
         if isinstance(value, bool):
             return value
@@ -196,13 +220,17 @@ def save_settings(settings: Settings, path: Path | None = None, *, explicit: tup
     defaults = Settings()
     lines = []
     for key, value in asdict(settings).items():
-        if key == "contexts" or value is None or (value == getattr(defaults, key) and key not in explicit):
+        if key in ("contexts", "keys") or value is None or (value == getattr(defaults, key) and key not in explicit):
             continue
         if isinstance(value, bool):
             lines.append(f"{key} = {'true' if value else 'false'}")
         else:
             escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
             lines.append(f'{key} = "{escaped}"')
+    if settings.keys:  # a table comes after the top-level settings
+        lines.append("")
+        lines.append("[keys]")
+        lines.extend(f'"{binding_id}" = "{key}"' for binding_id, key in settings.keys)
     for ctx in settings.contexts:
         lines.append("")
         lines.append(f"[contexts.{_toml_str(ctx.name)}]")

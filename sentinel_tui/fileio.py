@@ -14,7 +14,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from .aws.errors import SentinelError
+from .errors import SentinelError
 
 
 class FileError(SentinelError):

@@ -56,3 +56,20 @@ def test_an_empty_value_clears_an_optional_setting_and_none_keeps_it():
     assert s.with_(endpoint_url=None).endpoint_url == "http://127.0.0.1:1"
     cleared = s.with_(endpoint_url="")
     assert cleared.endpoint_url is None and cleared.region == "eu-west-1"
+
+
+def test_keys_table_remaps_by_binding_id_and_is_strict():
+    path = config_file()
+    path.parent.mkdir(parents=True)
+    path.write_text('region = "eu-west-1"\n\n[keys]\n"browser.push" = "ctrl+u"\n"app.help" = "f1,question_mark"\n')
+    s = load_settings()
+    assert dict(s.keys) == {"browser.push": "ctrl+u", "app.help": "f1,question_mark"}
+    save_settings(s)
+    assert load_settings() == s  # written back as a [keys] table
+    for bad, needle in (('[keys]\n"push" = "ctrl+u"\n', "not a binding id"),
+                        ('[keys]\n"browser.push" = 3\n', "must be a key name"),
+                        ('[keys]\n"browser.push" = "ctrl u"\n', "must be a key name"),
+                        ('keys = "ctrl+u"\n', "must be a table")):
+        path.write_text(bad)
+        with pytest.raises(ConfigError, match=needle):
+            load_settings()

@@ -13,8 +13,10 @@ Two guarantees hold for every :class:`SentinelError` (and so every AwsError):
 * they cannot drive a terminal: control characters from AWS messages (ESC,
   CR, BEL, C1 controls...) are shown escaped, as ``\\x1b`` (see :func:`inert`).
 
-This module imports only botocore (and urllib3, which botocore ships with):
-the TUI and the headless CLI both use it.
+The base :class:`SentinelError` and :class:`ErrorKind` live in
+:mod:`sentinel_tui.errors`, the text hygiene in :mod:`sentinel_tui.core.text`; both are
+re-exported here. This module imports only botocore (and urllib3, which botocore ships
+with): the TUI and the headless CLI both use it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import botocore.exceptions as bce
+
+from ..core.text import inert, scrub
+from ..errors import ErrorKind, SentinelError, clean_message
 
 try:  # botocore always depends on urllib3, but do not make it a hard import
     from urllib3.exceptions import ProtocolError as _Urllib3ProtocolError
@@ -40,153 +45,25 @@ __all__ = [
     "inert",
     "iam_action",
     "KINDS",
+    "ErrorKind",
 ]
 
 #: Every ``kind`` an AwsError can carry.
 KINDS = frozenset(
     {
-        "access-denied",
-        "not-found",
-        "already-exists",
-        "throttled",
-        "key-disabled",
-        "key-invalid-state",
-        "key-usage",
-        "invalid-signature",
-        "validation",
-        "too-large",
-        "limit-exceeded",
-        "parameter-version-conflict",
-        "expired-credentials",
-        "no-credentials",
-        "invalid-credentials",
-        "clock-skew",
-        "endpoint-unreachable",
-        "connection-dropped",
-        "tls-error",
-        "unknown-region",
-        "service-unavailable",
-        "unknown",
+        "access-denied", "not-found", "already-exists", "throttled", "key-disabled",
+        "key-invalid-state", "key-usage", "invalid-signature", "validation", "too-large",
+        "limit-exceeded", "parameter-version-conflict", "expired-credentials", "no-credentials",
+        "invalid-credentials", "clock-skew", "endpoint-unreachable", "connection-dropped",
+        "tls-error", "unknown-region", "service-unavailable", "unknown",
     }
 )
 
 _MAX_AWS_TEXT = 600  # characters of an AWS message quoted in `what`
 _MAX_DETAIL = 4000
 
-# --------------------------------------------------------------------------
-# Text hygiene
-# --------------------------------------------------------------------------
-
-_R = "[REDACTED]"
-
-# Order matters: header/keyword forms first (they swallow the key id inside
-# them), then bare tokens.
-_SCRUB_RULES: list[tuple[re.Pattern[str], str]] = [
-    # Authorization: AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...
-    # as a header line, in a dict repr ('Authorization': b'...'), or in JSON.
-    (
-        re.compile(
-            r"""(?ix)
-            (authorization ["']? \s* [:=] \s* b? ["']?)
-            [^"'\r\n]+
-            """
-        ),
-        r"\1" + _R,
-    ),
-    # X-Amz-Security-Token / X-Amz-Credential / X-Amz-Signature as header or query.
-    (
-        re.compile(
-            r"""(?ix)
-            (x-amz-(?:security-token|credential|signature) ["']? \s* [:=] \s* b? ["']?)
-            [^"'\s&,;]+
-            """
-        ),
-        r"\1" + _R,
-    ),
-    # Credential=AKIA.../date/region/service/aws4_request, Signature=<hex>
-    (re.compile(r"(?i)\b(credential\s*=\s*)[^\s,&\"';]+"), r"\1" + _R),
-    (re.compile(r"(?i)\b(signature\s*=\s*)[0-9a-f]{16,}"), r"\1" + _R),
-    # aws_secret_access_key = ..., "SecretAccessKey": "...", secret_key: ...
-    (
-        re.compile(
-            r"""(?ix)
-            (secret[\w\-]* ["']? \s* [:=] \s* b? ["']?)
-            [A-Za-z0-9/+=]{16,}
-            """
-        ),
-        r"\1" + _R,
-    ),
-    # aws_session_token = ..., "SessionToken": "...", security_token, "Token": ...
-    (
-        re.compile(
-            r"""(?ix)
-            ((?:session[_\-]?token|security[_\-]?token|\btoken) ["']? \s* [:=] \s* b? ["']?)
-            [A-Za-z0-9/+=%]{16,}
-            """
-        ),
-        r"\1" + _R,
-    ),
-    # Bare STS session tokens: they start with a few well-known base64 prefixes.
-    (
-        re.compile(
-            r"(?<![A-Za-z0-9/+])(?:IQoJb3JpZ2lu|FwoGZXIvYXdz|FQoGZXIvYXdz|FQoDYXdz|AQoDYXdz|AgoJb3JpZ2lu)"
-            r"[A-Za-z0-9/+=%]+"
-        ),
-        _R,
-    ),
-    # Access key ids: AKIA (long-term), ASIA (temporary), ABIA/ACCA (service bearer).
-    (re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])"), _R),
-    # A bare 40-character secret access key: base64-ish, mixed case, standing alone.
-    (
-        re.compile(
-            r"(?<![A-Za-z0-9/+=])"
-            r"(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[A-Z])(?=[A-Za-z0-9/+]{0,39}[0-9/+])"
-            r"[A-Za-z0-9/+]{40}"
-            r"(?![A-Za-z0-9/+=])"
-        ),
-        _R,
-    ),
-]
-
-
-def scrub(text: str) -> str:
-    """Replace anything that looks like an AWS credential by ``[REDACTED]``.
-
-    Covers access key ids (AKIA/ASIA/ABIA/ACCA + 16), secret keys (after a
-    ``secret...`` key, or a bare 40-character mixed-case base64 token), session
-    tokens (after a ``...token`` key, or by their base64 prefixes), and the
-    values of ``Authorization``, ``X-Amz-Security-Token``, ``X-Amz-Credential``,
-    ``X-Amz-Signature`` and ``Credential=`` / ``Signature=``.
-    """
-    if not text:
-        return text
-    for pattern, repl in _SCRUB_RULES:
-        text = pattern.sub(repl, text)
-    return text
-
-
-def _escape_control(match: re.Match[str]) -> str:
-    return f"\\x{ord(match.group()):02x}"
-
-
-# Unicode category Cc: C0 (U+0000-U+001F), DEL (U+007F) and C1 (U+0080-U+009F).
-_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
-
-
-def inert(text: str) -> str:
-    """Escape control characters (C0, DEL, C1) except ``\\n`` as ``\\xNN``.
-
-    Nothing else changes: printable text, Unicode and backslashes stay as they
-    are. The result can be printed to a terminal or put into Rich/Textual markup
-    escaping without any byte of it acting as a terminal control sequence.
-    """
-    if not text:
-        return text
-    return _CONTROL.sub(_escape_control, text)
-
-
 def _clean(text: str | None) -> str:
-    return inert(scrub(str(text or "")))
+    return clean_message(text)
 
 
 def _shorten(text: str, limit: int = _MAX_AWS_TEXT) -> str:
@@ -197,39 +74,6 @@ def _shorten(text: str, limit: int = _MAX_AWS_TEXT) -> str:
 # --------------------------------------------------------------------------
 # Error classes
 # --------------------------------------------------------------------------
-
-
-def _rebuild(cls, state):  # used by __reduce__ (pickling across processes)
-    obj = cls.__new__(cls)
-    Exception.__init__(obj, state.get("what", ""))
-    obj.__dict__.update(state)
-    return obj
-
-
-class SentinelError(Exception):
-    """Base of every domain error of sentinel_tui.
-
-    ``what`` says what happened in one plain sentence, naming the resource;
-    ``fix`` says what to do; ``detail`` keeps raw codes and messages for a
-    "show details" view. All three are scrubbed of credentials and control
-    characters when the error is built.
-    """
-
-    def __init__(self, what: str, fix: str = "", *, kind: str = "error", detail: str = ""):
-        self.what = _clean(what)
-        self.fix = _clean(fix)
-        self.kind = kind
-        self.detail = _clean(detail)
-        super().__init__(self.what)
-
-    def __str__(self) -> str:
-        return self.what + (f"\nFix: {self.fix}" if self.fix else "")
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(kind={self.kind!r}, what={self.what!r})"
-
-    def __reduce__(self):
-        return _rebuild, (type(self), dict(self.__dict__))
 
 
 class AwsError(SentinelError):

@@ -199,18 +199,33 @@ class KeyService:
                 return found
             marker = answer.get("NextMarker")
 
-    def create_signing_key(self, alias: str, *, description: str, tags: dict[str, str],
-                           spec: str = "RSA_4096") -> KeyInfo:
-        """CreateKey (asymmetric, SIGN_VERIFY) and CreateAlias."""
+    def create_key(self, *, spec: str, description: str, tags: dict[str, str], resource: str | None = None) -> dict:
+        """CreateKey (asymmetric, SIGN_VERIFY): the new key's metadata (``KeyId``, ``Arn``, ...)."""
         try:
-            meta = self._kms.create_key(
+            return self._kms.create_key(
                 KeySpec=spec, KeyUsage="SIGN_VERIFY", Description=description,
                 Tags=[{"TagKey": k, "TagValue": v} for k, v in tags.items()],
             )["KeyMetadata"]
         except Exception as exc:
-            raise self._fail(exc, "CreateKey", alias) from None
+            raise self._fail(exc, "CreateKey", resource) from None
+
+    def create_alias(self, alias: str, key_id: str) -> None:
+        """CreateAlias: point ``alias`` at ``key_id``."""
         try:
-            self._kms.create_alias(AliasName=alias, TargetKeyId=meta["KeyId"])
+            self._kms.create_alias(AliasName=alias, TargetKeyId=key_id)
         except Exception as exc:
             raise self._fail(exc, "CreateAlias", alias) from None
+
+    def schedule_deletion(self, key_id: str, days: int) -> None:
+        """ScheduleKeyDeletion with a pending window of ``days``."""
+        try:
+            self._kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=days)
+        except Exception as exc:
+            raise self._fail(exc, "ScheduleKeyDeletion", key_id) from None
+
+    def create_signing_key(self, alias: str, *, description: str, tags: dict[str, str],
+                           spec: str = "RSA_4096") -> KeyInfo:
+        """CreateKey (asymmetric, SIGN_VERIFY) and CreateAlias."""
+        meta = self.create_key(spec=spec, description=description, tags=tags, resource=alias)
+        self.create_alias(alias, meta["KeyId"])
         return self.describe(alias, fresh=True)

@@ -150,6 +150,16 @@ class ParameterStore:
             raise self._fail(exc, "PutParameter", name) from None
         return int(answer["Version"])
 
+    def create(self, name: str, value: str) -> bool:
+        """PutParameter without overwrite (SSM's one atomic create-if-absent); False when it exists."""
+        try:
+            self._ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=False, Tier="Standard")
+        except self._ssm.exceptions.ParameterAlreadyExists:
+            return False
+        except Exception as exc:
+            raise self._fail(exc, "PutParameter", name) from None
+        return True
+
     def delete(self, name: str) -> bool:
         """DeleteParameter; False when it was already gone."""
         try:

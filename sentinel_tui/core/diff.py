@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import bisect
 import re
-import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from itertools import zip_longest
+
+from .text import escape_char, hidden
 
 __all__ = [
     "BinaryInputError", "decode_text", "Span", "DiffLine", "Hunk", "Diff", "diff_texts",
@@ -413,23 +414,6 @@ CR_ONLY_MARK = "␍ no LF"
 BOM_MARK = "⟨BOM⟩"
 
 
-def _escape_char(ch: str) -> str:
-    o = ord(ch)
-    if o < 0x100:
-        return f"\\x{o:02x}"
-    if o < 0x10000:
-        return f"\\u{o:04x}"
-    return f"\\U{o:08x}"
-
-
-def _hidden(ch: str) -> bool:
-    """Characters a terminal may interpret, or that look like nothing or like a space."""
-    if " " <= ch <= "~":
-        return False
-    cat = unicodedata.category(ch)
-    return cat in ("Cc", "Cf", "Zl", "Zp", "Cs") or (cat == "Zs" and ch != " ")
-
-
 def _pieces(text: str, eol: str):
     """(start, end, shown, kind) for each character of text + eol."""
     trailing = len(text.rstrip(" \t"))
@@ -441,8 +425,8 @@ def _pieces(text: str, eol: str):
             out.append((i, i + 1, "·" if i >= trailing else " ", "space-trailing" if i >= trailing else "text"))
         elif ch == "\ufeff":
             out.append((i, i + 1, BOM_MARK, "bom"))
-        elif _hidden(ch):
-            out.append((i, i + 1, _escape_char(ch), "control"))
+        elif hidden(ch):
+            out.append((i, i + 1, escape_char(ch), "control"))
         else:
             out.append((i, i + 1, ch, "text"))
     n = len(text)
@@ -494,7 +478,7 @@ def _safe(text: str) -> str:
     if all(" " <= ch <= "~" for ch in text):
         return text
     return "".join(
-        BOM_MARK if ch == "\ufeff" else _escape_char(ch) if ch != "\t" and _hidden(ch) else ch
+        BOM_MARK if ch == "\ufeff" else escape_char(ch) if ch != "\t" and hidden(ch) else ch
         for ch in text)
 
 

@@ -37,6 +37,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from .golang import days_in, json_string, quote_byte_rune, time_quote
+
 ALGORITHM = "RSASSA_PSS_SHA_256"
 MAX_DEPTH = 10000  # encoding/json's maxNestingDepth
 
@@ -123,23 +125,6 @@ _HUMAN_CONTEXT = {
 }
 
 
-def _go_quote_char(c: int) -> str:
-    """encoding/json's quoteChar: the byte as the rune U+00XX, quoted by strconv.Quote."""
-    if c == 0x27:
-        return "'\\''"
-    if c == 0x22:
-        return "'\"'"
-    if c == 0x5C:
-        return "'\\\\'"
-    if c < 0x20 or c == 0x7F:
-        short = {7: "\\a", 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r"}
-        return "'" + short.get(c, f"\\x{c:02x}") + "'"
-    ch = chr(c)
-    if c >= 0x80 and not ch.isprintable():
-        return f"'\\u{c:04x}'"
-    return f"'{ch}'"
-
-
 def _where(data: bytes, offset: int) -> str:
     if offset >= len(data):
         return f"at the end of the input (byte {offset})"
@@ -151,7 +136,7 @@ def _where(data: bytes, offset: int) -> str:
 def _syntax_error(data: bytes, offset: int, context: str, char: int | None = None) -> EnvelopeError:
     if char is None:
         char = data[offset]
-    go = f"invalid character {_go_quote_char(char)} {context}"
+    go = f"invalid character {quote_byte_rune(char)} {context}"
     human = _HUMAN_CONTEXT.get(context, context)
     if context.startswith("in literal"):
         human = "misspelled literal (JSON has only true, false and null)"
@@ -162,7 +147,7 @@ def _syntax_error(data: bytes, offset: int, context: str, char: int | None = Non
             human = "-Infinity is not JSON"
         elif context == "looking for beginning of value" and data.startswith(b"\xef\xbb\xbf", offset):
             human = "a UTF-8 byte order mark is not allowed before JSON"
-        found = f", found {_go_quote_char(data[offset])}" if context not in (
+        found = f", found {quote_byte_rune(data[offset])}" if context not in (
             "in string literal", "exceeded max depth") else ""
         reason = f"the envelope is not valid JSON: {human}{found} {_where(data, offset)}"
     else:
@@ -499,26 +484,6 @@ class _TimeError(Exception):
         self.rest = rest
 
 
-def _time_quote(s: bytes) -> str:
-    """The time package's quote(): non-ASCII and control bytes as \\xNN."""
-    out = ['"']
-    for b in s:
-        if b >= 0x80 or b < 0x20:
-            out.append(f"\\x{b:02x}")
-        else:
-            if b in (0x22, 0x5C):
-                out.append("\\")
-            out.append(chr(b))
-    out.append('"')
-    return "".join(out)
-
-
-def _days_in(month: int, year: int) -> int:
-    if month == 2:
-        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
-    return 30 if month in (4, 6, 9, 11) else 31
-
-
 def _days_from_civil(y: int, m: int, d: int) -> int:
     """Days since 1970-01-01 of a proleptic Gregorian date (year 0 allowed)."""
     y -= m <= 2
@@ -544,12 +509,12 @@ def _getnum(s: bytes, fixed: bool) -> tuple[int, bytes] | None:
 
 def _go_parse_rfc3339(value: bytes) -> tuple[int, int, int, int, int, int, int, int | None]:
     """time.Parse(time.RFC3339, value); returns (y, mo, d, h, mi, s, nsec, offset|None for Z)."""
-    whole = _time_quote(value)
-    layout = _time_quote(_RFC3339.encode())
+    whole = time_quote(value)
+    layout = time_quote(_RFC3339.encode())
 
     def cannot(rest: bytes, elem: str, step: str | None = None) -> _TimeError:
-        return _TimeError(f"parsing time {whole} as {layout}: cannot parse {_time_quote(rest)} as "
-                          f"{_time_quote(elem.encode())}", step or elem, rest)
+        return _TimeError(f"parsing time {whole} as {layout}: cannot parse {time_quote(rest)} as "
+                          f"{time_quote(elem.encode())}", step or elem, rest)
 
     def out_of_range(what: str, rest: bytes) -> _TimeError:
         return _TimeError(f"parsing time {whole}: {what} out of range", f"range:{what}", rest)
@@ -633,14 +598,14 @@ def _go_parse_rfc3339(value: bytes) -> tuple[int, int, int, int, int, int, int, 
             raise cannot(hold, "Z07:00")
         offset = (oh * 60 + om) * 60 * (-1 if sign == b"-" else 1)
     if v:
-        raise _TimeError(f"parsing time {whole}: extra text: {_time_quote(v)}", "extra", v)
-    if day < 1 or day > _days_in(month, year):
+        raise _TimeError(f"parsing time {whole}: extra text: {time_quote(v)}", "extra", v)
+    if day < 1 or day > days_in(month, year):
         raise _TimeError(f"parsing time {whole}: day out of range", "range:day", v)
     return year, month, day, hour, minute, second, nsec, offset
 
 
 def _time_reason(raw: bytes, err: _TimeError) -> str:
-    shown = _time_quote(raw)
+    shown = time_quote(raw)
     need = "Go's time.Time needs RFC 3339 with Z or +hh:mm"
     if b"\\" in raw:
         return (f"signed_at {shown} contains a JSON escape; Go's time.Time reads the raw text "
@@ -648,9 +613,9 @@ def _time_reason(raw: bytes, err: _TimeError) -> str:
     if err.step == "Z07:00":
         if not err.rest:
             return f"signed_at {shown} has no time zone; {need}"
-        return f"signed_at {shown} has a malformed time zone {_time_quote(err.rest)}; {need}"
+        return f"signed_at {shown} has a malformed time zone {time_quote(err.rest)}; {need}"
     if err.step == "extra":
-        return f"signed_at {shown} has extra text {_time_quote(err.rest)} after the time"
+        return f"signed_at {shown} has extra text {time_quote(err.rest)} after the time"
     if err.step.startswith("range:"):
         return f"signed_at {shown}: {err.step[6:]} out of range"
     if err.step == "T":
@@ -659,7 +624,7 @@ def _time_reason(raw: bytes, err: _TimeError) -> str:
              "15": "an hour", "04": "2-digit minutes", "05": "2-digit seconds"}
     if err.step in names:
         return (f"signed_at {shown} is not an RFC 3339 time: expected {names[err.step]} at "
-                f"{_time_quote(err.rest)} (example: 2026-01-26T10:30:00Z)")
+                f"{time_quote(err.rest)} (example: 2026-01-26T10:30:00Z)")
     return f"signed_at {shown} is not an RFC 3339 time such as 2026-01-26T10:30:00Z"
 
 
@@ -867,24 +832,6 @@ def parse_envelope(data: bytes | str) -> Envelope:
 # --------------------------------------------------------------------------------------
 # writing, as Go's json.Marshal / json.MarshalIndent(v, "", "  ") do
 
-_GO_ESCAPE = re.compile('["\\\\\x00-\x1f<>&\u2028\u2029\ud800-\udfff]')
-_GO_SHORT = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _go_escape(match: re.Match) -> str:
-    ch = match.group()
-    short = _GO_SHORT.get(ch)
-    if short:
-        return short
-    if "\ud800" <= ch <= "\udfff":
-        return "\\ufffd"  # Go writes invalid UTF-8 as U+FFFD
-    return f"\\u{ord(ch):04x}"
-
-
-def _go_string(s: str) -> str:
-    return '"' + _GO_ESCAPE.sub(_go_escape, s) + '"'
-
-
 def format_signed_at(dt: datetime) -> str:
     """``signed_at`` as Go writes time.Now().UTC(): RFC 3339 in UTC, fraction trimmed of zeros."""
     if not isinstance(dt, datetime):
@@ -916,12 +863,12 @@ def dump_envelope(env: Envelope, *, indent: bool) -> str:
     signed_at = _GO_ZERO_TEXT if env.signed_at is None else format_signed_at(env.signed_at)
 
     fields = [
-        ("signature", _go_string(base64.b64encode(bytes(env.signature)).decode("ascii"))),
+        ("signature", json_string(base64.b64encode(bytes(env.signature)).decode("ascii"))),
         ("metadata", [
-            ("key_id", _go_string(env.key_id)),
-            ("algorithm", _go_string(env.algorithm)),
-            ("signed_at", _go_string(signed_at)),
-            ("policy_hash", _go_string(env.policy_hash)),
+            ("key_id", json_string(env.key_id)),
+            ("algorithm", json_string(env.algorithm)),
+            ("signed_at", json_string(signed_at)),
+            ("policy_hash", json_string(env.policy_hash)),
         ]),
     ]
 

@@ -48,9 +48,12 @@ import difflib
 import functools
 import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Iterator
+
+from .golang import days_in as _days_in
+from .golang import quote as go_quote
+from .golang import time_quote as _time_quote
 
 __all__ = [
     "MAX_POLICY_BYTES",
@@ -287,59 +290,7 @@ class PolicyCheck:
 
 
 # ---------------------------------------------------------------------------
-# Small Go equivalents
-
-
-def _go_is_print(ch: str) -> bool:
-    # unicode.IsPrint: letters, marks, numbers, punctuation, symbols, and U+0020.
-    return ch == " " or unicodedata.category(ch)[0] in "LMNPS"
-
-
-def go_quote(s: str) -> str:
-    """Go's ``strconv.Quote`` (what ``%#v`` prints for a string).
-
-    Lone surrogates (bytes kept with ``surrogateescape``) print as ``\\xNN``, as Go
-    prints invalid UTF-8 bytes.
-    """
-    out = ['"']
-    for ch in s:
-        o = ord(ch)
-        if ch == '"' or ch == "\\":
-            out.append("\\" + ch)
-        elif 0xDC80 <= o <= 0xDCFF:
-            out.append(f"\\x{o - 0xDC00:02x}")
-        elif o < 0x80 and _go_is_print(ch):
-            out.append(ch)
-        elif o >= 0x80 and not 0xD800 <= o <= 0xDFFF and _go_is_print(ch):
-            out.append(ch)
-        elif ch in "\a\b\f\n\r\t\v":
-            out.append({"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}[ch])
-        elif o < 0x20 or o == 0x7F:
-            out.append(f"\\x{o:02x}")
-        elif 0xD800 <= o <= 0xDFFF:
-            out.append("\\ufffd")
-        elif o < 0x10000:
-            out.append(f"\\u{o:04x}")
-        else:
-            out.append(f"\\U{o:08x}")
-    out.append('"')
-    return "".join(out)
-
-
-def _time_quote(s: str) -> str:
-    # time.quote: non-ASCII and control characters as \xNN per UTF-8 byte.
-    out = ['"']
-    for ch in s:
-        if ord(ch) >= 0x80 or ch < " ":
-            data = ch.encode("utf-8", "surrogateescape")
-            out.extend(f"\\x{b:02x}" for b in data)
-        else:
-            if ch in '"\\':
-                out.append("\\")
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
+# Small Go equivalents: core/golang.py
 
 _UNIT_NS = {
     "ns": 1,
@@ -1700,12 +1651,6 @@ def _go_parse_int(s: str, base: int) -> int | None:
 _TS_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _TS_TIME = re.compile(r"([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})([.,][0-9]+)?")
 _TS_ZONE = re.compile(r"Z|[+-]([0-9]{2}):([0-9]{2})")
-
-
-def _days_in(month: int, year: int) -> int:
-    if month == 2:
-        return 29 if (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)) else 28
-    return 30 if month in (4, 6, 9, 11) else 31
 
 
 def _parse_timestamp(s: str) -> bool:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 ENV_POLICY_PARAMETER = "SENTINEL_POLICY_PARAMETER"
 ENV_SIGNING_KEY = "SENTINEL_POLICY_SIGNING_KEY"
 ENV_ENFORCE = "SENTINEL_ENFORCE_POLICY_SIGNING"
+ENV_SESSION_TABLE = "SENTINEL_SESSION_TABLE"
+ENV_MDM_PROVIDER = "SENTINEL_MDM_PROVIDER"
 CONFIG_ERROR_TEXT = "SENTINEL_POLICY_SIGNING_KEY required when SENTINEL_ENFORCE_POLICY_SIGNING=true"
 
 
@@ -23,6 +26,10 @@ class TvmConfig:
     signing_key: str | None  # "" and None both mean: no key, nothing is verified
     enforce_raw: str | None  # the SENTINEL_ENFORCE_POLICY_SIGNING value as set, None when unset
     arn: str | None = None
+    #: SENTINEL_SESSION_TABLE: the session table every request it evaluates carries ("" none)
+    session_table: str = ""
+    #: SENTINEL_MDM_PROVIDER: where device postures come from ("" or "none": never a posture)
+    mdm_provider: str = ""
 
     @classmethod
     def from_env(cls, source: str, env: dict[str, str], arn: str | None = None) -> "TvmConfig":
@@ -32,6 +39,8 @@ class TvmConfig:
             signing_key=env.get(ENV_SIGNING_KEY) or None,
             enforce_raw=env.get(ENV_ENFORCE),
             arn=arn,
+            session_table=env.get(ENV_SESSION_TABLE) or "",
+            mdm_provider=env.get(ENV_MDM_PROVIDER) or "",
         )
 
     @property
@@ -68,3 +77,8 @@ class TvmConfig:
         if not self.verifies:
             return "no signature check"
         return "enforcing" if self.enforcing else "verifying, not enforcing"
+
+
+def serving(path: str, tvms: Iterable[TvmConfig]) -> tuple[TvmConfig, ...]:
+    """The TVMs among ``tvms`` whose SENTINEL_POLICY_PARAMETER is ``path`` (a full parameter path)."""
+    return tuple(t for t in tvms if t.policy_parameter == path)

@@ -54,6 +54,28 @@ rules:
     reason: Production is closed otherwise
 """
 
+PRODUCTION_TESTS = """\
+# What production must decide: sentinel-tui policy test production.yaml
+# (the push flow runs these before signing).
+tests:
+  - name: on-call needs an approver, day or night
+    request: {user: oncall-primary, profile: production, time: "2026-03-02 21:00 Europe/Berlin"}
+    expect: {effect: require_approval, rule: prod-oncall-approval}
+  - name: business hours are tracked server sessions
+    request: {user: dana, profile: production, time: "2026-03-03 10:00 Europe/Berlin",
+              session_table: sentinel-sessions}
+    expect: {effect: allow, rule: prod-business-hours}
+  - name: without a session table business hours are refused
+    request: {user: dana, profile: production, time: "2026-03-03 10:00 Europe/Berlin"}
+    expect: {effect: deny, rule: prod-business-hours, tvm: refuses}
+  - name: closed in the evening
+    request: {user: dana, profile: production, time: "2026-03-03 18:00 Europe/Berlin"}
+    expect: {effect: deny, rule: prod-default-deny}
+  - name: closed on Saturday
+    request: {user: dana, profile: production, time: "2026-03-07 10:00 Europe/Berlin"}
+    expect: deny
+"""
+
 DEV = """\
 version: "1"
 rules:
@@ -381,7 +403,10 @@ rules:
     conditions:
       profiles: [newteam]
 """,
-    # invalid: capitalised weekday, typo'd key
+    # what production must decide: `sentinel-tui policy test production.yaml`
+    "production.tests.yaml": PRODUCTION_TESTS,
+    # valid, with a trap the lints name: `efect` is an unknown key that Go ignores. Valid, so
+    # that `sentinel-tui plan` on a copy of this folder can be applied as it is (issue 15).
     "staging.yaml": """\
 version: "1"
 rules:
@@ -391,7 +416,7 @@ rules:
     conditions:
       profiles: [staging]
       time:
-        days: [Monday]
+        days: [monday]
 """,
 }
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..aws.errors import scrub
+from ..core.text import scrub
 from ..config import state_dir
 
 _lock = threading.Lock()

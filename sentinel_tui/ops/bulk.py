@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..aws.keys import check_signable
 from ..core.envelope import dump_envelope, policy_hash
 from ..core.paths import policy_path, signature_path
@@ -92,17 +92,21 @@ def _key_for(ops: Ops, tvms: tuple[TvmConfig, ...], key_id: str | None) -> tuple
     return key, tvm
 
 
-def resign_one(ops: Ops, name: str, key_id: str | None, tvms: list[TvmConfig], caller: str | None) -> ItemOutcome:
+def resign_one(ops: Ops, name: str, key_id: str | None, tvms: list[TvmConfig], caller: str | None, *,
+               expect: tuple[int | None, int | None] | None = None,
+               audit_extra: dict | None = None) -> ItemOutcome:
+    """Re-sign one policy's stored bytes. `expect` (policy version, signature version): stop,
+    writing nothing, when the pair read first is not at those versions (a plan's baseline)."""
     path = policy_path(name, ops.settings.policy_root)
     sig_path = signature_path(path)
-    serving = tuple(t for t in tvms if t.policy_parameter == path)
+    serving = ops.fleet.serving(path, tvms)
 
     def audit(outcome: ItemOutcome, key: str | None = None, digest: str | None = None) -> ItemOutcome:
         ops.audit.record(action="resign", parameter=path, outcome=outcome.state, detail=outcome.detail or None,
                          caller=caller,
                          version_before=outcome.policy_version, version_after=outcome.policy_version,
                          policy_hash=digest, key_id=key, signature_version_before=outcome.signature_before,
-                         signature_version=outcome.signature_after)
+                         signature_version=outcome.signature_after, **(audit_extra or {}))
         return outcome
 
     try:
@@ -112,6 +116,12 @@ def resign_one(ops: Ops, name: str, key_id: str | None, tvms: list[TvmConfig], c
         return audit(ItemOutcome(name, path, FAILED, f"could not read the pair: {exc.what}", exc.fix,
                                  ssm_state="unchanged"))
     before = previous.version if previous else None
+    if expect is not None and (policy.version if policy else None, before) != tuple(expect):
+        return audit(ItemOutcome(name, path, FAILED, f"the pair changed since the plan (policy version {expect[0]} -> "
+                                 f"{policy.version if policy else None}, signature version {expect[1]} -> {before}); "
+                                 "nothing was written", "Plan again, review, then apply.",
+                                 policy_version=policy.version if policy else None, signature_before=before,
+                                 ssm_state="unchanged (nothing was written)"))
     if policy is None:
         return audit(ItemOutcome(name, path, SKIPPED, "no policy is stored: nothing to sign",
                                  "An orphan signature is removed by deleting it, not by re-signing.",
@@ -214,12 +224,7 @@ def resign_many(ops: Ops, names: list[str], key_id: str | None = None,
     say = progress or (lambda name, outcome: None)
     result = BulkResult()
     caller = ops.caller()
-    try:
-        tvms = ops.tvms.list()
-    except SentinelError as exc:
-        if getattr(exc, "kind", "") != "access-denied":
-            raise
-        tvms = []
+    tvms = ops.fleet.tvm_list()
     for index, name in enumerate(names):
         if cancelled():
             result.cancelled = True

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..aws.keys import KeyService
 from ..aws.session import AwsTarget, Clients, ContextCheck, check_profile, check_region
 from ..aws.store import ParameterStore

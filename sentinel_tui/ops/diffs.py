@@ -20,17 +20,18 @@ The ``load_*`` functions read the inputs through :class:`~sentinel_tui.ops.conte
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..aws.store import Parameter
 from ..core.diff import BinaryInputError, Diff, decode_text, diff_texts
 from ..core.envelope import Envelope, EnvelopeError, parse_envelope, policy_hash
 from ..core.paths import policy_path, signature_path
-from ..core.policy import PolicyError, normalize_policy, parse_policy
+from ..core.policy import PolicyError, check_policy, normalize_policy, parse_policy
+from ..fileio import read_policy_file
+from . import remedies
 
 __all__ = [
     "MODES", "DiffInputError", "DiffRequest", "DiffModel", "Meaning", "build_diff", "compare_meaning",
@@ -39,7 +40,7 @@ __all__ = [
     "push_command", "display_path", "MEANING_SYNC_LIMIT",
 ]
 
-MODES = ("bytes", "meaning")
+MODES = ("bytes", "meaning", "access")
 
 #: Above this many bytes (both sides together) parsing for the meaning check takes
 #: a noticeable time (about 0.4 s per 4,000-line side): a UI should run it in a worker.
@@ -128,6 +129,8 @@ class DiffModel:
     #: the texts that were diffed: the decoded bytes, or in meaning mode the normalised texts
     old_text: str = ""
     new_text: str = ""
+    #: in access mode: the exact access diff (core.access.AccessDiff)
+    access: Any = None
 
     @property
     def mode(self) -> str:
@@ -171,6 +174,10 @@ class DiffModel:
         note = self.meaning_note()
         if note:
             return note
+        if self.mode == "access" and self.access is not None:
+            n = len(self.access.changes)
+            return ("Access is identical: no request changes decision." if not n else
+                    f"{n} access change{'s' if n != 1 else ''}: requests that change decision.")
         return f"+{self.diff.added} −{self.diff.removed} lines ({self.mode})."
 
     def summary(self) -> list[str]:
@@ -237,7 +244,8 @@ def compare_meaning(old: bytes | None, new: bytes | None, old_label: str = "the 
     return Meaning(old_text, new_text, old_error or new_error)
 
 
-def build_diff(request: DiffRequest, *, check_meaning: bool = True, meaning: Meaning | None = None) -> DiffModel:
+def build_diff(request: DiffRequest, *, check_meaning: bool = True, meaning: Meaning | None = None,
+               access: Any = None) -> DiffModel:
     """The diff of ``request`` in its mode, with hashes and signature facts.
 
     Raises :class:`DiffInputError` for binary or non-UTF-8 input, and in meaning mode when
@@ -266,6 +274,20 @@ def build_diff(request: DiffRequest, *, check_meaning: bool = True, meaning: Mea
                                  kind="unparseable")
         old_text, new_text = meaning.old_text or "", meaning.new_text or ""
         diff = diff_texts(old_text, new_text, context=request.context)
+    elif request.mode == "access":
+        # the access diff (ops.access.compare_access: slow for large policies, give it when known)
+        if access is None:
+            from .access import compare_access
+
+            try:
+                access = compare_access(request.old, request.new, request.old_label, request.new_label)
+            except SentinelError as exc:
+                access = exc
+        if isinstance(access, SentinelError):
+            raise DiffInputError(access.what, "Press m for the bytes diff, which shows the text as it is.",
+                                 kind="unparseable")
+        old_text = new_text = ""
+        diff = diff_texts("", "", context=request.context)
     else:
         diff = diff_texts(old_text, new_text, context=request.context)
 
@@ -285,6 +307,7 @@ def build_diff(request: DiffRequest, *, check_meaning: bool = True, meaning: Mea
         signing_needed=request.new is not None and not covers_new,
         bytes_identical=bytes_identical, meaning_same_bytes_differ=same_meaning,
         meaning_error=meaning_error, meaning_checked=checked, old_text=old_text, new_text=new_text,
+        access=access if request.mode == "access" else None,
     )
 
 
@@ -398,7 +421,7 @@ def signed_request(path: str, history: Sequence[Parameter], signature: Parameter
                             "Check the name and the policy root.", kind="not-found")
     if signature is None or signature.value is None:
         raise SentinelError(f"{path} is not signed: there is no signed version to compare with.",
-                            "Sign the policy (sentinel-tui policy push NAME FILE --sign --key-id K).",
+                            f"Sign the policy ({remedies.push(key='K')}).",
                             kind="unsigned")
     env, env_error = _envelope(signature.value)
     if env is None:
@@ -465,5 +488,46 @@ def load_signed(ops, name: str, *, mode: str = "bytes", context: int = 3) -> Dif
 
 def push_command(name: str, file: str | Path, key_id: str | None) -> str:
     """The headless command that pushes ``file`` as ``name``, signed, shell-quoted."""
-    parts = ["sentinel-tui", "policy", "push", name, str(file), "--sign", "--key-id", key_id or "K"]
-    return " ".join(shlex.quote(p) for p in parts)
+    return remedies.push_quoted(name, file, key_id)
+
+
+@dataclass(frozen=True)
+class FileComparison:
+    """A stored policy against a local file, as `policy diff` shows it."""
+
+    path: str
+    label: str  # "PATH (version N)" or "PATH (absent)"
+    stored: Parameter | None
+    remote: bytes  # b"" when absent
+    local: bytes
+    diff: Diff
+    normalized: bool
+
+    @property
+    def same_meaning_other_bytes(self) -> bool:
+        """The meaning is the same but the bytes differ: pushing needs a new signature."""
+        return self.normalized and self.diff.identical and self.remote != self.local
+
+
+def compare_file(ops, name: str, file: str | Path, *, normalized: bool = False, context: int = 3) -> FileComparison:
+    """The stored policy ``name`` against ``file``: the bytes, or (``normalized``) the meaning."""
+    local = read_policy_file(file)
+    path = policy_path(name, ops.settings.policy_root)
+    stored = ops.store.get(path)
+    remote = stored.data if stored is not None else b""
+    label = f"{path} (version {stored.version})" if stored is not None else f"{path} (absent)"
+    if normalized:
+        sides = []
+        for data, side in ((remote, label), (local, str(file))):
+            if not data:
+                sides.append("")
+                continue
+            check = check_policy(data)
+            if check.policy is None:
+                raise SentinelError(f"{side} does not parse, so it has no meaning to compare: {check.error}",
+                                    "Use the byte diff (without --normalized) to see the text.", kind="validation")
+            sides.append(normalize_policy(check.policy))
+        diff = diff_texts(sides[0], sides[1], context=context)
+    else:
+        diff = diff_texts(decode_text(remote, label), decode_text(local, str(file)), context=context)
+    return FileComparison(path, label, stored, remote, local, diff, normalized)

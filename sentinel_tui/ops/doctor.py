@@ -15,7 +15,9 @@ a one-line reason and a concrete fix:
 10. the caller may use kms:Verify and kms:Sign (a harmless probe, described in the reason);
 11. the TVM's configuration (key set, enforcement string exactly ``true``, no enforcement
     without a key);
-12. no older signed version has been put back (replay).
+12. no older signed version has been put back (replay);
+13. what it decides: semantic lints (``core.semantics``) judged with the serving TVM's
+    session table and MDM (rules that never decide, effects it does not enforce ...).
 
 A check that cannot run says why (``skip``). ``action`` names the fixing flow a
 front end can start: ``resign``, ``push``, ``restore`` or ``keysetup``.
@@ -27,11 +29,12 @@ signature could not be checked here).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import replace, dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
+from . import remedies
 from ..aws.keys import KeyInfo
 from ..aws.store import Parameter
 from ..core.envelope import ALGORITHM, Envelope, EnvelopeError, parse_envelope, policy_hash
@@ -62,6 +65,7 @@ TITLES = {
     10: "caller may use kms:Verify and kms:Sign",
     11: "TVM configuration",
     12: "no older signed version replayed",
+    13: "what it decides (semantic lints)",
 }
 
 # Signed by the permission probe of check 10. Nothing is stored; and since it is not a
@@ -236,14 +240,14 @@ def _sig_len(spec: str) -> int:
 def _resign_fix(key: str | None, name: str = "NAME", lead: str = "") -> str:
     """`lead` (a sentence without its full stop) comes first; then how to re-sign."""
     key = key or "the TVM's key"
-    how = f"sentinel-tui policy resign {name} --key-id {key} (the re-sign flow)."
+    how = f"{remedies.resign(name, key)} (the re-sign flow)."
     if lead:
         return f"{lead}: {how}"
     return f"Re-sign the stored bytes with {key} once they are reviewed: {how}"
 
 
 def _restore_fix(name: str, version: int) -> str:
-    return f"sentinel-tui policy restore {name} --version {version} (the restore flow)"
+    return f"{remedies.restore(name, version)} (the restore flow)"
 
 
 class _Doctor:
@@ -278,8 +282,8 @@ class _Doctor:
             # validate: the fix that can work is to correct the YAML and push it signed.
             also = tuple(a for a in also if a != RESIGN)
             action = PUSH if action == RESIGN else action
-            fix = (f"Fix the YAML first (check 3), then push it signed: sentinel-tui policy pull "
-                   f"{self.report.name} -o FILE, edit FILE, sentinel-tui policy push {self.report.name} FILE. "
+            fix = (f"Fix the YAML first (check 3), then push it signed: {remedies.pull(self.report.name)}, "
+                   f"edit FILE, {remedies.push(self.report.name, sign=False)}. "
                    "A re-sign would skip it: it signs the stored bytes, which do not validate.")
         self.report.checks.append(DoctorCheck(number, TITLES[number], state, reason, fix, action, also))
 
@@ -330,10 +334,26 @@ class _Doctor:
         for number, fn in ((1, self.check_exists), (2, self.check_size), (3, self.check_parse),
                            (4, self.check_signature_exists), (5, self.check_envelope), (6, self.check_hash),
                            (7, self.check_verifies), (8, self.check_key_id), (9, self.check_key),
-                           (10, self.check_permissions), (11, self.check_tvm), (12, self.check_replay)):
+                           (10, self.check_permissions), (11, self.check_tvm), (12, self.check_replay),
+                           (13, self.check_semantics)):
             self.run_check(number, fn)
         self.report.checks.sort(key=lambda c: c.number)
+        self._no_resign_before_the_yaml_is_fixed()
         return self.report
+
+    def _no_resign_before_the_yaml_is_fixed(self) -> None:
+        """A policy that does not validate (check 3) cannot be re-signed (sign and the re-sign flow
+        refuse it): every re-sign offered becomes the fix that can work, fixing the YAML and pushing."""
+        parse = self.report.check(3)
+        if parse is None or parse.action != PUSH:
+            return
+        checks = self.report.checks
+        for index, check in enumerate(checks):
+            if check.number != 3 and RESIGN in check.actions:
+                fix = ("Fix the YAML first (check 3): a policy that does not validate cannot be re-signed. "
+                       "Then push the fixed file; it is signed on the way.")
+                checks[index] = replace(check, fix=fix, action=PUSH,
+                                        also=tuple(a for a in check.also if a not in (RESIGN, PUSH)))
 
     # -- shared reads ------------------------------------------------------------------------
 
@@ -385,14 +405,13 @@ class _Doctor:
             if e.signature is not None:
                 self.add(1, FAIL, f"{self.path} does not exist, but its signature {self.report.signature_path} "
                          f"does (an orphan): the TVM denies: {self.path}: policy not found",
-                         "Push the policy again if it is still meant to exist (sentinel-tui policy push "
-                         f"{self.report.name} FILE --sign); otherwise delete the leftover signature "
+                         f"Push the policy again if it is still meant to exist ({remedies.push(self.report.name)}); otherwise delete the leftover signature "
                          f"(aws ssm delete-parameter --name {self.report.signature_path}) and retire its TVM.",
                          PUSH)
             else:
                 self.add(1, FAIL, f"{self.path} does not exist: a TVM serving it denies: {self.path}: policy not found",
-                         f"Check the name and --policy-root ({self.ops.settings.policy_root}); `sentinel-tui policy "
-                         f"status` lists the policies. To create it: sentinel-tui policy push {self.report.name} FILE --sign.",
+                         f"Check the name and --policy-root ({self.ops.settings.policy_root}); `{remedies.STATUS_COMMAND}` "
+                         f"lists the policies. To create it: {remedies.push(self.report.name)}.",
                          PUSH)
             return
         p = e.policy
@@ -411,7 +430,7 @@ class _Doctor:
             self.add(2, FAIL, f"{size:,} bytes, {size - MAX_POLICY_BYTES:,} over KMS's 4,096-byte RAW limit: it "
                      "cannot be signed, and the TVM's Verify fails (signature verification error)",
                      "Shorten the policy to 4,096 bytes or fewer (comments and indentation count) or split it "
-                     f"across profiles, then push it signed: sentinel-tui policy push {self.report.name} FILE --sign.",
+                     f"across profiles, then push it signed: {remedies.push(self.report.name)}.",
                      PUSH)
         elif size > MAX_POLICY_BYTES * 0.9:
             self.add(2, WARN, f"{size:,} bytes of 4,096: little room is left before it can no longer be signed",
@@ -432,16 +451,15 @@ class _Doctor:
             detail = " ".join(err.detail.split())
             self.add(3, FAIL, f"the parse stage (what the TVM runs) fails at {where}: {detail}; the TVM denies "
                      "every request with this error",
-                     f"Fix {where} (pull it with: sentinel-tui policy pull {self.report.name} -o FILE; check with: "
-                     f"sentinel-tui policy validate FILE), then push it signed: sentinel-tui policy push "
-                     f"{self.report.name} FILE --sign.", PUSH)
+                     f"Fix {where} (pull it with: {remedies.pull(self.report.name)}; check with: "
+                     f"{remedies.validate()}), then push it signed: {remedies.push(self.report.name)}.", PUSH)
             return
         if err is not None:
             where = f"line {err.line}" if err.line else "an unknown line"
             self.add(3, WARN, f"the TVM parses it, but the validate stage fails at {where}: "
                      f"{' '.join(err.detail.split())}; `sentinel policy sign` and `push` refuse it, so it cannot be "
                      "re-signed until this is fixed",
-                     f"Fix {where}, validate (sentinel-tui policy validate FILE), then push it signed.", PUSH)
+                     f"Fix {where}, validate ({remedies.validate()}), then push it signed.", PUSH)
             return
         warnings = [w for w in check.warnings if w.code != LINT_TOO_LARGE]  # check 2 says that
         if warnings:
@@ -449,10 +467,34 @@ class _Doctor:
             more = f" (and {len(warnings) - 1} more)" if len(warnings) > 1 else ""
             at = f"line {first.line}: " if first.line else ""
             self.add(3, WARN, f"parses and validates; lint: {at}{first.message}{more}",
-                     "Review the lint (sentinel-tui policy validate FILE shows every finding); the TVM accepts "
+                     f"Review the lint ({remedies.validate()} shows every finding); the TVM accepts "
                      "the policy as it is.")
             return
         self.add(3, PASS, "parses and validates as the Go tool does")
+
+    # -- 13 ----------------------------------------------------------------------------------
+
+    def check_semantics(self) -> None:
+        from ..core.semantics import semantic_lints
+
+        if self.skip_no_policy(13):
+            return
+        check = self.assessment.check if self.assessment and self.assessment.check else check_policy(self.policy.data)
+        if check.policy is None:
+            self.add(13, SKIP, "the policy does not parse: it decides nothing (every request is denied)")
+            return
+        serving = self.report.tvms[0] if self.report.tvms else None
+        found = semantic_lints(check.policy, self.policy.data, tvm=serving)
+        if not found:
+            who = f"TVM {serving.source}" if serving else "a Lambda TVM"
+            self.add(13, PASS, f"every rule can decide a request, and {who} enforces every effect as written")
+            return
+        first = found[0]
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        at = f"line {first.line}: " if first.line else ""
+        self.add(13, WARN, f"{at}{first.message} [{first.code}]{more}",
+                 f"See every finding and try requests: sentinel-tui policy validate FILE; sentinel-tui policy eval "
+                 f"--remote {self.report.name} --user U --profile P.")
 
     # -- 4 -----------------------------------------------------------------------------------
 
@@ -549,8 +591,8 @@ class _Doctor:
             if len(after) > 1:
                 reason += f"; {len(after)} versions since, the latest {_changed(after[-1])}"
             self.add(6, FAIL, reason,
-                     f"Review what changed since version {base.version} (the history view, or: sentinel-tui policy "
-                     f"pull {self.report.name} -o FILE and a diff). If it is wanted, re-sign it with {self.key or 'the TVM key'}; "
+                     f"Review what changed since version {base.version} (the history view, or: "
+                     f"{remedies.pull(self.report.name)} and a diff). If it is wanted, re-sign it with {self.key or 'the TVM key'}; "
                      f"if not, restore version {base.version}, which the signature covers: "
                      f"{_restore_fix(self.report.name, base.version)}.",
                      RESIGN, (RESTORE,))
@@ -574,7 +616,7 @@ class _Doctor:
         if not self.key:
             self.add(7, FAIL, "no verification key: no TVM serving this policy sets one, and the settings have no "
                      "default_key",
-                     "Pass --key-id, set default_key in the settings, or set up a signing key: sentinel-tui keys setup.",
+                     f"Pass --key-id, set default_key in the settings, or set up a signing key: {remedies.KEYS_SETUP_COMMAND}.",
                      KEYSETUP)
             return
         data = self.policy.data
@@ -682,14 +724,14 @@ class _Doctor:
     def check_key(self) -> None:
         if not self.key:
             self.add(9, FAIL, "no verification key is configured",
-                     "Set up a signing key: sentinel-tui keys setup.", KEYSETUP)
+                     f"Set up a signing key: {remedies.KEYS_SETUP_COMMAND}.", KEYSETUP)
             return
         info = self.describe(self.key)
         if isinstance(info, SentinelError):
             if _kind(info) == "not-found":
                 self.add(9, FAIL, f"{self.key} does not exist in this account and region: the TVM's Verify fails "
                          "with NotFoundException",
-                         "Create it (sentinel-tui keys setup), or point the TVM at the key that signs the policies.",
+                         f"Create it ({remedies.KEYS_SETUP_COMMAND}), or point the TVM at the key that signs the policies.",
                          KEYSETUP)
                 return
             raise info
@@ -709,7 +751,7 @@ class _Doctor:
             fixes.append(f"bring it back to Enabled (aws kms describe-key --key-id {info.arn})")
         if info.usage != "SIGN_VERIFY" or not info.spec.startswith("RSA_"):
             fixes.append("a key's usage and spec cannot be changed: create an RSA_4096 SIGN_VERIFY key "
-                         "(sentinel-tui keys setup) and point the alias and the TVM at it")
+                         f"({remedies.KEYS_SETUP_COMMAND}) and point the alias and the TVM at it")
             action = KEYSETUP
         self.add(9, FAIL, f"{self.key} → {info.arn}: " + "; ".join(problems) + ": the TVM's Verify fails",
                  _sentence("; ".join(fixes)), action)
@@ -767,7 +809,7 @@ class _Doctor:
                     + f'], "Resource": "{arn}"}}')
             self.add(10, WARN, reason,
                      f"Grant {', '.join(denied)} to {caller} (key policy or IAM): {stmt}. The TVM's role needs only "
-                     "kms:Verify; signers need kms:Sign (sentinel-tui keys setup prints both policies).", KEYSETUP)
+                     f"kms:Verify; signers need kms:Sign ({remedies.KEYS_SETUP_COMMAND} prints both policies).", KEYSETUP)
         elif unknown:
             self.add(10, WARN, reason, "See check 9: the key's state or usage stops KMS from answering.")
         else:

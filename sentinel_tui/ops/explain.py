@@ -31,7 +31,9 @@ from typing import Callable
 from ..core.paths import DEFAULT_POLICY_ROOT, policy_name, policy_path_for_signature, signature_path
 from ..core.status import Status
 from ..core.tvm import CONFIG_ERROR_TEXT, ENV_ENFORCE, ENV_POLICY_PARAMETER, ENV_SIGNING_KEY, TvmConfig
+from ..core.tvm import serving as tvms_serving
 from .fleet import FleetEntry, FleetSnapshot
+from . import remedies
 
 RESIGN, PUSH, RESTORE, KEYSETUP, DOCTOR = "resign", "push", "restore", "keysetup", "doctor"
 
@@ -87,7 +89,7 @@ class Explanation:
     @property
     def doctor_command(self) -> str | None:
         name = self.policy_name
-        return f"sentinel-tui policy doctor {name}" if name else None
+        return remedies.doctor(name) if name else None
 
     def lines(self) -> list[str]:
         out = [f"{self.title}", "", f"Meaning: {self.meaning}"]
@@ -152,7 +154,7 @@ class _Fleet:
         if self.snapshot is None:
             return []
         if self.path:
-            serving = [t for t in self.snapshot.tvms if t.policy_parameter == self.path]
+            serving = list(tvms_serving(self.path, self.snapshot.tvms))
             if serving:
                 return serving
         return list(self.snapshot.tvms)
@@ -160,7 +162,7 @@ class _Fleet:
     def serving(self) -> list[TvmConfig]:
         if self.snapshot is None or not self.path:
             return []
-        return [t for t in self.snapshot.tvms if t.policy_parameter == self.path]
+        return list(tvms_serving(self.path, self.snapshot.tvms))
 
     def count(self, *statuses: Status) -> list[FleetEntry]:
         if self.snapshot is None:
@@ -301,8 +303,8 @@ def _name(fleet: _Fleet) -> str:
 
 def _resign(fleet: _Fleet) -> str:
     keys = sorted({t.signing_key for t in fleet.serving() if t.signing_key})
-    key = f" --key-id {keys[0]}" if len(keys) == 1 else ""
-    return f"Sign the stored policy once reviewed: sentinel-tui policy resign {_name(fleet)}{key} (the re-sign flow)."
+    key = keys[0] if len(keys) == 1 else None
+    return f"Sign the stored policy once reviewed: {remedies.resign(_name(fleet), key)} (the re-sign flow)."
 
 
 def _verification_failed(fleet: _Fleet, m: _Match, wrapped: bool) -> tuple[str, str, list[Cause], str]:
@@ -334,6 +336,14 @@ def _verification_failed(fleet: _Fleet, m: _Match, wrapped: bool) -> tuple[str, 
                          "the TVM uses another key than the one it is judged with here")
         return 0.02, ""
 
+    def now_failing_otherwise(f: _Fleet) -> tuple[float | None, str]:
+        # the text is about verification, but the policy now fails for another reason: say so, first
+        if f.entry is None or f.status is None or f.status in (Status.VALID, Status.STALE, Status.WRONG_KEY,
+                                                                Status.INVALID):
+            return None, ""
+        return 0.85, (f"fleet: {f.entry.name} is {f.status} now ({f.reason}): what the TVM reports for it "
+                      f"today is that, not a signature mismatch")
+
     def tvm_key_differs(f: _Fleet) -> tuple[float | None, str]:
         serving = f.serving()
         keys = {t.signing_key for t in serving if t.signing_key}
@@ -344,8 +354,8 @@ def _verification_failed(fleet: _Fleet, m: _Match, wrapped: bool) -> tuple[str, 
     candidates = [
         ("The policy was edited after it was signed (a push without --sign, a console edit, a re-formatted "
          "file): policy_hash no longer matches the bytes.", 0.45, _status_is(Status.STALE),
-         f"Review the change in the history; re-sign it if it is wanted (sentinel-tui policy resign {_name(fleet)}), "
-         f"or restore the signed version (sentinel-tui policy restore {_name(fleet)}).", RESIGN),
+         f"Review the change in the history; re-sign it if it is wanted ({remedies.resign(_name(fleet))}), "
+         f"or restore the signed version ({remedies.restore(_name(fleet))}).", RESIGN),
         ("It was signed with another key than the TVM's (a rotated key, another account or region, an alias "
          "pointed elsewhere).", 0.3, wrong_key,
          "Re-sign with the TVM's key, or point the TVM's SENTINEL_POLICY_SIGNING_KEY at the signing key after "
@@ -354,11 +364,15 @@ def _verification_failed(fleet: _Fleet, m: _Match, wrapped: bool) -> tuple[str, 
          "matches but the cryptography does not. Treat it as tampering until explained.", 0.15,
          _status_is(Status.INVALID),
          f"Find out who wrote the signature (the history), review the policy, then re-sign it: "
-         f"sentinel-tui policy resign {_name(fleet)}.", RESIGN),
+         f"{remedies.resign(_name(fleet))}.", RESIGN),
         ("TVMs serving this policy verify with different keys, so one signature cannot satisfy them all.", 0.05,
          tvm_key_differs, "Point every TVM serving the policy at the same key.", None),
         ("It has been fixed since the log line (failed loads are not cached; a good load is cached for 30 s).",
          0.03, fixed_since, "Run the doctor to confirm; nothing to do if it passes.", DOCTOR),
+        ("The policy changed since the log line and now fails for another reason (its current status): fix "
+         "that first; the signature can only match once the policy itself is sound.", 0.0, now_failing_otherwise,
+         f"Run the doctor on it (sentinel-tui policy doctor {_name(fleet)}): it names the check that fails now "
+         "and its fix.", DOCTOR),
     ]
     return "The signature does not verify with the TVM's key", meaning, _rank(fleet, candidates), detail
 
@@ -498,7 +512,7 @@ def _kms_error(fleet: _Fleet, m: _Match, code: str, text: str) -> tuple[str, str
         candidates = [
             (f"The TVM's role has no {action} on the policy root or on /sentinel/signatures/*.", 0.7, _none,
              f"Grant {action} on arn:aws:ssm:REGION:ACCOUNT:parameter{fleet.snapshot.root if fleet.snapshot else DEFAULT_POLICY_ROOT}/* "
-             "and on parameter/sentinel/signatures/* (sentinel-tui keys setup shows the verifier policy).", KEYSETUP),
+             f"and on parameter/sentinel/signatures/* ({remedies.KEYS_SETUP_COMMAND} shows the verifier policy).", KEYSETUP),
             ("The parameter is a SecureString and the role may not use kms:Decrypt on its key.", 0.2,
              lambda f: (0.8, "the error names kms:Decrypt") if "kms:Decrypt" in text else (None, ""),
              "Grant kms:Decrypt on the parameter's key, or store it as String.", None),
@@ -518,7 +532,7 @@ def _kms_error(fleet: _Fleet, m: _Match, code: str, text: str) -> tuple[str, str
 
         candidates = [
             (f"The TVM's execution role has no IAM policy allowing {action} on the key.", 0.5, others_fine,
-             f"Attach the verifier policy (sentinel-tui keys setup shows it): Allow {action}, kms:DescribeKey on "
+             f"Attach the verifier policy ({remedies.KEYS_SETUP_COMMAND} shows it): Allow {action}, kms:DescribeKey on "
              "the key ARN, to the TVM's role.", KEYSETUP),
             ("The key policy does not let IAM grant access (no 'Enable IAM User Permissions' statement) or does "
              "not name the TVM's role; a key in another account needs both.", 0.3, _none,
@@ -532,7 +546,7 @@ def _kms_error(fleet: _Fleet, m: _Match, code: str, text: str) -> tuple[str, str
                        "push writes the policy before it signs, so a refused Sign there leaves an unsigned policy "
                        "live.)")
             candidates[0] = ("The signer (CI role or operator) has no kms:Sign on the key.", 0.6, _none,
-                             "Attach the signer policy (sentinel-tui keys setup shows it): Allow kms:Sign, "
+                             f"Attach the signer policy ({remedies.KEYS_SETUP_COMMAND} shows it): Allow kms:Sign, "
                              "kms:GetPublicKey, kms:DescribeKey on the key ARN.", KEYSETUP)
         return f"{action} denied", meaning, _rank(fleet, candidates), ""
     if code == "DisabledException":
@@ -569,7 +583,7 @@ def _kms_error(fleet: _Fleet, m: _Match, code: str, text: str) -> tuple[str, str
         candidates = [
             (f"The TVM's {ENV_SIGNING_KEY} names an alias or key that does not exist (a typo, or a deleted alias).",
              0.45, typo, f"Set {ENV_SIGNING_KEY} to an existing key ARN (aws kms list-aliases), or create the key: "
-             "sentinel-tui keys setup.", KEYSETUP),
+             f"{remedies.KEYS_SETUP_COMMAND}.", KEYSETUP),
             ("The key lives in another region or account than the TVM (an alias resolves only in its own "
              "region).", 0.35, _none, f"Use the full key ARN in {ENV_SIGNING_KEY}, or create the key in the "
              "TVM's region.", KEYSETUP),
@@ -579,7 +593,7 @@ def _kms_error(fleet: _Fleet, m: _Match, code: str, text: str) -> tuple[str, str
         meaning = (f"{tvm_key} is not a SIGN_VERIFY key (a symmetric or ENCRYPT_DECRYPT key): KMS cannot verify "
                    "with it.")
         candidates = [("The TVM is pointed at an encryption key, not the asymmetric signing key.", 0.8, _none,
-                       "Create an RSA_4096 SIGN_VERIFY key (sentinel-tui keys setup), sign with it, and point the "
+                       f"Create an RSA_4096 SIGN_VERIFY key ({remedies.KEYS_SETUP_COMMAND}), sign with it, and point the "
                        "TVM at it.", KEYSETUP)]
         return "The key cannot verify signatures", meaning, candidates, ""
     if code == "ValidationException":
@@ -678,8 +692,23 @@ def _parse_policy(fleet: _Fleet, m: _Match, kind: str, text: str) -> tuple[str, 
         return None, ""
 
     candidates = [(cause, 0.8, unparseable,
-                   "Pull it, fix it (sentinel-tui policy validate FILE names the line), and push it signed.", PUSH)]
+                   f"Pull it, fix it ({remedies.validate()} names the line), and push it signed.", PUSH)]
     return title, meaning, _rank(fleet, candidates), ""
+
+
+def _failing_at_that_line(text: str, snapshot: FleetSnapshot) -> str | None:
+    """The one policy of the fleet that fails to parse as `text` says (the same `line N` in the TVM's
+    error), for an error text that names no policy; None when none or several do."""
+    line = re.search(r"line (\d+)", text)
+    found = []
+    for entry in snapshot.entries.values():
+        a = entry.assessment
+        if entry.status is not Status.UNPARSEABLE or a is None:
+            continue
+        said = f"{a.tvm.text} {a.reason}"
+        if line is None or re.search(rf"line {line.group(1)}\b", said):
+            found.append(entry.path)
+    return found[0] if len(found) == 1 else None
 
 
 def explain(text: str, snapshot: FleetSnapshot | None = None, *, root: str | None = None) -> Explanation:
@@ -688,6 +717,8 @@ def explain(text: str, snapshot: FleetSnapshot | None = None, *, root: str | Non
     raw = (text or "").strip()
     m = _recognise(raw)
     path = (m.path if m and m.path else None) or _named_path(raw, root)
+    if m is not None and not path and snapshot is not None and m.kind in ("yaml", "empty-policy", "missing-version"):
+        path = _failing_at_that_line(raw, snapshot)  # a nameless YAML error: the policy failing that way now
     if m is not None and not m.path and path:
         m = _Match(m.kind, path, m.rest)
     fleet = _Fleet(snapshot, path)
@@ -700,7 +731,7 @@ def explain(text: str, snapshot: FleetSnapshot | None = None, *, root: str | Non
                      "configuration error, YAML parse errors)."),
             policy_path=path, key=key.group(1) if key else None, root=root,
             causes=[Cause("Run the doctor on the policy it concerns: it makes every check the TVM makes.", 0.3,
-                          "", "sentinel-tui policy doctor NAME", DOCTOR)] if path else [])
+                          "", remedies.doctor(), DOCTOR)] if path else [])
     effect = "denies the request"
     code = ""
     if m.kind == "verification-failed":

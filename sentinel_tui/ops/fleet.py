@@ -17,7 +17,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..aws.keys import KeyService
 from ..aws.session import Clients
 from ..aws.store import Parameter, ParameterStore
@@ -26,6 +26,7 @@ from ..config import Settings
 from ..core.paths import policy_name, policy_path, policy_path_for_signature, signature_path, signature_root
 from ..core.status import Assessment, Status, assess
 from ..core.tvm import TvmConfig
+from ..core.tvm import serving as tvms_serving
 
 
 class LocalState(str, Enum):
@@ -117,7 +118,9 @@ def _local_names(local_dir: str | None) -> list[str]:
     if not local_dir or not Path(local_dir).is_dir():
         return []
     base = Path(local_dir)
-    return sorted(str(p.relative_to(base).with_suffix("")) for p in base.rglob("*.yaml") if p.is_file())
+    # NAME.tests.yaml beside a policy holds its tests (policy test), not a policy
+    return sorted(str(p.relative_to(base).with_suffix("")) for p in base.rglob("*.yaml")
+                  if p.is_file() and not p.name.endswith(".tests.yaml"))
 
 
 class _ParallelListing:
@@ -201,8 +204,24 @@ class FleetService:
         return TvmConfig(source="settings", policy_parameter=None,
                          signing_key=self.settings.default_key or None, enforce_raw=None)
 
-    def tvms_for(self, path: str, tvms: Iterable[TvmConfig]) -> tuple[TvmConfig, ...]:
-        return tuple(t for t in tvms if t.policy_parameter == path)
+    def tvm_list(self) -> list[TvmConfig]:
+        """Every TVM of the account; none when lambda:ListFunctions is denied (callers then say no
+        TVM was found). Any other failure raises."""
+        try:
+            return self.tvm_discovery.list()
+        except SentinelError as exc:
+            if exc.kind != "access-denied":
+                raise
+            return []
+
+    def serving(self, path: str, tvms: Iterable[TvmConfig] | None = None) -> tuple[TvmConfig, ...]:
+        """The TVMs that serve the policy ``path`` (a name or a full path): "which TVMs serve this".
+
+        Among ``tvms`` when given (a snapshot's list), else listed now by :meth:`tvm_list`.
+        """
+        if not path.startswith("/"):
+            path = policy_path(path, self.settings.policy_root)
+        return tvms_serving(path, self.tvm_list() if tvms is None else tvms)
 
     def verification_tvm(self, serving: tuple[TvmConfig, ...]) -> TvmConfig:
         """The TVM whose key judges a policy: the first that serves it, else the settings."""
@@ -283,7 +302,7 @@ class FleetService:
             return FleetEntry(
                 name=policy_name(path, root), path=path, policy=policies.get(path),
                 signature=signatures.get(path), policy_error=policy_errors.get(path),
-                tvms=self.tvms_for(path, snap.tvms),
+                tvms=self.serving(path, snap.tvms),
             )
 
         try:
@@ -406,7 +425,7 @@ class FleetService:
             entry = FleetEntry(name=old.name, path=path, policy=policy, signature=signature,
                                policy_error=read_errors.get(path) or (old.policy_error if unchanged_policy else None),
                                signature_error=read_errors.get(sig_name),
-                               tvms=self.tvms_for(path, snap.tvms))
+                               tvms=self.serving(path, snap.tvms))
             if not entry.remote:
                 snap.entries.pop(path, None)
                 local, lp = _local_state(self.settings.local_dir, entry.name, None)
@@ -459,5 +478,5 @@ class FleetService:
             signature_error = exc.what
         entry = FleetEntry(name=policy_name(path, root), path=path, policy=policy, signature=signature,
                            policy_error=policy_error, signature_error=signature_error,
-                           tvms=self.tvms_for(path, tvms))
+                           tvms=self.serving(path, tvms))
         return self._finish(entry)

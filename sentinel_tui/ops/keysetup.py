@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..aws.keys import DEFAULT_ALIAS, KeyInfo
 from ..config import ENV_NAMES, config_file, load_settings, save_settings
 from ..core.envelope import ALGORITHM
@@ -155,19 +155,15 @@ def create_key(ops: Ops, alias: str | None = None, *, spec: str = KEY_SPEC,
         raise SentinelError(f"{alias} already exists ({state.key.arn if state.key else '?'}); nothing was created.",
                             "Use it (check it with the key setup), or choose another alias.", kind="already-exists")
     caller = ops.caller()
-    kms = ops.clients.client("kms")
     all_tags = {**KEY_TAGS, **(tags or {})}
     try:
-        meta = kms.create_key(KeySpec=spec, KeyUsage="SIGN_VERIFY", Description=description,
-                              Tags=[{"TagKey": k, "TagValue": v} for k, v in all_tags.items()])["KeyMetadata"]
-    except Exception as exc:
-        err = ops.clients.fail(exc, "kms", "CreateKey", alias)
+        meta = ops.keys.create_key(spec=spec, description=description, tags=all_tags, resource=alias)
+    except SentinelError as err:
         ops.audit.record(action="key setup", parameter=alias, outcome="failed", caller=caller, detail=err.what)
-        raise err from None
+        raise
     try:
-        kms.create_alias(AliasName=alias, TargetKeyId=meta["KeyId"])
-    except Exception as exc:
-        err = ops.clients.fail(exc, "kms", "CreateAlias", alias)
+        ops.keys.create_alias(alias, meta["KeyId"])
+    except SentinelError as err:
         cleanup = _schedule_deletion(ops, meta["KeyId"])
         ops.audit.record(action="key setup", parameter=alias, outcome="failed", caller=caller,
                          detail=f"{err.what} {cleanup}", key_arn=meta["Arn"])
@@ -180,9 +176,8 @@ def create_key(ops: Ops, alias: str | None = None, *, spec: str = KEY_SPEC,
 
 def _schedule_deletion(ops: Ops, key_id: str) -> str:
     try:
-        ops.clients.client("kms").schedule_key_deletion(KeyId=key_id, PendingWindowInDays=DELETION_WINDOW_DAYS)
-    except Exception as exc:
-        err = ops.clients.fail(exc, "kms", "ScheduleKeyDeletion", key_id)
+        ops.keys.schedule_deletion(key_id, DELETION_WINDOW_DAYS)
+    except SentinelError as err:
         return f"The unused key could not be scheduled for deletion ({err.what}): delete it by hand."
     return f"The unused key was scheduled for deletion in {DELETION_WINDOW_DAYS} days (cancel it to keep it)."
 

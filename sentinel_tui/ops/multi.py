@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..config import ConfigError, ContextSpec, Settings, config_file
 from .audit import AuditLog
 from .context import Ops

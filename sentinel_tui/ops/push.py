@@ -26,7 +26,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..aws.keys import check_signable
 from ..aws.store import Parameter
 from ..core.diff import Diff, decode_text, diff_texts
@@ -37,6 +37,7 @@ from ..core.status import Status, assess
 from ..core.tvm import TvmConfig
 from ..fileio import read_policy_file
 from .context import Ops
+from . import remedies
 from .sign import sign_bytes, validated
 
 LOCK_PREFIX = "/sentinel/locks"
@@ -80,6 +81,7 @@ class PushPlan:
     envelope_text: str | None = None
     envelope_source: str = ""
     audit_extra: tuple[tuple[str, object], ...] = ()  # more fields for every audit line
+    tests: object = None  # the PolicyTestReport of NAME.tests.yaml beside the file, when there is one
 
     @property
     def creates(self) -> bool:
@@ -120,6 +122,8 @@ class PushPlan:
                              + (f" with {tvm.signing_key}" if tvm.signing_key else ""))
         else:
             lines.append("served by  no TVM found for this parameter")
+        if self.tests is not None:
+            lines.append(f"tests      {self.tests.summary()} ({self.tests.tests_label})")
         return lines
 
     def _signature_text(self) -> str:
@@ -156,13 +160,8 @@ def plan_push(ops: Ops, name: str, file: str | Path, *, sign: bool, key_id: str 
     check = validated(data)
     check_signable(data)
     path = policy_path(name, ops.settings.policy_root)
-    try:
-        tvms = ops.tvms.list()
-    except SentinelError as exc:
-        if getattr(exc, "kind", "") != "access-denied":
-            raise
-        tvms = []  # without lambda:ListFunctions the confirmation says no TVM was found
-    serving = tuple(t for t in tvms if t.policy_parameter == path)
+    serving = ops.fleet.serving(path)  # none found without lambda:ListFunctions: the confirmation says so
+    tests = _run_tests(file, data, serving)
     current = ops.store.get(path)
     current_sig = ops.store.get(signature_path(path))
     if sign:
@@ -186,7 +185,7 @@ def plan_push(ops: Ops, name: str, file: str | Path, *, sign: bool, key_id: str 
     diff = diff_texts(old_text, decode_text(data, str(file)))
     plan = PushPlan(name=name, path=path, signature_path=signature_path(path), data=data, check=check,
                     current=current, current_signature=current_sig, diff=diff, sign=sign, key_id=key_id,
-                    tvms=serving, source=str(file))
+                    tvms=serving, source=str(file), tests=tests)
     if sign and from_file and reuse_signature_file and key_id:
         found = signature_file_for(ops, file, data, key_id, current)
         if found is not None:
@@ -262,6 +261,22 @@ def check_signing_key(ops: Ops, path: str, key_id: str | None, *, defaulted: boo
                         "another key.", kind="no-key")
 
 
+def _run_tests(file: str | Path, data: bytes, serving: tuple[TvmConfig, ...]):
+    """NAME.tests.yaml beside the file, run before anything is signed: a failure stops the push."""
+    from .policytests import tests_beside
+
+    report = tests_beside(file, data, serving[0] if serving else None)
+    if report is not None and not report.ok:
+        first = report.failed[0] if report.failed else None
+        raise PushError(
+            f"{report.tests_label}: {report.summary()}"
+            + (f" (first: {first.case.name}: {'; '.join(first.problems)})" if first else "")
+            + ": nothing was signed or written.",
+            f"See each failure with its why-not: sentinel-tui policy test {file}; then fix the policy or the tests.",
+            kind="validation")
+    return report
+
+
 def _version(p: Parameter | None) -> int | None:
     return p.version if p is not None else None
 
@@ -282,20 +297,16 @@ class _Lock:
     def acquire(self) -> None:
         owner = json.dumps({"host": socket.gethostname(), "pid": os.getpid(),
                             "at": datetime.now(timezone.utc).isoformat()})
-        ssm = self.ops.clients.client("ssm")
         try:
-            ssm.put_parameter(Name=self.name, Value=owner, Type="String", Overwrite=False, Tier="Standard")
-            self.held = True
-            return
-        except ssm.exceptions.ParameterAlreadyExists:
-            pass
-        except Exception as exc:
-            err = self.ops.clients.fail(exc, "ssm", "PutParameter", self.name)
+            if self.ops.store.create(self.name, owner):
+                self.held = True
+                return
+        except SentinelError as err:
             if err.kind == "access-denied":
                 self.note = (f"could not take the lock {self.name} (no ssm:PutParameter there); "
                              "relying on the version check alone")
                 return
-            raise err from None
+            raise
         holder = self.ops.store.get(self.name)
         if holder is not None and holder.last_modified is not None:
             age = datetime.now(timezone.utc) - holder.last_modified.astimezone(timezone.utc)
@@ -504,7 +515,7 @@ def _rollback(ops: Ops, plan: PushPlan, result: PushResult, cause: SentinelError
         pair = f"could not be read back ({exc.what})"
     fix = cause.fix or "Fix the cause above and push again."
     if not restored:
-        fix = ("Restore by hand NOW: sentinel-tui policy push again once the cause is fixed, or restore the "
+        fix = (f"Restore by hand NOW: {remedies.POLICY} push again once the cause is fixed, or restore the "
                "previous version from the history. " + fix)
     ops.audit.record(action=plan.action, parameter=plan.path,
                      outcome="failed, restored" if restored else "failed, NOT restored",
@@ -512,3 +523,9 @@ def _rollback(ops: Ops, plan: PushPlan, result: PushResult, cause: SentinelError
                      policy_hash=policy_hash(plan.data), detail=detail, **dict(plan.audit_extra))
     return PushError(detail, fix, kind=getattr(cause, "kind", "push-failed"),
                      ssm_state="; ".join(states) + f". Now: {pair}", written=True, restored=restored)
+
+
+# Public names for flows built on push's path (bulk re-signing, plan/apply): the same
+# lock and the same put-back, never a copy of them.
+Lock = _Lock
+restore_one = _restore_one

@@ -17,12 +17,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..aws.store import Parameter
 from ..core.envelope import EnvelopeError, parse_envelope, policy_hash
 from ..core.paths import policy_path, signature_path
 from ..core.policy import MAX_POLICY_BYTES, check_policy
-from ..core.tvm import TvmConfig
 from .context import Ops
 from .push import Progress, PushError, PushPlan, PushResult, execute_push, plan_push
 
@@ -65,19 +64,9 @@ class RestoreResult:
         return self.push.signature_version
 
 
-def _serving(ops: Ops, path: str) -> tuple[TvmConfig, ...]:
-    try:
-        tvms = ops.tvms.list()
-    except SentinelError as exc:
-        if getattr(exc, "kind", "") != "access-denied":
-            raise
-        tvms = []
-    return tuple(t for t in tvms if t.policy_parameter == path)
-
-
 def verification_key(ops: Ops, path: str) -> str:
     """The key the TVM serving `path` verifies with; the settings' default when none serves it."""
-    key = ops.fleet.verification_tvm(_serving(ops, path)).signing_key or ops.settings.default_key
+    key = ops.fleet.verification_tvm(ops.fleet.serving(path)).signing_key or ops.settings.default_key
     if not key:
         raise SentinelError(f"No verification key for {path}: no TVM with a signing key serves it and "
                             "no default_key is set.", "Set default_key in the settings.", kind="usage")

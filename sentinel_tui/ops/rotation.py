@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..core.envelope import policy_hash
 from ..core.policy import MAX_POLICY_BYTES
 from ..core.status import Status
 from .context import Ops
 from .fleet import FleetEntry, FleetSnapshot
+from . import remedies
 
 
 class RotationRow(NamedTuple):
@@ -30,7 +31,7 @@ def check_new_key(ops: Ops, new_key: str) -> None:
     public = ops.keys.public_key(new_key)  # the one KMS call for the whole fleet
     if public.usage and public.usage != "SIGN_VERIFY":
         raise SentinelError(f"{new_key} is a {public.usage} key: a TVM cannot verify signatures with it.",
-                            "Rotate to an RSA_4096 SIGN_VERIFY key (sentinel-tui keys setup creates one).",
+                            f"Rotate to an RSA_4096 SIGN_VERIFY key ({remedies.KEYS_SETUP_COMMAND} creates one).",
                             kind="key-usage")
     if public.spec and not public.spec.startswith("RSA_"):
         raise SentinelError(f"{new_key} is a {public.spec} key: Sentinel verifies RSASSA_PSS_SHA_256, which needs RSA.",
@@ -92,6 +93,6 @@ def rotation_lines(rows: list[RotationRow], new_key: str) -> list[str]:
                + (f", {len(unknown)} could not be checked here" if unknown else "") + ".")
     if failing:
         out.append("A TVM checks one signature with one key, so rotate one TVM at a time: re-sign its policy "
-                   f"(sentinel-tui policy resign NAME --key-id {new_key}) and switch its SENTINEL_POLICY_SIGNING_KEY "
+                   f"({remedies.resign(key=new_key)}) and switch its SENTINEL_POLICY_SIGNING_KEY "
                    "right after; in between it denies (a good load stays cached for up to 30 s).")
     return out

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..aws.keys import check_signable
+from ..aws.keys import KeyInfo, check_signable
 from ..core.envelope import Envelope, dump_envelope, make_envelope, policy_hash
 from ..core.policy import PolicyCheck, check_policy
+from ..errors import SentinelError
 from ..fileio import read_policy_file, write_private
 from .context import Ops
 
@@ -64,3 +65,62 @@ def sign_file(ops: Ops, path: str | Path, key_id: str, *, output: str | Path | N
                      caller=caller, policy_hash=policy_hash(data), key_id=key_id,
                      output=str(written) if written else None)
     return SignResult(envelope=envelope, text=text, output=written, verified=verified, check=check)
+
+
+# -- which key to sign with ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyOption:
+    key_id: str
+    why: str  # "settings default", "the TVM's key (sentinel-tvm-production)", "alias in the account"
+    info: KeyInfo | None
+    error: str | None = None
+
+    @property
+    def problems(self) -> list[str]:
+        if self.error:
+            return [self.error]
+        return self.info.problems() if self.info is not None else ["not described"]
+
+    def checks(self) -> list[tuple[str, bool, str]]:
+        """(check, passed, detail): usage SIGN_VERIFY, an RSA spec, enabled."""
+        if self.info is None:
+            return [("describe", False, self.error or "could not be described")]
+        info = self.info
+        return [
+            ("usage SIGN_VERIFY", info.usage == "SIGN_VERIFY", f"is {info.usage or '?'}"),
+            ("an RSA spec", info.spec.startswith("RSA_"), f"is {info.spec or '?'}"),
+            ("enabled", info.state == "Enabled", f"is {info.state}"),
+        ]
+
+
+def key_options(ops: Ops, name: str | None) -> list[KeyOption]:
+    """The settings' default key, the key of the TVM serving `name`, and every alias in the account."""
+    wanted: list[tuple[str, str]] = []
+    if ops.settings.default_key:
+        wanted.append((ops.settings.default_key, "settings default"))
+    if name:
+        try:
+            tvms = [t for t in ops.fleet.serving(name) if t.signing_key]
+        except (SentinelError, ValueError):
+            tvms = []
+        for tvm in tvms:
+            wanted.append((tvm.signing_key, f"the TVM's key ({tvm.source})"))
+    try:
+        for alias, _target in ops.keys.aliases():
+            wanted.append((alias, "alias in the account"))
+    except SentinelError:
+        pass
+    seen: dict[str, list[str]] = {}
+    for key, why in wanted:
+        seen.setdefault(key, [])
+        if why not in seen[key]:
+            seen[key].append(why)
+    options = []
+    for key, whys in seen.items():
+        try:
+            options.append(KeyOption(key, ", ".join(whys), ops.keys.describe(key)))
+        except SentinelError as exc:
+            options.append(KeyOption(key, ", ".join(whys), None, exc.what))
+    return options

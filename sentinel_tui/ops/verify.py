@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from ..core.envelope import Envelope, EnvelopeError, parse_envelope, policy_hash
 from ..core.paths import policy_path, signature_path
 from ..core.policy import MAX_POLICY_BYTES, check_policy
 from ..fileio import FileError, read_policy_file
 from .context import Ops
+from . import remedies
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def verify_bytes(ops: Ops, subject: str, data: bytes, envelope_text: str | bytes
         f"policy content does not match signature: envelope policy_hash {envelope.policy_hash}, "
         f"policy bytes {digest}",
         "The policy changed after it was signed: review the change, then re-sign it "
-        "(sentinel-tui policy sign, or push --sign).")
+        f"({remedies.POLICY} sign, or push --sign).")
     if hash_differs and not as_tvm:
         report.checks.append(hash_failed)
         return report
@@ -186,7 +187,7 @@ def verify_remote(ops: Ops, name: str, key_id: str | None = None, *, via: str = 
         report.checks.append(Check("envelope parse", False, f"the signature could not be read: {entry.signature_error}"))
         return report
     if entry.signature is None:
-        fix = "Sign and push it: sentinel-tui policy push NAME FILE --sign --key-id K."
+        fix = f"Sign and push it: {remedies.push(key='K')}."
         if key and not tvm.enforcing:
             # The TVM logs a warning and loads it unverified; only its YAML parse can stop it.
             check = check_policy(entry.policy.data)

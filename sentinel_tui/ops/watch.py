@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Sequence
 
-from ..aws.errors import SentinelError
+from ..errors import SentinelError
 from .fleet import FleetEntry, FleetSnapshot
 from .multi import MAX_PARALLEL, Target, load_one
 

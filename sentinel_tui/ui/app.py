@@ -9,11 +9,12 @@ Public hooks (for screens added later):
   `app.entry(name)`: an entry by name; `app.fleet_changed`: a Signal published with
   every `FleetUpdated` (subscribe with `app.fleet_changed.subscribe(self, callback)`).
 - `app.reload(full=False)` re-reads what changed; `app.refresh_entry(name)` re-reads one
-  pair (after a write).
-- `app.register_command(name, help, run, arg=..., aliases=...)`: a `:` command and a
-  palette entry in one line; `app.register_view(name, help, factory, arg=...)` for a
-  command that pushes a screen.
+  pair (after a write) and counts the write in `app.written[name]` (views compare it on resume).
 - `app.show_error(error)`: the ErrorScreen for any exception.
+
+Screens reach these through the typed protocol in `ui/shell.py` (``shell(self).reload()``),
+never by probing the app. Every `:` command, palette entry and view the app opens is wired
+in `ui/routes.py`; keys are remapped by binding id from the settings' ``[keys]`` table.
 
 Every AWS call runs in a thread worker; errors from workers land in one place
 (`on_worker_state_changed`) and open the ErrorScreen.
@@ -25,7 +26,8 @@ import inspect
 from datetime import datetime
 from typing import Any, Callable
 
-from textual import work
+from textual import events, work
+from textual.actions import SkipAction
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import var
@@ -33,20 +35,49 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from ..aws.errors import SentinelError, inert
+from ..core.text import inert
+from ..errors import SentinelError
 from ..ops.context import Ops
 from ..ops.fleet import FleetEntry, FleetSnapshot
-from .commands import CommandRegistry, SentinelCommandProvider, split_args
+from . import routes
+from .commands import CommandRegistry, split_args
 from .messages import FleetUpdated, IdentityLoaded
+from .routes import SentinelCommandProvider
 from .screens.browser import BrowserScreen
 from .screens.command import CommandScreen
-from .screens.doctor import install_diagnostics
 from .screens.error import ErrorScreen
-from .screens.flows import PushFlow, install_flows
+from .screens.file_picker import FilePicker
+from .screens.flows import PushFlow
 from .screens.help import HelpScreen, keys_for
-from .widgets.policy_table import COLUMNS, find_column
 
 FLEET_GROUP = "fleet"
+_NO_PREVIOUS = object()
+
+
+def typing_into(widget: Any) -> bool:
+    """Whether keys go into a text field (where `:`, `/` and `?` are text, not commands)."""
+    from textual.widgets import Input, TextArea
+
+    return isinstance(widget, (Input, TextArea))
+
+
+def _listing_error(error: BaseException, root: str) -> BaseException:
+    """A listing that failed for want of credentials says the policies could not be listed, not
+    which API call of the listing happened to go first (it named lambda:ListFunctions)."""
+    import copy
+    import re
+
+    if not isinstance(error, SentinelError) or not error.kind.endswith("credentials"):
+        return error
+    said = copy.copy(error)
+    reason = re.sub(r",? so \S+ could not be called", "", error.what).rstrip(".")
+    said.what = f"The policies under {root} could not be listed: {reason[:1].lower()}{reason[1:]}."
+    return said
+
+
+def _profile_words(profile: str | None) -> str:
+    """How a profile is named to the user (None or "": the default credentials)."""
+    return f"profile {profile}" if profile else "the default credentials (no profile)"
 
 
 class SentinelApp(App[int]):
@@ -55,9 +86,13 @@ class SentinelApp(App[int]):
     COMMANDS = App.COMMANDS | {SentinelCommandProvider}
 
     BINDINGS = [
-        Binding("colon", "command_line", "Command", id="app.command_line",
+        # priority: the prompt opens while the app reads the key, so the keys typed right after
+        # it reach the prompt and not the widget that had focus (see `on_event`)
+        Binding("colon", "command_line", "Command", id="app.command_line", priority=True,
                 tooltip="Jump to a view, switch profile, region or root (:help lists the commands)"),
         Binding("question_mark", "help", "Keys", id="app.help", tooltip="The keys that work on this screen"),
+        Binding("f1", "help", "Keys", show=False, id="app.help_f1",
+                tooltip="The keys that work on this screen (also where ? is typed as text)"),
         Binding("q", "quit", "Quit", show=False, id="app.quit"),
     ]
 
@@ -67,6 +102,8 @@ class SentinelApp(App[int]):
     resolved_region = var(None)
     selected: var[FleetEntry | None] = var(None, always_update=True)
     fleet_loading = var(False)
+    # True once the settings' default key was looked up and KMS does not have it (the header says so)
+    default_key_missing = var(False)
 
     def __init__(self, ops: Ops, *, clock: Callable[[], datetime] | None = None,
                  initial_diff: tuple[str, str] | None = None) -> None:
@@ -78,9 +115,13 @@ class SentinelApp(App[int]):
         self.fleet_changed: Signal[FleetUpdated] = Signal(self, "fleet-changed")
         self.commands = CommandRegistry()
         self._load_id = 0
-        self._register_builtin_commands()
-        install_diagnostics(self)  # :doctor :explain :keysetup
-        install_flows(self)  # :sign :verify :push :restore :resign
+        self._previous_profile: Any = _NO_PREVIOUS  # what `:profile -` goes back to
+        self._refresh_base: dict[str, FleetEntry] | None = None
+        # policy name -> how many writes to it completed: a view that shows a policy re-reads it
+        # when it comes back on screen and this moved (a push from the diff view, :push from the doctor)
+        self.written: dict[str, int] = {}
+        self._key_checked: Ops | None = None  # the context whose default key was looked up
+        routes.install(self)  # every `:` command and palette entry
 
     # -- screens ------------------------------------------------------------------------
 
@@ -88,6 +129,10 @@ class SentinelApp(App[int]):
         return BrowserScreen(id="browser")
 
     def on_mount(self) -> None:
+        try:
+            routes.apply_keymap(self, dict(self.ops.settings.keys))
+        except SentinelError as exc:
+            self.show_error(exc, title="Keys not remapped")
         self._load_identity(self.ops)
         self.reload(full=True)
         if self.initial_diff:
@@ -95,12 +140,7 @@ class SentinelApp(App[int]):
 
     def _open_initial_diff(self) -> None:
         name, path = self.initial_diff or ("", "")
-        if "diff" in self.commands:
-            self.execute_command(f"diff {name} {path}")
-        else:
-            self.show_error(SentinelError(
-                "The diff view is not part of this build yet.",
-                f"Use the headless diff meanwhile: sentinel-tui policy diff {name} {path}", kind="usage"))
+        self.execute_command(f"diff {name} {path}")
 
     @property
     def browser(self) -> BrowserScreen | None:
@@ -114,6 +154,34 @@ class SentinelApp(App[int]):
         """Every notification is plain text: they carry policy names, paths and AWS messages,
         which may hold Rich markup or control characters. (Widget.notify lands here too.)"""
         super().notify(inert(message), title=inert(title), severity=severity, timeout=timeout, markup=False)
+
+    def notify_plain(self, message: str, *, title: str = "", severity: str = "information",
+                     timeout: float | None = None) -> None:
+        """A notification whose text is shown as it is (never markup), control characters escaped."""
+        self.notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    @property
+    def settings(self):
+        """The settings in force (those of `ops`)."""
+        return self.ops.settings
+
+    def has_command(self, name: str) -> bool:
+        return name in self.commands
+
+    def open_flow(self, which: str, *, entry: FleetEntry | None = None, marked=(), words=None) -> None:
+        """Start a guided flow (sign, verify, push, restore, resign): see `routes.open_flow`."""
+        routes.open_flow(self, which, entry=entry, marked=marked, words=words)
+
+    def open_diff(self, name: str, file: str | None = None, *, key_id: str | None = None,
+                  signed: bool = False, versions: tuple[int, int] | None = None) -> None:
+        routes.open_diff(self, name, file, key_id=key_id, signed=signed, versions=versions)
+
+    def open_doctor(self, name: str, ops: Ops | None = None) -> None:
+        routes.open_doctor(self, name, ops)
+
+    def pick_file(self, start: str | None, title: str, then: Callable[[str | None], None]) -> None:
+        """The file picker, starting in `start`; `then(path or None)` when it closes."""
+        self.push_screen(FilePicker(start, title=title), then)
 
     def show_error(self, error: BaseException, *, title: str | None = None) -> None:
         """Open the ErrorScreen (what happened, what to do); the app stays usable behind it."""
@@ -139,6 +207,8 @@ class SentinelApp(App[int]):
     def reload(self, *, full: bool = False) -> None:
         """Re-read the fleet: only what changed, unless `full` or the last load was incomplete."""
         ops = self.ops
+        if full:
+            self._key_checked = None  # the default key is looked up again
         full = full or not self.fleet.complete or self.fleet.root != ops.settings.policy_root
         base = None
         if not full:
@@ -146,6 +216,7 @@ class SentinelApp(App[int]):
                                  complete=True, loaded_at=self.fleet.loaded_at)
         self._load_id += 1
         self.fleet_loading = True
+        self._refresh_base = dict(base.entries) if base is not None else None  # to say what changed
         self._fleet_worker(ops, base, self._load_id)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group=FLEET_GROUP)
@@ -167,8 +238,23 @@ class SentinelApp(App[int]):
         if not cancelled():
             self.post_message(FleetUpdated(ops, done=True, snapshot=snapshot, load_id=load_id))
 
+    def _say_what_changed(self, snapshot: FleetSnapshot) -> None:
+        """After `r`: a word even when nothing changed, so the key never seems dead."""
+        base, self._refresh_base = self._refresh_base, None
+        if base is None or snapshot.error is not None:
+            return
+        now = snapshot.entries
+        changed = sorted(e.name for p, e in now.items() if base.get(p) is not e)
+        gone = sorted(e.name for p, e in base.items() if p not in now)
+        if not changed and not gone:
+            self.notify(f"Refreshed: nothing changed ({len(now)} policies).", timeout=3)
+            return
+        names = ", ".join([*changed, *gone][:5]) + ("…" if len(changed) + len(gone) > 5 else "")
+        self.notify(f"Refreshed: {len(changed)} changed or new, {len(gone)} gone ({names}).", timeout=4)
+
     def refresh_entry(self, name: str) -> None:
         """Re-read one policy/signature pair (after a write) and update the snapshot."""
+        self.written[name] = self.written.get(name, 0) + 1
         self._entry_worker(self.ops, name, self._load_id)
 
     @work(thread=True, exit_on_error=False, group="fleet-entry")
@@ -186,12 +272,45 @@ class SentinelApp(App[int]):
         if message.done and message.snapshot is not None:
             self.fleet = message.snapshot
             self.fleet_loading = False
+            self._say_what_changed(message.snapshot)
         self.fleet_changed.publish(message)
+        if message.done and message.snapshot is not None and message.snapshot.error is None:
+            self._check_default_key(message.ops)
         if message.done and message.snapshot is not None:
             error = message.snapshot.error
             if error is not None and getattr(error, "kind", "") != "cancelled":
-                self.show_error(error, title="The policies could not all be listed" if self.fleet.entries
-                                else None)
+                self.show_error(_listing_error(error, message.ops.settings.policy_root),
+                                title="The policies could not all be listed" if self.fleet.entries else None)
+
+    def _check_default_key(self, ops: Ops) -> None:
+        """Whether the settings' default key exists, unless a signature in the fleet shows it does
+        (one DescribeKey, in a worker): the header must not name a key that is not there."""
+        key = ops.settings.default_key
+        if not key or self._key_checked is ops:
+            return  # once per context (and again after a full reload, R)
+        self._key_checked = ops
+        for entry in self.fleet.entries.values():
+            envelope = entry.assessment.envelope if entry.assessment else None
+            if envelope is not None and envelope.key_id == key:
+                self.default_key_missing = False
+                return
+        self._default_key_worker(ops, key)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="default-key")
+    def _default_key_worker(self, ops: Ops, key: str) -> None:
+        try:
+            ops.keys.describe(key, fresh=True)
+            missing = False
+        except SentinelError as exc:
+            missing = exc.kind == "not-found"
+        except Exception:
+            missing = False  # not known: the header keeps naming the key
+
+        def done() -> None:
+            if ops is self.ops:
+                self.default_key_missing = missing
+
+        self.call_from_thread(done)
 
     # -- identity -----------------------------------------------------------------------------
 
@@ -222,6 +341,8 @@ class SentinelApp(App[int]):
             self.show_error(SentinelError(str(exc), "Give an absolute path such as /sentinel/policies.",
                                           kind="usage"))
             return
+        if "aws_profile" in changes and (changes["aws_profile"] or None) != self.ops.settings.aws_profile:
+            self._previous_profile = self.ops.settings.aws_profile
         self.workers.cancel_group(self, FLEET_GROUP)
         self.workers.cancel_group(self, "identity")
         self.go_home()
@@ -229,18 +350,58 @@ class SentinelApp(App[int]):
         self.identity_error = None
         self.resolved_region = None
         self.selected = None
+        self.default_key_missing = False
         self.ops = ops
         self.fleet = FleetSnapshot(root=ops.settings.policy_root)
         self._load_identity(ops)
         self.reload(full=True)
-        what = ", ".join(f"{k.replace('aws_', '').replace('_', ' ')} {v}" for k, v in changes.items())
+        what = ", ".join(_profile_words(v) if k == "aws_profile" else f"{k.replace('_', ' ')} {v}"
+                         for k, v in changes.items())
         self.notify(inert(f"Switched to {what}"), timeout=3, markup=False)  # typed text is not markup
+
+    def switch_profile(self, name: str) -> None:
+        """`:profile NAME`: switch only once the profile is found and gives credentials (checked in a
+        worker: it may call STS); otherwise say why and keep the fleet. `:profile -` goes back to
+        the profile in use before the last switch."""
+        name = name.strip()
+        if name == "-":
+            if self._previous_profile is _NO_PREVIOUS:
+                raise SentinelError("There is no earlier profile to go back to: the profile has not been switched.",
+                                    "Type :profile NAME to switch to another profile.", kind="usage")
+            profile = self._previous_profile
+        else:
+            profile = name or None
+        self.notify(f"Checking the credentials of {_profile_words(profile)}…", timeout=2)
+        self._check_profile(self.ops, profile)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="context-check")
+    def _check_profile(self, ops: Ops, profile: str | None) -> None:
+        check = ops.check_profile(profile)
+        self.call_from_thread(self._profile_checked, ops, profile, check)
+
+    def _profile_checked(self, ops: Ops, profile: str | None, check: Any) -> None:
+        if ops is not self.ops:
+            return  # the context changed meanwhile
+        if not check.ok:
+            current = _profile_words(ops.settings.aws_profile)
+            self.show_error(SentinelError(check.reason, f"{check.fix} Nothing was switched: still on {current}.".strip(),
+                                          kind="usage"), title=f"Not switched to {_profile_words(profile)}")
+            return
+        self.switch_context(aws_profile=profile or "")  # "" clears it: the default credentials
+
+    def switch_region(self, name: str) -> None:
+        """`:region NAME`: a region AWS has (botocore's data, no call), else say so and keep the fleet."""
+        check = self.ops.check_region(name.strip())
+        if not check.ok:
+            raise SentinelError(check.reason, f"{check.fix} Nothing was switched.".strip(), kind="usage")
+        self.switch_context(region=name.strip())
 
     # -- commands ---------------------------------------------------------------------------------
 
     def register_command(self, name: str, help: str, run: Callable[[str], Any], *, arg: str | None = None,
                          aliases: tuple[str, ...] | list[str] = (), optional_arg: bool = False):
-        """Add a `:` command (and a palette entry). `run` gets the argument text ("" when none)."""
+        """Add a `:` command (and a palette entry). `run` gets the argument text ("" when none).
+        The app's own commands are registered in `routes.install`."""
         return self.commands.add(name, help, run, arg=arg, aliases=aliases, optional_arg=optional_arg)
 
     def register_view(self, name: str, help: str, factory: Callable[..., Screen], *, arg: str | None = None,
@@ -267,11 +428,14 @@ class SentinelApp(App[int]):
             self.show_error(exc)
 
     def action_command_line(self, prefill: str = "") -> None:
+        if not prefill and typing_into(self.focused):
+            raise SkipAction()  # a `:` typed into a text field is text
         def done(line: str | None) -> None:
             if line:
                 self.execute_command(line)
 
-        self.push_screen(CommandScreen(self.commands, prefill), done)
+        names = sorted(entry.name for entry in self.fleet.entries.values())  # tab completes them
+        self.push_screen(CommandScreen(self.commands, prefill, names), done)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
@@ -280,71 +444,18 @@ class SentinelApp(App[int]):
         title = f"Keys: {getattr(screen, 'HELP_TITLE', None) or type(screen).__name__.replace('Screen', '') or 'app'}"
         self.push_screen(HelpScreen(keys_for(screen), list(self.commands), title=title))
 
-    def _browser_call(self, method: str, *args: Any) -> None:
-        self.go_home()
-        browser = self.browser
-        if browser is None:
-            raise SentinelError("The policy browser is not open.", kind="usage")
-        getattr(browser, method)(*args)
+    # -- keys -------------------------------------------------------------------------------------------
 
-    def _register_builtin_commands(self) -> None:
-        add = self.register_command
-
-        def sort(arg: str) -> None:
-            words = arg.split()
-            column = find_column(words[0]) if words else None
-            if column is None:
-                raise SentinelError(f"No column {arg!r} to sort by.",
-                                    "Columns: " + ", ".join(c.words for c in COLUMNS), kind="usage")
-            reverse = len(words) > 1 and words[1].lower() in ("desc", "reverse", "-", "down")
-            self.go_home()
-            if self.browser is not None:
-                self.browser.table.sort_by(column.key, reverse)
-                self.browser._update_summary()
-
-        def open_policy(arg: str) -> None:
-            self.go_home()
-            browser = self.browser
-            if browser is None or not browser.table.select_name(arg.strip()):
-                raise SentinelError(f"No policy named {arg.strip()!r} is shown.",
-                                    "Check the name, or clear the filter (esc) and try again.", kind="usage")
-            browser.action_open_detail()
-
-        def diff(arg: str) -> None:
-            from .screens.diff import DiffScreen
-
-            words = split_args(arg)
-            name, file = words[0], (words[1] if len(words) > 1 else None)
-            if file is None:
-                entry = self.entry(name)
-                if entry is not None and entry.local_path is not None:
-                    file = str(entry.local_path)
-            # Without a local file: what changed since the stored signature was made.
-            self.push_screen(DiffScreen(name, file) if file else DiffScreen(name, signed=True))
-
-        add("policies", "The policy browser (home)", lambda arg: self.go_home(), aliases=("home", "browser"))
-        add("diff", "Byte diff of a policy against a local file (default: its file in the local folder)", diff,
-            arg="NAME [FILE]")
-        add("open", "Select a policy by name and open its detail pane", open_policy, arg="NAME",
-            aliases=("detail",))
-        add("profile", "Switch the AWS profile (then reload)",
-            lambda arg: self.switch_context(aws_profile=arg), arg="PROFILE")
-        add("region", "Switch the AWS region (then reload)", lambda arg: self.switch_context(region=arg),
-            arg="REGION")
-        add("root", "Switch the policy root (then reload)", lambda arg: self.switch_context(policy_root=arg),
-            arg="PATH", aliases=("policy-root",))
-        add("endpoint", "Switch the endpoint URL (an emulator or VPC endpoint); empty: AWS's own",
-            lambda arg: self.switch_context(endpoint_url=arg.strip()), arg="URL", optional_arg=True)
-        add("refresh", "Re-read what changed", lambda arg: self.reload(), aliases=("r",))
-        add("reload", "Read the whole fleet again", lambda arg: self.reload(full=True))
-        add("filter", "Filter names and statuses (regex or text; ! inverts; empty clears)",
-            lambda arg: self._browser_call("set_filter", arg), arg="TEXT", optional_arg=True)
-        add("attention", "Toggle: only the policies that need attention",
-            lambda arg: self._browser_call("action_attention"))
-        add("sort", "Sort by a column (add desc to reverse): " + ", ".join(c.words for c in COLUMNS), sort,
-            arg="COLUMN")
-        add("help", "The keys of this screen and these commands", lambda arg: self.action_help(), aliases=("keys",))
-        add("quit", "Leave sentinel-tui", lambda arg: self.exit(0), aliases=("q", "exit"))
+    async def on_event(self, event: events.Event) -> None:
+        """Keys that arrive while a just-opened screen has not focused its field yet (typed in a
+        burst after `:`) go to the field it names (`early_keys`), in order, instead of being lost."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            screen = self.screen
+            sink = getattr(screen, "early_keys", None)
+            if sink is not None and screen.focused is None and not await self._check_bindings(event.key, True):
+                sink._forward_event(event)
+                return
+        await super().on_event(event)
 
     # -- errors from workers -------------------------------------------------------------------------
 

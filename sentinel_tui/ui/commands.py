@@ -1,29 +1,22 @@
 """The command registry behind the `:` command line and the command palette.
 
 A command is a name, one line of help, an optional argument placeholder and a
-callable that takes the argument text. Screens added later register theirs with
-one line, e.g.::
+callable that takes the argument text. The app's commands are registered in one
+place, `ui/routes.py`, e.g.::
 
-    app.register_command("diff", "Byte diff of a policy against its local file",
-                         lambda arg: app.push_screen(DiffScreen(*arg.split())), arg="NAME FILE")
+    add("diff", "Byte diff of a policy against its local file", diff, arg="NAME [FILE]")
 
-and both the `:` line (with completion) and the palette (ctrl+p) offer it.
+and both the `:` line (with completion) and the palette (ctrl+p, `routes.SentinelCommandProvider`)
+offer it. This module imports neither Textual nor the app.
 """
 
 from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, field
-from functools import partial
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import Any, Callable, Iterator
 
-from rich.text import Text
-from textual.command import DiscoveryHit, Hit, Hits, Provider
-
-from ..aws.errors import SentinelError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .app import SentinelApp
+from ..errors import SentinelError
 
 # run(arg) -> anything; an awaitable result is awaited.
 CommandRun = Callable[[str], Any]
@@ -42,7 +35,9 @@ class AppCommand:
     def usage(self) -> str:
         if not self.arg:
             return self.name
-        return f"{self.name} [{self.arg}]" if self.optional_arg else f"{self.name} {self.arg}"
+        if self.optional_arg and not self.arg.startswith("["):  # "[NAME]" is bracketed once, not twice
+            return f"{self.name} [{self.arg}]"
+        return f"{self.name} {self.arg}"
 
 
 class CommandRegistry:
@@ -112,38 +107,3 @@ def split_args(arg: str) -> list[str]:
         return shlex.split(arg)
     except ValueError:
         return arg.split()
-
-
-class SentinelCommandProvider(Provider):
-    """The command palette offers every registered command (ctrl+p)."""
-
-    @property
-    def _sentinel_app(self) -> "SentinelApp":
-        return self.app  # type: ignore[return-value]
-
-    def _target(self, command: AppCommand, arg: str = ""):
-        app = self._sentinel_app
-        if command.arg and not arg and not command.optional_arg:
-            # An argument is needed: open the `:` line with the command typed in.
-            return partial(app.action_command_line, f"{command.name} ")
-        return partial(app.execute_command, f"{command.name} {arg}".strip())
-
-    async def discover(self) -> Hits:
-        for command in self._sentinel_app.commands:
-            yield DiscoveryHit(Text(f":{command.usage}"), self._target(command), help=command.help)
-
-    async def search(self, query: str) -> Hits:
-        text = query.strip().lstrip(":")
-        head, _, rest = text.partition(" ")
-        registry = self._sentinel_app.commands
-        exact = registry.get(head) if head else None
-        if exact is not None and rest.strip() and exact.arg:
-            yield Hit(1.0, Text(f":{exact.name} {rest.strip()}"), self._target(exact, rest.strip()),
-                      text=f":{exact.name} {rest.strip()}", help=exact.help)
-        matcher = self.matcher(text)
-        for command in registry:
-            candidate = f":{command.usage}"
-            score = max(matcher.match(candidate), matcher.match(f"{command.name} {command.help}") * 0.8)
-            if score > 0:
-                yield Hit(score, matcher.highlight(candidate), self._target(command), text=candidate,
-                          help=command.help)

@@ -17,10 +17,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Mapping
 
+from rich.cells import cell_len, set_cell_size
 from rich.style import Style
 from rich.text import Text
 
-from ..aws.errors import inert
+from ..core.text import inert
 from ..core.policy import MAX_POLICY_BYTES
 from ..core.status import STATUS_SYMBOL, Assessment, Status, Verdict
 
@@ -184,3 +185,36 @@ def signed_at_text(envelope) -> str:
     if envelope.signed_at is not None:
         return timestamp(envelope.signed_at)
     return one_line(envelope.signed_at_text, 17)
+
+
+# The name column's share of the table's width, and the room the columns that must always show
+# (Status, the TVM verdict) need beside it, with their padding.
+NAME_SHARE = 0.4
+NAME_MIN = 16
+ALWAYS_SHOWN = len("✘ unparseable") + len("✘ denies: sig unreadable") + 2 * 2
+
+
+def name_width(table_width: int) -> int:
+    """The most cells a policy name may take in a table `table_width` cells wide: about 40% of
+    it, and never so much that Status and the TVM verdict are pushed off screen (Name is frozen)."""
+    if table_width <= 0:
+        return 40
+    room = table_width - ALWAYS_SHOWN - 2 - 1  # the name's own padding, the scrollbar
+    return max(NAME_MIN, min(max(int(table_width * NAME_SHARE), 24), room))
+
+
+def fit(text: str, width: int) -> str:
+    """`text` in at most `width` cells, its end replaced by `…` when it is longer."""
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, max(width - 1, 0)) + "…"
+
+
+# From this table width on, the Signed at column has room for the time as well as the date.
+WIDE_TABLE = 150
+
+
+def signed_at_cell(envelope, table_width: int) -> str:
+    """The table's Signed at cell: the date, and the time too when the table is wide."""
+    text = signed_at_text(envelope)
+    return text if table_width >= WIDE_TABLE else text[:10]

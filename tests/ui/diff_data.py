@@ -11,6 +11,8 @@ from sentinel_tui.core.envelope import dump_envelope, make_envelope
 from sentinel_tui.ops.diffs import DiffRequest
 from sentinel_tui.ui.widgets.diff_view import DiffView
 
+from .shell_host import ShellHost
+
 PATH = "/sentinel/policies/production"
 
 STORED = (
@@ -79,13 +81,12 @@ class DiffHost(App):
         yield Footer()
 
 
-class ScreenHost(App):
+class ScreenHost(ShellHost):
     """A minimal app that pushes a screen on start."""
 
     def __init__(self, screen_factory, ops=None):
-        super().__init__()
+        super().__init__(ops)
         self.screen_factory = screen_factory
-        self.ops = ops
 
     def on_mount(self) -> None:
         self.push_screen(self.screen_factory())

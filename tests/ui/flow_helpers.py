@@ -9,7 +9,9 @@ import threading
 import time
 import zipfile
 
-from textual.app import App
+from textual.app import App  # noqa: F401
+
+from .shell_host import ShellHost
 
 from sentinel_tui.aws.faults import error_response, on_call
 from sentinel_tui.core.status import Status
@@ -26,20 +28,16 @@ def run(coro):
     return asyncio.run(coro)
 
 
-class Host(App):
+class Host(ShellHost):
     """Hosts one flow screen; records what it was dismissed with and the entries it asked to refresh."""
 
     def __init__(self, screen) -> None:
-        super().__init__()
+        super().__init__(getattr(screen, "ops", None))
         self.flow = screen
         self.dismissed: list = []
-        self.refreshed: list[str] = []
 
     def on_mount(self) -> None:
         self.push_screen(self.flow, self.dismissed.append)
-
-    def refresh_entry(self, name: str) -> None:  # the app shell's hook
-        self.refreshed.append(name)
 
 
 async def until(pilot, predicate, timeout: float = 20.0) -> None:

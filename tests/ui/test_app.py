@@ -259,16 +259,25 @@ def test_detail_tabs_and_history_with_keys(shared_ops):
             assert not detail.display and app.focused is table_of(app)
             # Every kind of entry (orphan, unreadable, local only, too large...) renders in every tab.
             # (Policy and Signature are rendered on every show; TVMs and History load in workers.)
+            # Each entry is checked, not only the last one shown.
             detail.display = True
             for tab in ("tvms", "history"):
                 detail.show_tab(tab)
                 for entry in app.fleet.sorted_entries():
                     detail.show(entry)
                     await workers_done(app)
-                await pilot.pause()
-            assert isinstance(app.screen, BrowserScreen)
-            assert "could not be read" in _plain(detail.query_one("#history-note").content) or \
-                detail.query_one("#history-table").row_count
+                    await pilot.pause()
+                    await pilot.pause()
+                    assert isinstance(app.screen, BrowserScreen), entry.name
+                    if tab == "tvms":
+                        assert _plain(detail.query_one("#tvms-text").content).strip(), entry.name
+                        continue
+                    note = _plain(detail.query_one("#history-note").content)
+                    if entry.policy is None and not entry.policy_error:
+                        assert "No policy is stored" in note, entry.name
+                    else:  # its versions are listed, or the note says why they could not be read
+                        assert detail.query_one("#history-table").row_count >= 1 or "could not be read" in note, \
+                            (entry.name, note)
 
     run(body())
 

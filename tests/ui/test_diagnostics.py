@@ -7,13 +7,16 @@ import json
 import time
 
 from rich.text import Text
-from textual.app import App
+from textual.app import App  # noqa: F401
+
+from .shell_host import ShellHost
 from textual.widgets import DataTable, Static, TabbedContent, TextArea
 
 from sentinel_tui.aws.keys import DEFAULT_ALIAS
 from sentinel_tui.config import load_settings
 from sentinel_tui.ui.commands import CommandRegistry
 from sentinel_tui.ui.screens.doctor import DoctorScreen
+from sentinel_tui.ui.screens.flows import BulkResignFlow
 from sentinel_tui.ui.screens.explain import ExplainScreen
 from sentinel_tui.ui.screens.keysetup import TAB_IDS, ConfirmScreen, KeySetupScreen, SavePathScreen
 
@@ -24,24 +27,17 @@ def run(coro):
     return asyncio.run(coro)
 
 
-class Host(App):
+class Host(ShellHost):
     """Hosts one screen; optionally with `:` commands recorded instead of run, and a fleet."""
 
     def __init__(self, screen, *, commands: tuple[str, ...] = (), fleet=None) -> None:
-        super().__init__()
+        super().__init__(getattr(screen, "ops", None), fleet=fleet)
         self.first = screen
-        self.executed: list[str] = []
-        self.fleet = fleet
-        if commands:
-            self.commands = CommandRegistry()
-            for name in commands:
-                self.commands.add(name, name, lambda arg: None)
+        for name in commands:
+            self.commands.add(name, name, lambda arg: None)
 
     def on_mount(self) -> None:
         self.push_screen(self.first)
-
-    def execute_command(self, line: str) -> None:
-        self.executed.append(line)
 
 
 async def until(pilot, predicate, timeout: float = 30.0) -> None:
@@ -65,7 +61,7 @@ def test_doctor_shows_each_check_and_starts_the_fixing_flow(ops, demo):
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: screen.report is not None)
             table = screen.query_one(DataTable)
-            assert table.row_count == 12
+            assert table.row_count == 13  # 13: what it decides (issue 14)
             states = [table.get_row_at(i)[1].plain for i in range(12)]
             assert states[5] == "✘ FAIL" and states[0] == "✔ PASS" and states[4] == "✔ PASS"
             assert screen.selected_check.number == 6  # the cursor starts on the first failure
@@ -78,7 +74,7 @@ def test_doctor_shows_each_check_and_starts_the_fixing_flow(ops, demo):
     run(body())
 
 
-def test_doctor_without_the_flow_copies_the_headless_command(ops, demo):
+def test_doctor_fix_key_starts_the_flow_and_c_copies_the_report(ops, demo):
     screen = DoctorScreen(ops, "staging")
     app = Host(screen)
 
@@ -88,7 +84,7 @@ def test_doctor_without_the_flow_copies_the_headless_command(ops, demo):
             assert screen.selected_check.number == 4
             await pilot.press("f")
             await pilot.pause()
-            assert app.clipboard == "sentinel-tui policy resign staging"
+            assert app.executed == ["resign staging"]  # the fixing flow, whatever the host has registered
             await pilot.press("c")
             assert app.clipboard.startswith("Doctor: /sentinel/policies/staging")
             await pilot.press("down")
@@ -221,12 +217,10 @@ def test_browser_row_opens_the_doctor_and_its_fix_key(shared_ops):
             await pilot.press("f")
             await pilot.pause()
             await settle(app, pilot)
-            if "resign" in app.commands:  # the re-sign flow is installed: it opens on the policy
-                assert app.screen is not doctor
-                await pilot.press("escape")
-                await until(pilot, lambda: app.screen is doctor)
-            else:
-                assert app.clipboard == "sentinel-tui policy resign sandbox"
+            # f opens the re-sign flow on the policy (removing :resign fails here); esc comes back
+            assert isinstance(app.screen, BulkResignFlow) and app.screen.names == ["sandbox"]
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen is doctor)
             await pilot.press("escape")
             await pilot.pause()
             assert not isinstance(app.screen, DoctorScreen)

@@ -11,9 +11,10 @@ import asyncio
 import pytest
 
 from sentinel_tui.ops.diffs import DiffRequest
-from sentinel_tui.ui.screens.diff import CommandHint, DiffScreen
+from sentinel_tui.ui.screens.diff import DiffScreen
 from sentinel_tui.ui.widgets.diff_view import DiffBody, DiffLabels, DiffView
 
+from .flow_helpers import until as wait_for
 from .diff_data import COSMETIC, HOSTILE, LOCAL, PATH, STORED, DiffHost, ScreenHost, local_request
 
 SIZE = (120, 34)
@@ -107,8 +108,28 @@ def test_meaning_mode_hides_cosmetic_changes_and_says_a_signature_is_needed():
             assert "No differences in meaning" in rows and "needs a new signature" in rows
             assert "(normalised)" in app.query_one(DiffLabels).render().plain
             assert "new signature is needed although nothing changes in effect" in view.summary_text().plain
+            await pilot.press("m")  # bytes → meaning → access → bytes
+            assert view.mode == "access"
+            await wait_for(pilot, lambda: view.model is not None and view.model.mode == "access")
+            assert "Access is identical" in "\n".join(all_row_texts(app))
             await pilot.press("m")
             assert view.mode == "bytes" and not view.model.diff.identical
+
+    run(go())
+
+
+def test_access_mode_lists_the_requests_that_change_decision_with_a_witness():
+    async def go():
+        app = DiffHost(local_request())
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            view = app.query_one(DiffView)
+            await pilot.press("m", "m")
+            await wait_for(pilot, lambda: view.model is not None and view.model.mode == "access")
+            rows = "\n".join(all_row_texts(app))
+            assert "access change" in rows and "→" in rows and "e.g. user=" in rows
+            assert view.model.access is not None and not view.model.access.identical
+            assert "Access" in view.summary_text().plain
 
     run(go())
 
@@ -256,6 +277,9 @@ def test_a_large_diff_renders_lazily_and_compares_meaning_in_a_worker_on_request
             await pilot.pause()
             assert view.mode == "meaning" and view.model.diff.identical
             assert view.model.meaning_same_bytes_differ is True
+            await pilot.press("m")  # access: 1,000 rules compared in a worker, then the verdict
+            await wait_for(pilot, lambda: view.model is not None and view.model.mode == "access", timeout=60)
+            assert view.model.access.identical
             await pilot.press("m")
             assert view.mode == "bytes" and view.model.meaning_same_bytes_differ is True  # kept
 
@@ -263,27 +287,6 @@ def test_a_large_diff_renders_lazily_and_compares_meaning_in_a_worker_on_request
 
 
 # -- the screen ---------------------------------------------------------------------------------
-
-
-def test_screen_push_key_shows_the_headless_command_and_esc_backs_out():
-    async def go():
-        app = ScreenHost(lambda: DiffScreen(request=local_request()))
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
-            assert isinstance(app.screen, DiffScreen)
-            await pilot.press("P")
-            await pilot.pause()
-            assert isinstance(app.screen, CommandHint)
-            assert app.screen.command == ("sentinel-tui policy push production policies/production.yaml "
-                                          "--sign --key-id alias/sentinel-policy-signing")
-            await pilot.press("escape")
-            await pilot.pause()
-            assert isinstance(app.screen, DiffScreen)
-            await pilot.press("escape")
-            await pilot.pause()
-            assert not isinstance(app.screen, DiffScreen)
-
-    run(go())
 
 
 def test_screen_push_key_on_history_diff_explains():
@@ -375,10 +378,6 @@ def test_snapshot_unified_meaning_same_meaning(snap_compare):
     assert snap_compare(DiffHost(local_request(COSMETIC), layout="unified"), press=["m"], terminal_size=SIZE)
 
 
-def test_snapshot_push_hint(snap_compare):
-    assert snap_compare(ScreenHost(lambda: DiffScreen(request=local_request())), press=["P"], terminal_size=SIZE)
-
-
 def test_screen_switches_to_two_versions_and_to_the_signed_version(ops, tmp_path):
     from sentinel_tui.ui.screens.version_picker import VersionPicker
 
@@ -459,6 +458,5 @@ def test_screen_push_key_starts_the_guided_push_when_the_app_has_one():
             await pilot.press("P")
             await pilot.pause()
             assert started == [("production", "policies/production.yaml")]
-            assert not isinstance(app.screen, CommandHint)
 
     run(go())

@@ -65,6 +65,11 @@ def test_push_with_an_enforcing_tvm_needs_the_typed_name(ops, signing_key, local
             assert "update: replaces stored version 1" in confirm and "88 bytes" not in confirm
             assert f"{len(POLICY_V2):,} bytes" in confirm and signing_key in confirm
             assert "sentinel-tvm-dev: enforcing" in confirm
+            # what the push does to access, computed while the diff was reviewed
+            await until(pilot, lambda: "comparing" not in text_of(flow, "#confirm-access"))
+            access = text_of(flow, "#confirm-access")
+            assert "1 change: these requests change decision" in access
+            assert "profile qa: deny → allow" in access
             field = flow.query_one("#confirm-name", Input)
             assert field.display and field.has_focus
             await pilot.press("p", "r", "o", "d", "enter")  # the wrong name

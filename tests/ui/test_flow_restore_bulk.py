@@ -53,6 +53,8 @@ def test_restore_with_an_enforcing_tvm(ops, signing_key, edited):
             assert flow.steps.state("history") == "pass"
             confirm = text_of(flow, "#confirm-text")
             assert "update: replaces stored version 2" in confirm and "signed with" in confirm
+            await until(pilot, lambda: "comparing" not in text_of(flow, "#confirm-access"))
+            assert "profile qa: allow → deny" in text_of(flow, "#confirm-access")
             assert flow.query_one("#confirm-name", Input).display
             await pilot.press("d", "e", "v", "enter")
             await until(pilot, lambda: flow.phase == "done")
@@ -128,6 +130,8 @@ def test_bulk_resign_with_a_result_per_row(two, signing_key):
             assert row(flow, "dev", "result") == "✔ ok" and row(flow, "qa", "result") == "✔ ok"
             assert flow.steps.step("summary").why == "2 re-signed of 2"
             assert sorted(app.refreshed) == ["dev", "qa"]
+            # "Status now" is what each pair is after its re-sign, not what it was before
+            await until(pilot, lambda: row(flow, "dev", "status") == "✔ valid" and row(flow, "qa", "status") == "✔ valid")
     run(body())
     assert ops.fleet.entry("dev").status is Status.VALID and ops.fleet.entry("qa").status is Status.VALID
     assert stored(ops)[0] == POLICY_V2  # the stored bytes were signed, not replaced

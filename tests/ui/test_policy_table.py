@@ -197,7 +197,11 @@ def test_a_streamed_fleet_of_thousands_is_sorted_filtered_and_keeps_the_cursor(s
             changed = [replace(table.entries[p], assessment=None) for p in list(table.entries)[::97]]
             table.merge(changed)  # back to pending: they move to their new place
             check_rows(table)
-            assert table.selected_entry.path == chosen or chosen in {e.path for e in changed}
+            assert table.selected_entry.path == chosen  # the cursor stays on the policy it was on
+            # ...also when that policy itself changes and moves
+            table.merge([replace(table.entries[chosen], assessment=None)])
+            check_rows(table)
+            assert table.selected_entry.path == chosen
             table.sort_by("name", reverse=False)
             check_rows(table)
 

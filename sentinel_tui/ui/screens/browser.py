@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.style import Style
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
+from textual.widgets._input import Selection
+from textual.widgets import DataTable, Footer, Input, ProgressBar, Static, TextArea
 
 from ...core.status import Status
-from ..format import role_style
+from ..format import clean, role_style
 from ..messages import FleetUpdated
+from ..shell import AppShell, shell
 from ..widgets.detail import TABS, DetailPane
 from ..widgets.header import ContextHeader
 from ..widgets.policy_table import COLUMNS, PolicyTable
@@ -22,7 +26,7 @@ class BrowserScreen(Screen):
     """Every policy under the root with what the TVM would do; `enter` opens the detail pane."""
 
     BINDINGS = [
-        Binding("slash", "filter", "Filter", id="browser.filter",
+        Binding("slash", "filter", "Filter", id="browser.filter", priority=True,  # see action_filter
                 tooltip="Filter names and statuses (text or regex; a leading ! inverts)"),
         Binding("a", "attention", "Attention", id="browser.attention",
                 tooltip="Show only the policies that need attention (anything not valid)"),
@@ -39,6 +43,8 @@ class BrowserScreen(Screen):
         Binding("2", "tab('signature')", "Signature tab", show=False, id="browser.tab_signature"),
         Binding("3", "tab('tvms')", "TVMs tab", show=False, id="browser.tab_tvms"),
         Binding("4", "tab('history')", "History tab", show=False, id="browser.tab_history"),
+        Binding("5", "tab('whatif')", "What-if tab", show=False, id="browser.tab_whatif",
+                tooltip="Decide a request against the selected policy, and see what the TVM does"),
         Binding("f", "maximize_detail", "Full detail", show=False, id="browser.maximize",
                 tooltip="Show the detail pane on the whole screen (esc restores)"),
         Binding("D", "doctor", "Doctor", show=False, id="browser.doctor",
@@ -58,19 +64,22 @@ class BrowserScreen(Screen):
                 tooltip="Mark or unmark the row for bulk re-signing"),
         Binding("B", "flow('resign')", "Re-sign marked", show=False, id="browser.resign",
                 tooltip="Re-sign the stored bytes of the marked rows (unsigned or stale, after review)"),
+        Binding("K", "keysetup", "Key setup", show=False, id="browser.keysetup",
+                tooltip="Find or create the signing key; the IAM, Terraform and Lambda settings filled in"),
     ]
 
     def compose(self) -> ComposeResult:
-        clock = getattr(self.app, "clock", None)
+        clock = shell(self).clock
         yield ContextHeader(id="context-header")
         with Vertical(id="browser-body"):
             yield PolicyTable(clock=clock, id="policy-table")
+            yield Static(id="browser-empty")  # what to do first, when the store has no policy
             yield DetailPane(clock=clock, id="detail")
         with Horizontal(id="browser-status"):
             yield Static(id="browser-summary")
             yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="browser-progress")
         yield Input(placeholder="filter: text or regex over name and status; ! inverts; enter keeps, esc clears",
-                    id="filter-input")
+                    id="filter-input", select_on_focus=False)
         yield Footer()
 
     # -- wiring to the app --------------------------------------------------------------
@@ -78,15 +87,14 @@ class BrowserScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#detail", DetailPane).display = False
         self.query_one("#filter-input", Input).display = False
+        self.query_one("#browser-empty", Static).display = False
         self.query_one("#filter-input", Input).cursor_blink = not self.app.is_headless
-        app = self.app
-        fleet_changed = getattr(app, "fleet_changed", None)
-        if fleet_changed is not None:
-            fleet_changed.subscribe(self, self._fleet_changed)
-            self.watch(app, "fleet_loading", self._loading_changed)
-            snapshot = getattr(app, "fleet", None)
-            if snapshot is not None and snapshot.entries:
-                self.table.replace_all(snapshot.entries.values())
+        app = shell(self)
+        app.fleet_changed.subscribe(self, self._fleet_changed)
+        self.watch(self.app, "fleet_loading", self._loading_changed)
+        self.watch(self.app, "default_key_missing", lambda _missing: self._update_summary(), init=False)
+        if app.fleet.entries:
+            self.table.replace_all(app.fleet.entries.values())
         self.table.focus()
         self._update_summary()
         self.set_interval(60, self.table.refresh_times)  # "5m ago" keeps up with the clock
@@ -116,8 +124,7 @@ class BrowserScreen(Screen):
     # -- table events ----------------------------------------------------------------------
 
     def on_policy_table_selected(self, message: PolicyTable.Selected) -> None:
-        if hasattr(self.app, "selected"):
-            self.app.selected = message.entry
+        shell(self).selected = message.entry
         if self.detail.display:
             self.detail.show(message.entry)
 
@@ -151,24 +158,48 @@ class BrowserScreen(Screen):
             kind = "regex" if table.filter.is_regex else "substring"
             text.append(f"  filter {kind}: ", style=Style(dim=True))
             text.append(table.filter.text, style=role_style(roles, "accent"))
-        if getattr(self.app, "fleet_loading", False):
+        app = shell(self)
+        if app.fleet_loading:
             text.append("  loading…", style=role_style(roles, "accent"))
         else:
-            error = getattr(getattr(self.app, "fleet", None), "error", None)
+            error = app.fleet.error
             if error is not None and getattr(error, "kind", "") != "cancelled":
                 text.append("  partial listing" if total else "  listing failed", style=role_style(roles, "error"))
                 text.append(" (r retries)", style=Style(dim=True))
+        self._show_empty(total)
         column = next(c for c in COLUMNS if c.key == table.sort_column)
         text.append(f"  sort {column.words} {'▼' if table.sort_reverse else '▲'}", style=Style(dim=True))
         self.query_one("#browser-summary", Static).update(text)
 
+    def _show_empty(self, total: int) -> None:
+        """An empty store (listed without error, no local file either): say what to do first."""
+        app = shell(self)
+        ops, fleet = app.ops, app.fleet
+        empty = (total == 0 and not app.fleet_loading and fleet.complete and fleet.error is None)
+        box = self.query_one("#browser-empty", Static)
+        box.display = empty
+        self.set_class(empty, "-empty")
+        if empty:
+            box.update(empty_fleet_text(app, ops))
+
+    def action_keysetup(self) -> None:
+        shell(self).execute_command("keysetup")
+
     # -- actions ------------------------------------------------------------------------------
 
     def action_filter(self) -> None:
+        """Open the filter field. A priority binding, run while the app reads the key: the field has
+        focus before the keys typed after `/` are handed out, so a burst of them all reach it."""
+        from textual.actions import SkipAction
+
+        if isinstance(self.focused, (Input, TextArea)):
+            raise SkipAction()  # a `/` typed into a field (a regex such as team/.*) is text
         field = self.query_one("#filter-input", Input)
         field.display = True
         field.value = self.table.filter.text
-        field.focus()
+        field.selection = Selection(0, len(field.value))  # now, not on focus: typing replaces it
+        # focused now, not after the queued keys: keys typed in a burst after `/` all reach it
+        self.set_focus(field)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter-input":
@@ -180,6 +211,10 @@ class BrowserScreen(Screen):
             self.table.set_filter(event.value)
             event.input.display = False
             self.table.focus()
+
+    def sort_by(self, column: str, reverse: bool = False) -> None:
+        self.table.sort_by(column, reverse)
+        self._update_summary()
 
     def set_filter(self, text: str) -> None:
         self.table.set_filter(text)
@@ -214,22 +249,25 @@ class BrowserScreen(Screen):
         if entry is None or not entry.remote:
             self.notify("Select a stored policy first: the doctor checks what SSM holds.", timeout=4)
             return
-        self.app.execute_command(f"doctor {entry.name}")
+        shell(self).execute_command(f"doctor {entry.name}")
 
     def action_maximize_detail(self) -> None:
         self.action_open_detail()
         if self.maximized is self.detail:
             self.minimize()
+            self.table.focus()
         else:
             self.maximize(self.detail, container=False)
+            # focus inside the detail: Tab then moves among what is on screen, not to the hidden table
+            inside = [w for w in self.focus_chain if self.detail in w.ancestors_with_self]
+            if inside:
+                inside[0].focus()
 
     def action_flow(self, which: str) -> None:
-        from .flows import open_flow
-
         try:
-            open_flow(self.app, which, self.table.selected_entry, self.table.marked_names())
+            shell(self).open_flow(which, entry=self.table.selected_entry, marked=self.table.marked_names())
         except Exception as exc:  # e.g. nothing selected: said, never a traceback
-            self.app.show_error(exc)
+            shell(self).show_error(exc)
             return
         if which == "resign":
             self.table.clear_marks()
@@ -247,32 +285,24 @@ class BrowserScreen(Screen):
         if entry is None:
             self.notify("Select a policy first.", timeout=3)
             return
-        from .diff import DiffScreen
-        from .file_picker import FilePicker
-
+        app = shell(self)
         key = next((tvm.signing_key for tvm in entry.tvms if tvm.signing_key), None)
         if entry.local_path is not None:
-            self.app.push_screen(DiffScreen(entry.name, entry.local_path, key_id=key))
+            app.open_diff(entry.name, str(entry.local_path), key_id=key)
             return
 
         def picked(path: str | None) -> None:
             if path:
-                self.app.push_screen(DiffScreen(entry.name, path, key_id=key))
+                app.open_diff(entry.name, path, key_id=key)
 
-        ops = getattr(self.app, "ops", None)
-        start = ops.settings.local_dir if ops is not None else None
-        self.app.push_screen(FilePicker(start, title=f"No local file for {entry.name}: compare it with which file?"),
-                             picked)
+        app.pick_file(app.ops.settings.local_dir, f"No local file for {entry.name}: compare it with which file?",
+                      picked)
 
     def action_refresh(self) -> None:
-        reload = getattr(self.app, "reload", None)
-        if reload is not None:
-            reload()
+        shell(self).reload()
 
     def action_reload(self) -> None:
-        reload = getattr(self.app, "reload", None)
-        if reload is not None:
-            reload(full=True)
+        shell(self).reload(full=True)
 
     def action_back(self) -> None:
         field = self.query_one("#filter-input", Input)
@@ -292,3 +322,34 @@ class BrowserScreen(Screen):
         elif self.table.attention_only:
             self.table.set_attention_only(False)
         self._update_summary()
+
+
+def empty_fleet_text(app: AppShell, ops) -> Group:
+    """The first steps on an empty store, with the keys that take them (wrapped lines hang under
+    their step)."""
+    roles = app.theme_variables
+    settings = ops.settings
+    region = settings.region or app.resolved_region or "this region"
+    key = settings.default_key or "alias/sentinel-policy-signing"
+    missing = app.default_key_missing
+    title = Text(f"No policies under {clean(settings.policy_root)} in {clean(region)} yet, and no policy file in "
+                 "the local folder. To start:", style="bold")
+    steps = Table.grid(padding=(0, 2))
+    steps.add_column(no_wrap=True, style=role_style(roles, "accent", bold=True))
+    steps.add_column(ratio=1)
+
+    def step(keys: str, what: str, note: str = "") -> None:
+        text = Text(what)
+        if note:
+            text.append(f" {note}", style=Style(dim=True))
+        steps.add_row(Text(keys), text)
+
+    step("K", f"1. Set up the signing key {clean(key)}" + (": it does not exist yet, create it there." if missing
+                                                               else "."),
+         "(:keysetup; it also fills in the IAM, Terraform and Lambda settings)")
+    step("P", "2. Push a first policy: pick a YAML file and name it; it is validated, signed with the key, "
+         "written and verified.", "(:push NAME FILE)")
+    step("i", "Or only sign a local file (FILE.sig beside it).")
+    step("r", f"Read the store again. Policy files in {clean(settings.local_dir or '(no local folder)')} show "
+         "as local only.", "(:root PATH or :region NAME if the policies are elsewhere)")
+    return Group(title, Text(""), steps)

@@ -8,10 +8,33 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.suggester import SuggestFromList
+from textual.suggester import SuggestFromList, Suggester
 from textual.widgets import Input, Static
 
 from ..commands import CommandRegistry
+
+
+class CommandSuggester(Suggester):
+    """Completes the command name, then, for a command that takes a policy NAME, the policy name
+    (tab accepts): `:doctor te` → `:doctor team/security`."""
+
+    def __init__(self, registry: CommandRegistry, names: list[str] | tuple[str, ...] = ()) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.registry = registry
+        self.names = sorted(names)
+        self.commands = SuggestFromList(registry.names(), case_sensitive=False)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        head, space, rest = value.partition(" ")
+        if not space:
+            return await self.commands.get_suggestion(value)
+        command = self.registry.get(head)
+        if command is None or not command.arg or "NAME" not in command.arg or " " in rest.strip():
+            return None
+        for name in self.names:
+            if rest and name.startswith(rest) and name != rest:
+                return f"{head} {name}"
+        return None
 
 
 class CommandScreen(ModalScreen[str | None]):
@@ -20,24 +43,29 @@ class CommandScreen(ModalScreen[str | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="command.cancel"),
         Binding("tab", "complete", "Complete", id="command.complete"),
+        # the field's own enter runs when it has focus; an enter typed in a burst can reach the
+        # field before the screen has focused it, and then lands here
+        Binding("enter", "submit", "Run", show=False, id="command.submit"),
     ]
 
-    def __init__(self, registry: CommandRegistry, prefill: str = "") -> None:
+    def __init__(self, registry: CommandRegistry, prefill: str = "", names: list[str] | tuple[str, ...] = ()) -> None:
         super().__init__()
         self.registry = registry
         self.prefill = prefill
+        # made here so that keys typed before the screen is mounted can be sent to it (app.on_event)
+        self.early_keys = Input(value=prefill, placeholder="command (tab completes, esc cancels)",
+                                suggester=CommandSuggester(registry, names),
+                                id="command-input", select_on_focus=False)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="command-box"):
             yield Static(id="command-hints")
-            yield Input(value=self.prefill, placeholder="command (tab completes, esc cancels)",
-                        suggester=SuggestFromList(self.registry.names(), case_sensitive=False),
-                        id="command-input", select_on_focus=False)
+            yield self.early_keys
 
     def on_mount(self) -> None:
         field = self.query_one(Input)
         field.cursor_blink = not self.app.is_headless
-        field.focus()
+        self.set_focus(field)
         field.cursor_position = len(field.value)
         self._show_hints(field.value)
 
@@ -63,6 +91,9 @@ class CommandScreen(ModalScreen[str | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.dismiss(event.value.strip() or None)
+
+    def action_submit(self) -> None:
+        self.dismiss(self.early_keys.value.strip() or None)
 
     def action_complete(self) -> None:
         field = self.query_one(Input)

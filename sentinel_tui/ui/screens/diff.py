@@ -12,8 +12,7 @@ A ready :class:`~sentinel_tui.ops.diffs.DiffRequest` can be handed in instead
 (``DiffScreen(request=...)``): nothing is read then.
 
 ``esc`` backs out, ``o`` picks another local file, ``r`` reads the inputs again, ``P``
-starts the push of the local file: until the guided push flow exists, it shows the
-equivalent headless command. ``h`` compares two stored versions (picked from the history)
+starts the guided push of the local file. ``h`` compares two stored versions (picked from the history)
 and ``s`` the version the signature was made for with the stored policy now.
 """
 
@@ -25,87 +24,24 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from ...aws.errors import SentinelError
-from ...ops.diffs import DiffRequest, load_local, load_signed, load_versions, push_command
+from ...errors import SentinelError
+from ...ops.diffs import DiffRequest, load_local, load_signed, load_versions
+from ..shell import shell
 from ..widgets.diff_view import DiffView, safe_label
+from .file_picker import FilePicker
+from .version_picker import VersionPicker
 
-__all__ = ["DiffScreen", "CommandHint"]
-
-
-class CommandHint(ModalScreen[None]):
-    """A command to run in a shell, shown whole and copyable."""
-
-    DEFAULT_CSS = """
-    CommandHint {
-        align: center middle;
-    }
-    CommandHint > Vertical {
-        width: 90%;
-        max-width: 110;
-        height: auto;
-        border: thick $primary;
-        background: $surface;
-        padding: 1 2;
-    }
-    CommandHint #hint-title { text-style: bold; margin-bottom: 1; }
-    CommandHint #hint-command {
-        background: $boost;
-        color: $text;
-        padding: 0 1;
-        margin-bottom: 1;
-    }
-    CommandHint #hint-keys { color: $text-muted; }
-    """
-
-    BINDINGS = [
-        Binding("escape,q,enter", "dismiss", "Close"),
-        Binding("c", "copy", "Copy"),
-    ]
-
-    def __init__(self, title: str, explanation: str, command: str):
-        super().__init__()
-        self._title = title
-        self._explanation = explanation
-        self.command = command
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Text(self._title), id="hint-title")
-            yield Static(Text(self._explanation), id="hint-explanation")
-            yield Static(Text(self.command), id="hint-command")
-            yield Static(Text("c copies the command · esc closes"), id="hint-keys")
-
-    def action_copy(self) -> None:
-        self.app.copy_to_clipboard(self.command)
-        self.notify("Command copied to the clipboard.", timeout=3)
+__all__ = ["DiffScreen"]
 
 
 class DiffScreen(Screen):
     """A :class:`DiffView` over inputs read from SSM and a local file."""
 
-    DEFAULT_CSS = """
-    DiffScreen #diff-title {
-        height: auto;
-        background: $primary-background;
-        color: $text;
-        text-style: bold;
-        padding: 0 1;
-    }
-    DiffScreen #diff-problem {
-        display: none;
-        height: auto;
-        margin: 1 2;
-        padding: 1 2;
-        border: round $error;
-    }
-    DiffScreen.-failed #diff-problem { display: block; }
-    DiffScreen.-failed DiffView { display: none; }
-    """
+    CSS_PATH = "diff.tcss"
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="diff.back", tooltip="Close the diff"),
@@ -155,14 +91,23 @@ class DiffScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._written_seen = shell(self).written.get(self.policy_name)
         if self._request is None:
             self.query_one(DiffView).body.loading = True
             self._load()
         self.query_one(DiffView).body.focus()
 
+    def on_screen_resume(self) -> None:
+        """Back from a write to this policy (P pushed it from here): read both sides again."""
+        written = shell(self).written.get(self.policy_name)
+        if written != getattr(self, "_written_seen", written) and (self.signed or self.file is not None):
+            self._written_seen = written
+            self.query_one(DiffView).body.loading = True
+            self._load()
+
     @property
     def ops(self):
-        return self._ops if self._ops is not None else getattr(self.app, "ops", None)
+        return self._ops if self._ops is not None else shell(self).ops
 
     @property
     def request(self) -> DiffRequest | None:
@@ -250,11 +195,9 @@ class DiffScreen(Screen):
     def action_pick_file(self) -> None:
         if self._needs_source("Comparing with a file"):
             return
-        from .file_picker import FilePicker
-
         start = None
         ops = self.ops
-        if ops is not None and getattr(ops.settings, "local_dir", None):
+        if ops is not None and ops.settings.local_dir:
             start = ops.settings.local_dir
 
         def picked(path: str | None) -> None:
@@ -282,8 +225,6 @@ class DiffScreen(Screen):
     def action_pick_versions(self) -> None:
         if self._needs_source("Comparing versions"):
             return
-        from .version_picker import VersionPicker
-
         def picked(versions: tuple[int, int] | None) -> None:
             if versions:
                 self._switch(versions=versions)
@@ -304,15 +245,4 @@ class DiffScreen(Screen):
             self.notify("Push takes a local file: open the diff of the policy against its file (d in the browser).",
                         title="Nothing to push", timeout=6)
             return
-        start_push = getattr(self.app, "start_push", None)
-        if callable(start_push):
-            start_push(request.name, request.file)
-            return
-        ops = self.ops
-        key = request.key_id or (ops.settings.default_key if ops is not None else None)
-        command = push_command(request.name, request.file, key)
-        explanation = ("The guided push is not in the app yet. This command does the same, safely: it "
-                       "validates, shows this diff, signs before writing, and checks the result as the TVM would.")
-        if ops is not None and getattr(ops.settings, "read_only", False):
-            explanation += " This session is read-only: run it where writes are allowed."
-        self.app.push_screen(CommandHint("Push " + safe_label(request.name), explanation, command))
+        shell(self).start_push(request.name, request.file)

@@ -3,16 +3,12 @@
 Opened from a browser row (the selected policy) or with `:doctor NAME`. The
 checks run in a thread worker through `ops.doctor.run_doctor`; the table shows
 each check's state as symbol, word and colour; the pane below shows the
-selected check's full reason and fix. `f` starts the check's fixing flow when
-the app has it (`:resign`, `:restore`, `:push`, `:keysetup`), else shows and
-copies the headless command.
-
-`install_diagnostics(app)` registers `:doctor`, `:explain` and `:keysetup`.
+selected check's full reason and fix. `f` starts the check's fixing flow
+(`:resign`, `:restore`, `:push`, `:keysetup`); the fix text names the headless
+command too (`ops/remedies.py`).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from rich.style import Style
 from rich.text import Text
@@ -23,10 +19,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
-from ...aws.errors import SentinelError
+from ...errors import SentinelError
 from ...ops.context import Ops
 from ...ops.doctor import FAIL, KEYSETUP, PASS, PUSH, RESIGN, RESTORE, SKIP, WARN, DoctorCheck, DoctorReport, run_doctor
 from ..format import clean, one_line, role_style
+from ..shell import shell
 
 STATE_SYMBOL = {PASS: "✔", WARN: "!", FAIL: "✘", SKIP: "–"}
 STATE_ROLE = {PASS: "success", WARN: "warning", FAIL: "error", SKIP: "muted"}
@@ -39,11 +36,6 @@ def flow_command(action: str, name: str) -> str:
             KEYSETUP: "keysetup"}[action]
 
 
-def headless_command(action: str, name: str) -> str:
-    return {RESIGN: f"sentinel-tui policy resign {name}", RESTORE: f"sentinel-tui policy restore {name}",
-            PUSH: f"sentinel-tui policy push {name} FILE --sign", KEYSETUP: "sentinel-tui keys setup"}[action]
-
-
 def state_text(state: str, roles) -> Text:
     return Text(f"{STATE_SYMBOL[state]} {state.upper()}", style=role_style(roles, STATE_ROLE[state], bold=state == FAIL))
 
@@ -52,13 +44,7 @@ class DoctorScreen(Screen):
     """Every check the TVM and KMS make on one policy, in order."""
 
     HELP_TITLE = "Doctor"
-    DEFAULT_CSS = """
-    DoctorScreen { layout: vertical; }
-    DoctorScreen #doctor-title { padding: 0 1; text-style: bold; background: $panel; }
-    DoctorScreen #doctor-summary { padding: 0 1; height: auto; }
-    DoctorScreen #doctor-checks { height: 1fr; min-height: 8; }
-    DoctorScreen #doctor-detail-box { height: auto; max-height: 45%; border-top: solid $primary; padding: 0 1; }
-    """
+    CSS_PATH = "doctor.tcss"
 
     BINDINGS = [
         Binding("escape", "close", "Back", id="doctor.back", tooltip="Close the doctor"),
@@ -90,6 +76,7 @@ class DoctorScreen(Screen):
         return self.query_one("#doctor-checks", DataTable)
 
     def on_mount(self) -> None:
+        self._written_seen = shell(self).written.get(self.policy)
         self._columns(None)
         self.run()
         self.table.focus()
@@ -102,8 +89,11 @@ class DoctorScreen(Screen):
         table.add_column("reason (the full text below)", key="reason", width=reason_width)
 
     def on_screen_resume(self) -> None:
-        if self._started_flow:  # back from a fixing flow: show what it changed
+        written = shell(self).written.get(self.policy)
+        # back from a fixing flow, or from any write to this policy (:push typed here): show what changed
+        if self._started_flow or written != self._written_seen:
             self._started_flow = False
+            self._written_seen = written
             self.run()
 
     # -- running ---------------------------------------------------------------------------
@@ -195,16 +185,10 @@ class DoctorScreen(Screen):
             keys = []
             for index, action in enumerate(check.actions[:2]):
                 key = "f" if index == 0 else "F"
-                where = (f"the {FLOW_WORDS[action]} flow" if self._has_command(action)
-                         else f"not in this build yet: {headless_command(action, name)}")
+                where = f"the {FLOW_WORDS[action]} flow"
                 keys.append(f"{key}: {FLOW_WORDS[action]} ({where})")
             text.append("\n" + "   ".join(keys), style=role_style(roles, "accent"))
         box.update(text)
-
-    def _has_command(self, action: str) -> bool:
-        commands = getattr(self.app, "commands", None)
-        head = flow_command(action, "x").split()[0]
-        return commands is not None and head in commands
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -218,17 +202,8 @@ class DoctorScreen(Screen):
             return
         action = check.actions[index]
         name = self.report.name if self.report else self.policy
-        if self._has_command(action):
-            self._started_flow = True
-            self.app.execute_command(flow_command(action, name))  # type: ignore[attr-defined]
-            return
-        command = headless_command(action, name)
-        try:
-            self.app.copy_to_clipboard(command)
-        except Exception:
-            pass
-        self.notify(f"The {FLOW_WORDS[action]} flow is not in this build yet; run (copied): {command}",
-                    title="Headless command", timeout=8)
+        self._started_flow = True
+        shell(self).execute_command(flow_command(action, name))
 
     def action_fix(self) -> None:
         self._start(0)
@@ -248,33 +223,3 @@ class DoctorScreen(Screen):
     def action_close(self) -> None:
         self.workers.cancel_node(self)
         self.dismiss(self.report)
-
-
-def install_diagnostics(app: Any) -> None:
-    """Register `:doctor [NAME]`, `:explain [TEXT]` and `:keysetup [ALIAS]` on the app shell."""
-    from .explain import ExplainScreen
-    from .keysetup import KeySetupScreen
-
-    def selected_name() -> str | None:
-        entry = getattr(app, "selected", None)
-        return entry.name if entry is not None and entry.remote else None
-
-    def doctor(arg: str) -> None:
-        name = arg.strip() or selected_name()
-        if not name:
-            raise SentinelError("The doctor needs a policy: select its row, or type :doctor NAME.", kind="usage")
-        app.push_screen(DoctorScreen(app.ops, name))
-
-    def explain(arg: str) -> None:
-        app.push_screen(ExplainScreen(app.ops, arg))
-
-    def keysetup(arg: str) -> None:
-        app.push_screen(KeySetupScreen(app.ops, arg.strip() or None))
-
-    add = app.register_command
-    add("doctor", "Run every check the TVM and KMS make on a policy, each with its fix", doctor, arg="[NAME]",
-        optional_arg=True, aliases=("check",))
-    add("explain", "Explain a TVM log line or error text, ranking its causes for this fleet", explain,
-        arg="[TEXT]", optional_arg=True, aliases=("why",))
-    add("keysetup", "Find or create the signing key; IAM, Terraform and Lambda settings filled in", keysetup,
-        arg="[ALIAS]", optional_arg=True, aliases=("key-setup",))

@@ -11,6 +11,8 @@ control characters made visible.
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,7 +22,7 @@ from textual.widgets import Button, Static
 
 from ..format import clean
 
-from ...aws.errors import SentinelError
+from ...errors import SentinelError
 
 TITLES = {
     "access-denied": "Access denied",
@@ -64,6 +66,25 @@ def describe(error: BaseException) -> tuple[str, str, str, str]:
             f"{type(error).__module__}.{name}")
 
 
+# The command-line flags an error's text names, and what does the same inside the app.
+_IN_APP = (
+    (re.compile(r"--aws-profile(?: NAME)?"), ":profile NAME"),
+    (re.compile(r"--region(?= \(e\.g\.)"), ":region"),
+    (re.compile(r"--region eu-west-1"), ":region eu-west-1"),
+    (re.compile(r"--region(?: REGION)?"), ":region REGION"),
+    (re.compile(r"--endpoint-url"), ":endpoint URL"),
+    (re.compile(r"--policy-root"), ":root PATH"),
+)
+
+
+def app_words(text: str) -> str:
+    """An error's advice in the app's terms: `:profile NAME` where the CLI's is `--aws-profile NAME`
+    (the app's dialogs told users to pass flags they could not pass here)."""
+    for pattern, words in _IN_APP:
+        text = pattern.sub(words, text)
+    return text.replace("Pass :region", "Type :region")
+
+
 class ErrorScreen(ModalScreen[None]):
     """What happened, the fix, and the raw details behind `d`."""
 
@@ -73,25 +94,13 @@ class ErrorScreen(ModalScreen[None]):
         Binding("d", "toggle_details", "Details", id="error.details"),
     ]
 
-    DEFAULT_CSS = """
-    ErrorScreen { align: center middle; }
-    ErrorScreen #error-box {
-        width: 90%; max-width: 100; height: auto; max-height: 90%;
-        border: thick $error; background: $surface; padding: 1 2;
-    }
-    ErrorScreen #error-title { text-style: bold; color: $text-error; margin-bottom: 1; }
-    ErrorScreen #error-body { height: auto; max-height: 50vh; }
-    ErrorScreen #error-fix { margin-top: 1; }
-    ErrorScreen #error-details { display: none; margin-top: 1; color: $text-muted; }
-    ErrorScreen.-details #error-details { display: block; }
-    ErrorScreen #error-buttons { height: auto; margin-top: 1; align-horizontal: right; }
-    ErrorScreen #error-buttons Button { margin-left: 2; }
-    """
+    CSS_PATH = "error.tcss"
 
     def __init__(self, error: BaseException, *, title: str | None = None) -> None:
         super().__init__()
         self.error = error
         self.kind, self.what, self.fix, self.detail = describe(error)
+        self.what, self.fix = app_words(self.what), app_words(self.fix)
         self.title_text = title or TITLES.get(self.kind, "Something went wrong")
 
     def compose(self) -> ComposeResult:

@@ -18,6 +18,8 @@ from textual.widgets import Footer, Static, TextArea
 from ...ops.context import Ops
 from ...ops.explain import LIKELY, POSSIBLE, Explanation, explain
 from ..format import clean, role_style
+from ..shell import shell
+from .doctor import DoctorScreen
 
 LIKELIHOOD_ROLE = {LIKELY: "error", POSSIBLE: "warning"}
 
@@ -26,18 +28,15 @@ class ExplainScreen(Screen):
     """A paste box, the meaning, and the causes ranked for this fleet."""
 
     HELP_TITLE = "Explain an error"
-    DEFAULT_CSS = """
-    ExplainScreen { layout: vertical; }
-    ExplainScreen #explain-title { padding: 0 1; text-style: bold; background: $panel; }
-    ExplainScreen #explain-input { height: 6; }
-    ExplainScreen #explain-output-box { height: 1fr; padding: 0 1; }
-    """
+    CSS_PATH = "explain.tcss"
 
     BINDINGS = [
         Binding("escape", "close", "Back", priority=True, id="explain.back", tooltip="Close"),
         Binding("ctrl+r", "doctor", "Run doctor", priority=True, id="explain.doctor",
                 tooltip="Run the doctor on the policy the text names"),
         Binding("ctrl+l", "clear", "Clear", priority=True, id="explain.clear", tooltip="Clear the text"),
+        # ? is text in the box: f1 shows the keys here
+        Binding("f1", "app.help", "Keys", priority=True, id="explain.help", tooltip="The keys of this screen"),
     ]
 
     def __init__(self, ops: Ops, text: str = "", *, id: str | None = None) -> None:
@@ -66,8 +65,8 @@ class ExplainScreen(Screen):
         self.update_explanation(event.text_area.text)
 
     def _snapshot(self):
-        fleet = getattr(self.app, "fleet", None)
-        return fleet if fleet is not None and getattr(fleet, "entries", None) else None
+        fleet = shell(self).fleet
+        return fleet if fleet is not None and fleet.entries else None
 
     def update_explanation(self, text: str) -> None:
         out = self.query_one("#explain-output", Static)
@@ -118,8 +117,6 @@ class ExplainScreen(Screen):
         return text
 
     def action_doctor(self) -> None:
-        from .doctor import DoctorScreen
-
         name = self.explanation.policy_name if self.explanation else None
         if not name:
             self.notify("The text names no policy under the root: run the doctor with :doctor NAME.",

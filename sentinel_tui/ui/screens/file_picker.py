@@ -21,21 +21,7 @@ __all__ = ["FilePicker"]
 class FilePicker(ModalScreen[str | None]):
     """Dismisses with the chosen path, or None when cancelled."""
 
-    DEFAULT_CSS = """
-    FilePicker { align: center middle; }
-    FilePicker > Vertical {
-        width: 90%;
-        max-width: 100;
-        height: 80%;
-        border: thick $primary;
-        background: $surface;
-        padding: 0 1;
-    }
-    FilePicker #picker-title { text-style: bold; padding: 1 0 0 0; }
-    FilePicker #picker-help { color: $text-muted; }
-    FilePicker DirectoryTree { height: 1fr; }
-    FilePicker #picker-error { color: $text-error; height: auto; }
-    """
+    CSS_PATH = "file_picker.tcss"
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 

@@ -95,6 +95,8 @@ class HelpScreen(ModalScreen[None]):
         table.add_column()
         for status in Status:
             table.add_row(Text(f"{STATUS_SYMBOL[status]} {status}"), Text(STATUS_MEANING[status]))
+        table.add_row(Text("· local only"), Text("A file in the local folder that SSM does not hold yet "
+                                                "(P pushes it)."))
         return table
 
     def action_close(self) -> None:

@@ -18,6 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.style import Style
+from rich.padding import Padding
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -26,11 +28,12 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Input, Label, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from ...aws.errors import SentinelError
+from ...errors import SentinelError
 from ...aws.keys import DEFAULT_ALIAS, KeyInfo
 from ...ops import keysetup as ks
 from ...ops.context import Ops
 from ..format import clean, role_style
+from ..shell import shell
 
 STEPS = (("detect", "Detect the key"), ("create", "Create the key"), ("documents", "IAM, Terraform, Lambda"),
          ("default", "Make it the default key"), ("sign", "Sign the unsigned policies"))
@@ -43,11 +46,7 @@ TAB_IDS = {name: "doc-" + name.replace(".", "-") for name in ks.DOCUMENTS}
 class ConfirmScreen(ModalScreen[bool]):
     """A yes/no question; `y` or the button says yes, anything else no."""
 
-    DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical { width: 80; height: auto; border: thick $warning; padding: 1 2; background: $surface; }
-    ConfirmScreen Horizontal { height: auto; margin-top: 1; }
-    """
+    CSS_PATH = "keysetup.tcss"
     BINDINGS = [Binding("y", "yes", "Yes"), Binding("n,escape", "no", "No")]
 
     def __init__(self, question: str) -> None:
@@ -56,7 +55,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text(clean(self.question)))
+            yield Static(Text(clean(self.question)), id="confirm-question")  # wraps: every word shows
             with Horizontal():
                 yield Button("Yes (y)", id="yes", variant="warning")
                 yield Button("No (n)", id="no")
@@ -74,10 +73,7 @@ class ConfirmScreen(ModalScreen[bool]):
 class SavePathScreen(ModalScreen[str | None]):
     """Ask where to save a document (enter saves, esc cancels)."""
 
-    DEFAULT_CSS = """
-    SavePathScreen { align: center middle; }
-    SavePathScreen > Vertical { width: 90; height: auto; border: thick $primary; padding: 1 2; background: $surface; }
-    """
+    CSS_PATH = "keysetup.tcss"
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, default: str) -> None:
@@ -106,19 +102,7 @@ class KeySetupScreen(Screen):
 
     HELP_TITLE = "Key setup"
     AUTO_FOCUS = None
-    DEFAULT_CSS = """
-    KeySetupScreen { layout: vertical; }
-    KeySetupScreen #ks-title { padding: 0 1; text-style: bold; background: $panel; }
-    KeySetupScreen #ks-banner { padding: 0 1; height: auto; }
-    KeySetupScreen #ks-top { height: auto; }
-    KeySetupScreen #ks-steps { width: 36; height: auto; padding: 0 1; }
-    KeySetupScreen #ks-state-box { height: auto; max-height: 12; padding: 0 1; }
-    KeySetupScreen #ks-alias-row { height: 3; }
-    KeySetupScreen #ks-alias-label { width: auto; padding: 1 1 0 1; }
-    KeySetupScreen #ks-alias { width: 50; }
-    KeySetupScreen #ks-docs { height: 1fr; }
-    KeySetupScreen #ks-keys { padding: 0 1; height: auto; }
-    """
+    CSS_PATH = "keysetup.tcss"
 
     BINDINGS = [
         Binding("escape", "close", "Back", id="keysetup.back"),
@@ -149,7 +133,8 @@ class KeySetupScreen(Screen):
         yield Static(id="ks-banner")
         with Horizontal(id="ks-alias-row"):
             yield Label("Alias:", id="ks-alias-label")
-            yield Input(self.alias, id="ks-alias", placeholder=DEFAULT_ALIAS)
+            # one line (compact): at 24 rows the documents keep room to be read
+            yield Input(self.alias, id="ks-alias", placeholder=DEFAULT_ALIAS, compact=True)
         with Horizontal(id="ks-top"):
             yield Static(id="ks-steps")
             with VerticalScroll(id="ks-state-box"):
@@ -183,14 +168,16 @@ class KeySetupScreen(Screen):
         else:
             self.step_notes.pop(key, None)
         roles = self.app.theme_variables
-        text = Text()
+        grid = Table.grid(padding=0)  # a note that wraps stays indented under its step
+        grid.add_column(width=5, no_wrap=True)
+        grid.add_column(ratio=1)
         for index, (step, words) in enumerate(STEPS, 1):
             st = self.steps[step]
-            text.append(f"{SYMBOL[st]} {index}. {words}", style=role_style(roles, ROLE[st], bold=st == "running"))
+            style = role_style(roles, ROLE[st], bold=st == "running")
+            grid.add_row(Text(f"{SYMBOL[st]} {index}.", style=style), Text(words, style=style))
             if step in self.step_notes:
-                text.append(f"\n     {clean(self.step_notes[step])}", style=Style(dim=True))
-            text.append("\n")
-        self.query_one("#ks-steps", Static).update(text)
+                grid.add_row(Text(""), Padding(Text(clean(self.step_notes[step]), style=Style(dim=True)), (0, 0, 0, 1)))
+        self.query_one("#ks-steps", Static).update(grid)
         self._keys()
 
     def _keys(self) -> None:
@@ -356,6 +343,9 @@ class KeySetupScreen(Screen):
         self.key, self.state, self.documents = key, state, docs
         self.set_step("detect", "pass", "usable")
         self.set_step("create", "pass", key.arn)
+        app = shell(self)
+        if self.alias == self.ops.settings.default_key and app.default_key_missing:
+            app.default_key_missing = False  # the header names it again
         self.set_step("documents", "pass", "filled in")
         self.show_state(f"Created {self.alias} → {key.arn}.", "success")
         self.show_documents()
@@ -374,7 +364,9 @@ class KeySetupScreen(Screen):
         if not name or name not in self.documents:
             return
         self.app.copy_to_clipboard(self.documents[name])
-        self.notify(f"{name} was copied.", timeout=3)
+        # the terminal's clipboard (OSC 52): say where it went, and what to do if the terminal ignores it
+        self.notify(f"{name} was copied to the clipboard (through the terminal): paste it where it goes. "
+                    "If nothing pastes, the terminal does not pass copies on: w saves it to a file.", timeout=6)
 
     def action_save(self) -> None:
         name = self.current_document()
@@ -422,23 +414,14 @@ class KeySetupScreen(Screen):
         if self.key is None or self.state_problems:
             self.notify("Set up a usable key first.", timeout=4)
             return
-        fleet = getattr(self.app, "fleet", None)
-        names = ks.unsigned_policies(fleet) if fleet is not None and getattr(fleet, "entries", None) else []
+        fleet = shell(self).fleet
+        names = ks.unsigned_policies(fleet) if fleet.entries else []
         if not names:
             self.notify("No unsigned policy in the loaded fleet.", timeout=4)
             self.set_step("sign", "skip", "none unsigned")
             return
-        commands = getattr(self.app, "commands", None)
-        if commands is not None and "resign" in commands:
-            self.set_step("sign", "pass", f"{len(names)} handed to the re-sign flow")
-            self.app.execute_command("resign " + " ".join(names))  # type: ignore[attr-defined]
-            return
-        command = f"sentinel-tui policy resign {' '.join(names)} --key-id {self.alias}"
-        try:
-            self.app.copy_to_clipboard(command)
-        except Exception:
-            pass
-        self.notify(f"The re-sign flow is not in this build; run (copied): {command}", timeout=8)
+        self.set_step("sign", "pass", f"{len(names)} handed to the re-sign flow")
+        shell(self).execute_command("resign " + " ".join(names))
 
     def action_close(self) -> None:
         self.workers.cancel_node(self)

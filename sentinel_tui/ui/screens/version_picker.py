@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from ...aws.errors import SentinelError
+from ...errors import SentinelError
 from ...aws.store import Parameter
 from ...core.envelope import policy_hash
 from ...core.paths import policy_path, signature_path
@@ -39,20 +39,7 @@ def version_line(param: Parameter, signed: bool, current: bool) -> Text:
 class VersionPicker(ModalScreen["tuple[int, int] | None"]):
     """Dismisses with ``(old_version, new_version)``, or None when cancelled."""
 
-    DEFAULT_CSS = """
-    VersionPicker { align: center middle; }
-    VersionPicker > Vertical {
-        width: 90%;
-        max-width: 110;
-        height: 80%;
-        border: thick $primary;
-        background: $surface;
-        padding: 0 1;
-    }
-    VersionPicker #versions-title { text-style: bold; padding: 1 0 0 0; }
-    VersionPicker #versions-help { color: $text-muted; margin-bottom: 1; }
-    VersionPicker OptionList { height: 1fr; }
-    """
+    CSS_PATH = "version_picker.tcss"
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 

@@ -34,17 +34,19 @@ from textual.message import Message
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from ...aws.errors import SentinelError
+from ...errors import SentinelError
 from ...core.envelope import ALGORITHM, policy_hash
 from ...core.policy import MAX_POLICY_BYTES, PolicyCheck
 from ...core.status import STATUS_MEANING, Assessment, Status
 from ...core.tvm import TvmConfig
 from ...ops.fleet import FleetEntry
+from ..shell import shell
+from .whatif import WhatIfPanel
 from ..format import (
     ago, clean, one_line, role_style, signed_at_text, size_text, status_text, timestamp, verdict_text,
 )
 
-TABS = ("policy", "signature", "tvms", "history")
+TABS = ("policy", "signature", "tvms", "history", "whatif")
 OK, FAIL, WARN, INFO = "✔", "✘", "!", "·"
 
 # -- Policy tab ------------------------------------------------------------------------------
@@ -119,6 +121,13 @@ def policy_view(entry: FleetEntry, roles: Mapping[str, str]) -> Group | Text:
                 notes.setdefault(warning.line, []).append(note)
             else:
                 top.append(note)
+        for finding in _semantic_findings(entry, check):  # issue 14: what the policy does
+            note = Text(f"{WARN} semantic {clean(finding.code)}: {one_line(finding.message)}",
+                        style=role_style(roles, "warning"))
+            if finding.line:
+                notes.setdefault(finding.line, []).append(note)
+            else:
+                top.append(note)
     lines = highlight_yaml(entry.policy.value, roles)
     grid = Table.grid(padding=(0, 1))
     grid.add_column(justify="right", no_wrap=True, style=Style(dim=True))
@@ -131,6 +140,18 @@ def policy_view(entry: FleetEntry, roles: Mapping[str, str]) -> Group | Text:
     for leftover in notes.values():  # a line number past the end (a parse error at EOF)
         top.extend(leftover)
     return Group(*top, grid) if top else Group(grid)
+
+
+def _semantic_findings(entry: FleetEntry, check: PolicyCheck) -> list:
+    """Semantic lints (core.semantics), judged with the serving TVM's configuration."""
+    if check.policy is None or entry.policy is None:
+        return []
+    from ...core.semantics import semantic_lints
+
+    try:
+        return semantic_lints(check.policy, entry.policy.data, tvm=entry.tvms[0] if entry.tvms else None)
+    except Exception:  # a lint never breaks the pane
+        return []
 
 
 def policy_summary(entry: FleetEntry, roles: Mapping[str, str], now: datetime) -> Text:
@@ -389,6 +410,8 @@ class DetailPane(Vertical):
             with TabPane("History", id="history"):
                 yield Static(id="history-note")
                 yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("What if", id="whatif"):  # issue 14: decide a request against this policy
+                yield WhatIfPanel(clock=self.clock, id="whatif-panel")
 
     def on_mount(self) -> None:
         table = self.query_one("#history-table", DataTable)
@@ -434,6 +457,7 @@ class DetailPane(Vertical):
             for name in ("#policy-summary", "#policy-text", "#signature-text", "#tvms-text", "#history-note"):
                 self.query_one(name, Static).update("")
             self.query_one("#history-table", DataTable).clear()
+            self.query_one(WhatIfPanel).show(None)
             return
         now = self.clock()
         banner.update(status_banner(entry, roles))
@@ -442,6 +466,7 @@ class DetailPane(Vertical):
         self.query_one("#signature-text", Static).update(signature_view(entry, roles, now))
         self._render_tvms()
         self._render_history()
+        self.query_one(WhatIfPanel).show(entry)
         self._load_for_tab(self.active_tab)
 
     def _render_tvms(self) -> None:
@@ -502,7 +527,7 @@ class DetailPane(Vertical):
             self._load_history(entry, key)
 
     def _ops(self):
-        return self.app.ops  # type: ignore[attr-defined]
+        return shell(self).ops
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail-tvms")
     def _assess_tvms(self, entry: FleetEntry, key: tuple) -> None:
@@ -560,9 +585,7 @@ class DetailPane(Vertical):
                 self.notify("Only one version is stored: there is nothing to compare it with.", timeout=4)
                 return
             old = earlier[-1]
-        from ..screens.diff import DiffScreen
-
-        self.app.push_screen(DiffScreen(entry.name, old_version=old, new_version=current))
+        shell(self).open_diff(entry.name, versions=(old, current))
 
     def on_detail_pane_history_ready(self, message: HistoryReady) -> None:
         message.stop()

@@ -8,7 +8,8 @@ signature cares about (trailing spaces ``·``, tabs ``→``, CR ``␍``, a BOM `
 missing final newline, control characters as ``\\x1b``) in a style of their own.
 
 Keys: ``n``/``p`` next/previous hunk, ``+``/``-`` more/less context, ``t`` side by side
-or unified, ``m`` bytes or meaning.
+or unified, ``m`` cycles bytes → meaning → access (which requests change decision:
+:mod:`sentinel_tui.core.access`, computed in a thread).
 
 The body is a Line API widget (:class:`DiffBody`): only the rows on screen are rendered,
 and YAML is lexed lazily up to the last line shown, so a 4,000-line diff opens as fast as
@@ -349,7 +350,7 @@ class DiffBody(ScrollView, can_focus=True):
         if kind == "hunk":
             return self._hunk_strip(entry[1], entry[2], width)
         if kind == "note":
-            style = base + self._style("error" if entry[2] == "error" else "note")
+            style = base + self._style(entry[2] if entry[2] in ("error", "hunk") else "note")
             text = Text(" " + safe_label(entry[1]), no_wrap=True, end="")
             return self._text_strip(text, style).crop_extend(scroll_x, scroll_x + width, style)
         if kind == "line":
@@ -465,6 +466,12 @@ def _identical_notes(model: DiffModel) -> list[tuple[str, str]]:
     if model.bytes_identical:
         return [("No differences: both sides hold the same bytes "
                  f"(sha256 {model.old_hash or '-'}).", "note")]
+    if model.mode == "access" and model.access is not None:
+        return [(line, "hunk" if line.startswith("  ") and not line.startswith("      ") else "note")
+                for line in model.access.lines()] + [
+            ("", "note"),
+            (f"Exact over {model.access.classes:,} request classes, times {model.access.span[0]} to "
+             f"{model.access.span[1]}; press m for the byte diff.", "note")]
     if model.mode == "meaning":
         return [("No differences in meaning: both sides normalise to the same policy.", "note"),
                 ("The bytes differ, so pushing needs a new signature although nothing changes in effect; "
@@ -571,7 +578,8 @@ class DiffView(Widget):
                 tooltip="Show fewer unchanged lines around each change"),
         Binding("t", "toggle_layout", "Layout", id="diff.layout", tooltip="Side by side or unified"),
         Binding("m", "toggle_mode", "Bytes/Meaning", id="diff.mode",
-                tooltip="Bytes: what the signature covers. Meaning: the policy as the TVM reads it"),
+                tooltip="Bytes: what the signature covers. Meaning: the policy as the TVM reads it. "
+                        "Access: which requests change decision"),
     ]
 
     split: reactive[bool] = reactive(True, init=False)
@@ -591,6 +599,12 @@ class DiffView(Widget):
         def control(self) -> "DiffView":
             return self.view
 
+    class _AccessReady(Message):
+        def __init__(self, request: DiffRequest, access):
+            super().__init__()
+            self.request = request
+            self.access = access
+
     class _MeaningReady(Message):
         def __init__(self, request: DiffRequest, meaning: Meaning):
             super().__init__()
@@ -608,6 +622,8 @@ class DiffView(Widget):
         self._meaning: Meaning | None = None
         self._meaning_for: DiffRequest | None = None
         self._pending_meaning_mode = False
+        self._access = None
+        self._access_for: DiffRequest | None = None
         self.set_reactive(DiffView.split, layout == "split")
         if request is not None:
             self.set_reactive(DiffView.mode, request.mode)
@@ -636,6 +652,7 @@ class DiffView(Widget):
         self._meaning = None
         self._meaning_for = None
         self._pending_meaning_mode = False
+        self._access = self._access_for = None
         self.model = None  # another diff: start at its first hunk
         self.set_reactive(DiffView.mode, request.mode)
         self.set_reactive(DiffView.context, request.context)
@@ -671,11 +688,20 @@ class DiffView(Widget):
             self.body.loading = True
             self._compute_meaning(request)
             return
+        access = None
+        if request.mode == "access":
+            if self._access_for is not None and self._access_for.old is request.old and \
+                    self._access_for.new is request.new:
+                access = self._access
+            else:  # exact but not instant: compare in a thread, then come back in access mode
+                self.body.loading = True
+                self._compute_access(request)
+                return
         try:
-            model = build_diff(request, check_meaning=meaning is not None, meaning=meaning)
+            model = build_diff(request, check_meaning=meaning is not None, meaning=meaning, access=access)
         except DiffInputError as exc:
-            if request.mode == "meaning":
-                self.notify(f"{exc.what}\n{exc.fix}", title="No meaning diff", severity="error", timeout=8,
+            if request.mode in ("meaning", "access"):
+                self.notify(f"{exc.what}\n{exc.fix}", title=f"No {request.mode} diff", severity="error", timeout=8,
                             markup=False)
                 self.set_reactive(DiffView.mode, "bytes")
                 self._rebuild()
@@ -710,6 +736,29 @@ class DiffView(Widget):
         except Exception as exc:  # a parser bug must not leave the view loading for ever
             meaning = Meaning(None, None, f"the meaning could not be compared: {type(exc).__name__}: {exc}")
         self.post_message(self._MeaningReady(request, meaning))
+
+    @work(thread=True, exclusive=True, group="diff-access", exit_on_error=False)
+    def _compute_access(self, request: DiffRequest) -> None:
+        from ...errors import SentinelError
+        from ...ops.access import compare_access
+
+        try:
+            access = compare_access(request.old, request.new, request.old_label, request.new_label)
+        except SentinelError as exc:
+            access = exc
+        except Exception as exc:  # a bug must not leave the view loading for ever
+            access = SentinelError(f"The access could not be compared: {type(exc).__name__}: {exc}")
+        self.post_message(self._AccessReady(request, access))
+
+    def on_diff_view__access_ready(self, message: _AccessReady) -> None:
+        message.stop()
+        current = self._request
+        if current is None or current.old is not message.request.old or current.new is not message.request.new:
+            return  # a result for inputs no longer shown
+        self._access, self._access_for = message.access, message.request
+        self.body.loading = False
+        if self.mode == "access":
+            self._rebuild()
 
     def on_diff_view__meaning_ready(self, message: _MeaningReady) -> None:
         message.stop()
@@ -758,7 +807,7 @@ class DiffView(Widget):
         text.append(" ")
         text.append(f"−{diff.removed}", bad)
         text.append("  ")
-        text.append("Bytes" if model.mode == "bytes" else "Meaning", Style(bold=True))
+        text.append(model.mode.capitalize(), Style(bold=True))
         text.append(f" · {'side by side' if self.split else 'unified'} · context {model.context}")
         if diff.hunks:
             text.append(f" · hunk {self.body.current_hunk + 1}/{len(diff.hunks)}")
@@ -829,7 +878,7 @@ class DiffView(Widget):
         self.split = not self.split
 
     def action_toggle_mode(self) -> None:
-        self.mode = "meaning" if self.mode == "bytes" else "bytes"
+        self.mode = {"bytes": "meaning", "meaning": "access"}.get(self.mode, "bytes")
 
     def watch_split(self) -> None:
         if self.model is not None:

@@ -17,6 +17,7 @@ from textual.geometry import Size
 from textual.widget import Widget
 
 from ..format import clean, role_style
+from ..shell import shell
 
 SEPARATOR = "  "
 
@@ -52,12 +53,11 @@ class ContextHeader(Widget):
     }
     """
 
-    WATCHED = ("ops", "identity", "identity_error", "resolved_region", "selected")
+    WATCHED = ("ops", "identity", "identity_error", "resolved_region", "selected", "default_key_missing")
 
     def on_mount(self) -> None:
-        for name in self.WATCHED:
-            if hasattr(self.app, name):
-                self.watch(self.app, name, self._context_changed, init=False)
+        for name in self.WATCHED:  # reactives of the app shell (ui/shell.py)
+            self.watch(self.app, name, self._context_changed, init=False)
 
     def _context_changed(self, *_args) -> None:
         self.refresh(layout=True)
@@ -69,8 +69,8 @@ class ContextHeader(Widget):
         return text
 
     def fields(self) -> list[Text]:
-        app = self.app
-        ops = getattr(app, "ops", None)
+        app = shell(self)
+        ops = app.ops
         if ops is None:
             return [Text("sentinel-tui")]
         roles = app.theme_variables
@@ -78,8 +78,8 @@ class ContextHeader(Widget):
         out: list[Text] = []
         if settings.read_only:
             out.append(Text(" READ-ONLY ", style=role_style(roles, "warning", bold=True) + Style(reverse=True)))
-        identity = getattr(app, "identity", None)
-        error = getattr(app, "identity_error", None)
+        identity = app.identity
+        error = app.identity_error
         if identity is not None:
             out.append(self._field("account", identity.account))
             out.append(self._field("caller", identity.arn, style=""))
@@ -88,15 +88,19 @@ class ContextHeader(Widget):
         else:
             out.append(self._field("account", "…", style=""))
         out.append(self._field("profile", settings.aws_profile or "default"))
-        region = settings.region or getattr(app, "resolved_region", None) or "?"
+        region = settings.region or app.resolved_region or "?"
         out.append(self._field("region", region))
         if settings.endpoint_url:
             out.append(self._field("endpoint", settings.endpoint_url, style=role_style(roles, "accent")))
         out.append(self._field("root", settings.policy_root))
-        selected = getattr(app, "selected", None)
+        selected = app.selected
         tvm = ops.fleet.verification_tvm(selected.tvms if selected is not None else ())
         key = tvm.signing_key or (settings.default_key if tvm.source == "settings" else None)
-        out.append(self._field("key", key or "none"))
+        if key and tvm.source == "settings" and app.default_key_missing:
+            # never name a key that is not there as if it were in use
+            out.append(self._field("key", f"none ({key} not found: :keysetup)", style=role_style(roles, "warning")))
+        else:
+            out.append(self._field("key", key or "none"))
         mode = tvm.describe_mode()
         mode_role = "success" if tvm.enforcing and tvm.verifies else "warning"
         if tvm.config_error:

@@ -31,8 +31,8 @@ from textual.widgets.data_table import CellKey, ColumnKey, Row, RowKey
 from ...core.status import Status, Verdict
 from ...ops.fleet import FleetEntry, LocalState
 from ..format import (
-    STATUS_ORDER, ago, clean, role_style, signed_at_text, size_text, status_text, status_word,
-    verdict_text,
+    STATUS_ORDER, WIDE_TABLE, ago, clean, fit, name_width, role_style, signed_at_cell, size_text, status_text,
+    status_word, verdict_text,
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -91,7 +91,8 @@ def find_column(word: str) -> Column | None:
 @dataclass(frozen=True)
 class EntryFilter:
     """`/` text: a case-insensitive regex (a substring when it is not a valid regex), over name and
-    status; a leading `!` inverts it."""
+    status; a leading `!` inverts it. A status matches from its start (`valid` does not match
+    `invalid`, `unsig` matches `unsigned`); a name anywhere."""
 
     text: str = ""
 
@@ -118,13 +119,16 @@ class EntryFilter:
         try:
             rx = re.compile(pattern, re.IGNORECASE)
             test = lambda s: rx.search(s) is not None  # noqa: E731
+            # a status matches from its first letter: `valid` is not found inside `invalid`
+            test_status = lambda s: rx.match(s) is not None  # noqa: E731
         except re.error:
             lowered = pattern.lower()
             test = lambda s: lowered in s.lower()  # noqa: E731
+            test_status = lambda s: s.lower().startswith(lowered)  # noqa: E731
         invert = self.inverted
 
         def match(entry: FleetEntry) -> bool:
-            hit = test(entry.name) or test(status_word(entry.status, pending=entry.pending))
+            hit = test(entry.name) or test_status(status_word(entry.status, pending=entry.pending))
             return hit != invert
 
         return match
@@ -192,7 +196,18 @@ class PolicyTable(DataTable):
 
     BINDINGS = [
         Binding("enter", "select_cursor", "Detail", show=False, id="table.open"),
+        Binding("home", "first_row", "First row", show=False, id="table.first"),
+        Binding("end", "last_row", "Last row", show=False, id="table.last"),
     ]
+
+    def action_first_row(self) -> None:
+        """Home goes to the first row (DataTable's scrolled sideways, hiding the name column's neighbours)."""
+        if self.row_count:
+            self.move_cursor(row=0, column=0)
+
+    def action_last_row(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=self.row_count - 1, column=0)
 
     STREAM_INTERVAL = 0.25  # seconds: streamed batches reach the screen at most this often
 
@@ -236,6 +251,7 @@ class PolicyTable(DataTable):
         self._last_streamed = float("-inf")  # when merged batches were last applied (monotonic)
         self._last_selected: FleetEntry | None = None
         self.marked: set[str] = set()  # paths marked with space
+        self.name_width = name_width(0)  # names longer than this end in `…` (see `on_resize`)
 
     def on_mount(self) -> None:
         for column in COLUMNS:
@@ -369,7 +385,7 @@ class PolicyTable(DataTable):
         local = Text(str(entry.local), style=role_style(roles, _LOCAL_ROLE[entry.local])) if entry.local else Text("")
         readable = entry.policy is not None and entry.policy.value is not None
         cells = {
-            "name": Text((MARK if entry.path in self.marked else "") + clean(entry.name)),
+            "name": Text(fit((MARK if entry.path in self.marked else "") + clean(entry.name), self.name_width)),
             "status": status_text(entry.status, roles, pending=entry.pending),
             "tvm": Text("…", style="dim") if entry.pending else verdict_text(a, roles),
             "version": Text(str(entry.policy.version) if entry.policy else "", justify="right"),
@@ -377,8 +393,8 @@ class PolicyTable(DataTable):
             "size": size_text(a.size if a and readable else None, roles),
             "local": local,
             "key": Text(clean(env.key_id) if env else ""),
-            # the date only, to keep the table narrow; the detail pane has the time
-            "signed_at": Text(signed_at_text(env)[:10]),
+            # the date only on a narrow table (the detail pane has the time)
+            "signed_at": Text(signed_at_cell(env, self.size.width)),
         }
         return [cells[key] for key in COLUMN_KEYS]
 
@@ -635,6 +651,25 @@ class PolicyTable(DataTable):
         if moved:
             self._sync_widths()
             self._rows_changed()
+
+    def on_resize(self) -> None:
+        """A long name never hides Status and the TVM verdict: the name column gets a share of
+        the width (format.name_width); the full name is in the detail pane and the tooltip."""
+        width = name_width(self.size.width)
+        wide = self.size.width >= WIDE_TABLE
+        if width != self.name_width or wide != getattr(self, "_wide", False):
+            self.name_width, self._wide = width, wide
+            for path in list(self._rendered):
+                self._store(path, None)
+            self.apply()
+
+    def watch_hover_coordinate(self, old, value) -> None:
+        super().watch_hover_coordinate(old, value)
+        self.tooltip = None
+        if 0 <= value.row < len(self._order):
+            name = clean(self._shown[self._order[value.row]].entry.name)
+            if fit(name, self.name_width) != name:
+                self.tooltip = name
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._notify_selection()

@@ -27,9 +27,10 @@ from textual.screen import Screen
 from textual.widgets import DirectoryTree, Footer, Static
 from textual.worker import Worker, get_current_worker
 
-from ....aws.errors import SentinelError
+from ....errors import SentinelError
 from ....ops.context import Ops
 from ...format import clean, role_style
+from ...shell import shell
 from .steps import FAIL, PASS, PENDING, RUNNING, SKIP, StepList
 
 __all__ = ["FlowScreen", "PolicyFileTree", "error_text", "FAIL", "PASS", "PENDING", "RUNNING", "SKIP"]
@@ -67,6 +68,9 @@ class FlowScreen(Screen):
     BINDINGS = [
         Binding("escape", "cancel_flow", "Cancel / close", id="flow.cancel",
                 tooltip="Before the first write: cancel, nothing changes. After the result: close."),
+        Binding("q", "quit_flow", "Close", show=False, id="flow.quit",
+                tooltip="Close the flow as esc does (the app's q quits only from the browser); asks while a "
+                        "write runs"),
     ]
 
     def __init__(self, ops: Ops, *, id: str | None = None) -> None:
@@ -146,9 +150,7 @@ class FlowScreen(Screen):
             text.append(clean(ssm_state))
         self.outcome(text, "error")
         if not isinstance(error, (SentinelError,)) and getattr(error, "check", None) is None:
-            show = getattr(self.app, "show_error", None)
-            if callable(show):
-                show(error)
+            shell(self).show_error(error)
 
     # -- workers ---------------------------------------------------------------------
 
@@ -213,6 +215,22 @@ class FlowScreen(Screen):
         self.workers.cancel_node(self)
         self.close_flow()
 
+    def action_quit_flow(self) -> None:
+        """`q` in a flow closes the flow, as esc does; while a write runs, it asks whether to quit
+        the app (the write would be cut short) rather than quitting unasked."""
+        if self.phase == "running" and (self.writing or self._write_worker is not None):
+            from ..keysetup import ConfirmScreen
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.app.exit(0)
+
+            self.app.push_screen(ConfirmScreen(
+                "A write to AWS is running. Quit sentinel-tui anyway? The write may stop half-way (the "
+                "policy written, its signature not yet). n waits for its result here."), answered)
+            return
+        self.action_cancel_flow()
+
     def confirm_cancelled(self) -> None:
         """A write job stopped before its first write: nothing changed; close the flow."""
         self.notify("Cancelled; nothing was written.", timeout=4)
@@ -224,12 +242,10 @@ class FlowScreen(Screen):
 
     def refresh_app_entry(self, name: str) -> None:
         """Tell the app a pair changed, so the browser shows the new state."""
-        refresh = getattr(self.app, "refresh_entry", None)
-        if callable(refresh):
-            try:
-                refresh(name)
-            except Exception:
-                pass
+        try:
+            shell(self).refresh_entry(name)
+        except Exception:  # the browser catches up on the next refresh
+            pass
 
     def show_tree(self, container: str, tree_id: str) -> PolicyFileTree:
         """The local folder's tree, mounted only while a file is picked: a DirectoryTree keeps a

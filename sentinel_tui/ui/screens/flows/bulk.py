@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, ProgressBar, Static
 
-from ....aws.errors import SentinelError
+from ....errors import SentinelError
 from ....core.status import Status
 from ....ops.bulk import CANCELLED, FAILED, OK, RUNNING as ITEM_RUNNING, SKIPPED, BulkResult, ItemOutcome, \
     resign_many
@@ -166,6 +166,27 @@ class BulkResignFlow(FlowScreen):
             self.step("resign", RUNNING, f"{done} of {len(self.names)}")
             if outcome.state == OK:
                 self.refresh_app_entry(name)
+                self._status_now(name)
+
+    def _status_now(self, name: str) -> None:
+        """Re-read the pair just re-signed: "Status now" shows what it is now, not what it was."""
+        ops, tvms = self.ops, [t for e in self.entries.values() for t in e.tvms] or None
+
+        def read() -> None:
+            try:
+                entry = ops.fleet.entry(name, tvms)
+            except Exception:
+                return
+            self.app.call_from_thread(self._show_status, name, entry)
+
+        self.run_worker(read, thread=True, group="flow-status", exit_on_error=False)
+
+    def _show_status(self, name: str, entry: FleetEntry) -> None:
+        self.entries[name] = entry
+        roles = self.app.theme_variables
+        table = self.query_one("#bulk-table", DataTable)
+        table.update_cell(name, "status", status_text(entry.status, roles) if entry.status else Text("?"))
+        table.update_cell(name, "version", Text(str(entry.policy.version) if entry.policy else "-"))
 
     def action_cancel_flow(self) -> None:
         if self.phase == "running":

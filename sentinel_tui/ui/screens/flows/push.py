@@ -20,7 +20,6 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, DirectoryTree, Input, Static
 
-from ....core.diff import decode_text, unified_text
 from ....core.paths import policy_path
 from ....ops.context import Ops
 from ....ops.push import PushError, PushPlan, PushResult, execute_push, plan_push
@@ -28,13 +27,13 @@ from ....ops.sign import InvalidPolicy
 from ...format import clean, role_style
 from .base import FAIL, PASS, PENDING, RUNNING, SKIP, FlowScreen, PolicyFileTree, error_text
 
-try:  # the diff view of the diff screen, when this build has it
-    from ....ops.diffs import DiffRequest, local_request
-    from ...widgets.diff_view import DiffView
-except ImportError:  # pragma: no cover - a plain unified diff instead
-    DiffView = None  # type: ignore[assignment]
+from ....ops.diffs import DiffRequest
+from ...widgets.diff_view import DiffView
 
 __all__ = ["PushFlow", "WriteFlow", "CACHE_NOTE"]
+
+
+NARROW_DIFF = 120  # below this width a diff in a flow starts unified
 
 CACHE_NOTE = ("TVMs cache a loaded policy for up to 30 seconds: they may serve the previous policy "
               "until then.")
@@ -56,7 +55,10 @@ def confirm_text(plan: PushPlan, roles, *, verb: str = "Push") -> Text:
     text.append(f"{verb} {clean(plan.source)}\n", style=bold)
     rows = [
         ("target", plan.path),
-        ("action", "create: no policy is stored there yet" if plan.creates else
+        ("action", ("create: no policy is stored there yet"
+                    + (f"; the signature left there (version {plan.current_signature.version}, an orphan) is "
+                       "replaced" + ("" if plan.sign or plan.envelope_text else " only if this push signs")
+                       if plan.current_signature is not None else "")) if plan.creates else
          f"update: replaces stored version {plan.current.version}"
          + (f" (signature version {plan.current_signature.version})" if plan.current_signature else
             " (unsigned now)")),
@@ -85,6 +87,39 @@ def confirm_text(plan: PushPlan, roles, *, verb: str = "Push") -> Text:
     return text
 
 
+def access_text(access, roles, *, limit: int = 4) -> Text:
+    """The access change of a write, for the confirmation: which requests change decision."""
+    text = Text()
+    label = f"{'access':<11}"
+    if access is None:
+        text.append(label, style=Style(dim=True))
+        text.append("comparing which requests change decision…\n", style=Style(italic=True))
+        return text
+    diff, note = access
+    text.append(label, style=Style(dim=True))
+    if diff is None:
+        text.append(clean(note) + "\n", style=role_style(roles, "warning"))
+        return text
+    if diff.identical:
+        text.append("identical: no request changes decision\n", style=role_style(roles, "success", bold=True))
+    else:
+        n = len(diff.changes)
+        text.append(f"{n} change{'s' if n != 1 else ''}: these requests change decision\n",
+                    style=role_style(roles, "warning", bold=True))
+        for change in diff.changes[:limit]:
+            text.append(f"{'':<11}" + clean(change.summary) + "\n")
+        if n > limit:
+            text.append(f"{'':<11}… and {n - limit} more (the diff view's m, or policy access-diff, lists all)\n",
+                        style=Style(italic=True))
+    if diff.rule_changes:
+        k = len(diff.rule_changes)
+        text.append(f"{'':<11}{k} change{'s' if k != 1 else ''} of deciding rule with the same decision\n",
+                    style=Style(dim=True))
+    if note:
+        text.append(f"{'':<11}{clean(note)}\n", style=Style(dim=True))
+    return text
+
+
 class WriteFlow(FlowScreen):
     """Review a plan's diff, confirm it (typed name for an enforcing TVM), execute it, show the result.
 
@@ -102,13 +137,11 @@ class WriteFlow(FlowScreen):
     def compose_write_pages(self) -> ComposeResult:
         with Vertical(id="review"):
             yield Static(id="review-title", classes="page-title")
-            if DiffView is not None:
-                yield DiffView(id="review-diff")
-            else:
-                with VerticalScroll(id="review-plain"):
-                    yield Static(id="review-text")
+            # side by side leaves ~15 columns a side at 80 (t toggles)
+            yield DiffView(id="review-diff", layout="split" if self.app.size.width >= NARROW_DIFF else "unified")
         with VerticalScroll(id="confirm"):
             yield Static(id="confirm-text")
+            yield Static(id="confirm-access")
             yield Static(id="confirm-ask", classes="ask")
             yield Input(id="confirm-name", placeholder="type the policy name to confirm")
             yield Static(id="confirm-error", classes="field-error")
@@ -135,23 +168,17 @@ class WriteFlow(FlowScreen):
     def review(self, plan: PushPlan) -> None:
         self.plan = plan
         self.phase = "input"
+        self._start_access(plan)
         old_label, new_label = self.diff_labels(plan)
         changes = "no change in bytes" if plan.unchanged else f"+{plan.diff.added} -{plan.diff.removed} lines"
         self.step("diff", PASS, changes)
         self.query_one("#review-title", Static).update(
             Text(f"{clean(old_label)}  →  {clean(new_label)}   ({changes})"))
-        if DiffView is not None:
-            view = self.query_one("#review-diff", DiffView)
-            view.set_request(self.diff_request(plan))
-        else:
-            old = decode_text(plan.current.data, old_label) if plan.current else ""
-            self.query_one("#review-text", Static).update(Text(unified_text(plan.diff, old_label, new_label)
-                                                               if old is not None else ""))
+        self.query_one("#review-diff", DiffView).set_request(self.diff_request(plan))
         self.switcher.current = "review"
         self.step("confirm", RUNNING, "enter: review the confirmation")
         self.keys("enter: continue to the confirmation · n/p: hunks · esc: cancel (nothing is written)")
-        if DiffView is not None:
-            self.query_one("#review-diff", DiffView).body.focus()
+        self.query_one("#review-diff", DiffView).body.focus()
 
     # -- confirm -------------------------------------------------------------------
 
@@ -164,6 +191,7 @@ class WriteFlow(FlowScreen):
         assert plan is not None
         roles = self.app.theme_variables
         self.query_one("#confirm-text", Static).update(confirm_text(plan, roles, verb=self.VERB))
+        self._show_access()
         ask = self.query_one("#confirm-ask", Static)
         field = self.query_one("#confirm-name", Input)
         if self.needs_typed_name:
@@ -187,6 +215,33 @@ class WriteFlow(FlowScreen):
             field.focus()
         else:
             self.query_one("#confirm", VerticalScroll).focus()
+
+    # -- access: which requests change decision (computed while the diff is reviewed) ------
+
+    access: tuple | None = None
+
+    def _start_access(self, plan: PushPlan) -> None:
+        from ....ops.access import access_for_write
+
+        self.access = None
+        old, new = (plan.current.data if plan.current else None), plan.data
+        self.background(lambda cancelled: access_for_write(old, new), self._access_ready,
+                        self._access_failed, group="flow-access")
+
+    def _access_ready(self, result) -> None:
+        self.access = result
+        self._show_access()
+
+    def _access_failed(self, error: BaseException) -> None:
+        self.access = (None, f"the access could not be compared: {error}")
+        self._show_access()
+
+    def _show_access(self) -> None:
+        try:
+            widget = self.query_one("#confirm-access", Static)
+        except Exception:
+            return
+        widget.update(access_text(self.access, self.app.theme_variables))
 
     @on(Input.Submitted, "#confirm-name")
     def _typed(self, event: Input.Submitted) -> None:
@@ -361,8 +416,10 @@ class PushFlow(WriteFlow):
     def compose_body(self) -> ComposeResult:
         with ContentSwitcher(id="flow-pages", initial="pick"):
             with Vertical(id="pick"):
-                yield Static(Text("Pick the file to push (enter on a file), then check the target policy name "
-                                  "and press enter."), classes="page-title")
+                yield Static(Text("Type the file's path (enter) or pick it in the tree, then check the target "
+                                  "policy name and press enter."), classes="page-title")
+                yield Input(id="push-file", placeholder="path of the policy file (relative to the local folder), "
+                            "or pick it below", select_on_focus=False)
                 yield Input(id="push-target", placeholder="target policy name, e.g. production or team/dev")
             yield from self.compose_write_pages()
 
@@ -373,11 +430,12 @@ class PushFlow(WriteFlow):
             self.plan_it()
         else:
             if self.file:
+                self.query_one("#push-file", Input).value = self.file
                 self.query_one("#push-target", Input).value = self.name_for(self.file)
             elif self.policy_name:
                 self.query_one("#push-target", Input).value = self.policy_name
-            self.step("file", RUNNING, "pick a file in " + str(self.local_dir() or Path.cwd()))
-            self.keys("enter on a file: choose it · tab: the target name · esc: cancel")
+            self.step("file", RUNNING, "type a path or pick a file in " + str(self.local_dir() or Path.cwd()))
+            self.keys("type a path + enter, or enter on a file in the tree · tab: the next field · esc: cancel")
             self.show_tree("pick", "push-tree")
 
     def name_for(self, file: str) -> str:
@@ -390,10 +448,40 @@ class PushFlow(WriteFlow):
             pass
         return path.stem
 
+    def on_key(self, event) -> None:
+        """Typing while the tree has focus types the path (the tree has no use for letters)."""
+        field = self.query("#push-file")
+        if (event.is_printable and event.character and isinstance(self.focused, DirectoryTree) and field
+                and field.first().display):
+            event.stop()
+            field = field.first(Input)
+            self.set_focus(field)
+            field.insert_text_at_cursor(event.character)
+
+    @on(Input.Submitted, "#push-file")
+    def _path_typed(self, event: Input.Submitted) -> None:
+        """A typed path, as the diff's file picker takes one."""
+        event.stop()
+        raw = event.value.strip()
+        if not raw:
+            return
+        path = Path(raw).expanduser()
+        if not path.is_absolute():
+            path = (self.local_dir() or Path.cwd()) / path
+        if not path.is_file():
+            self.step("file", RUNNING, f"{path} {'is not a file' if path.exists() else 'does not exist'}: "
+                      "type another path or pick one in the tree")
+            return
+        self._use_file(str(path))
+
     @on(DirectoryTree.FileSelected, "#push-tree")
     def _file_selected(self, event: DirectoryTree.FileSelected) -> None:
         event.stop()
-        self.file = str(event.path)
+        self._use_file(str(event.path))
+
+    def _use_file(self, file: str) -> None:
+        self.file = file
+        self.query_one("#push-file", Input).value = file
         target = self.query_one("#push-target", Input)
         if not target.value.strip() or not self.policy_name:
             target.value = self.name_for(self.file)
@@ -425,12 +513,17 @@ class PushFlow(WriteFlow):
     def plan_it(self) -> None:
         self.step("validate", RUNNING, "reading the file and the stored policy…")
         name, file, key = self.policy_name, self.file, self.key_id
-        self.background(lambda cancelled: plan_push(self.ops, name, file, sign=True, key_id=key),
+        ops = self.ops
+        # plan_push stores FILE.sig as is when the sign flow just made it for these bytes and key
+        self.background(lambda cancelled: plan_push(ops, name, file, sign=True, key_id=key),
                         self._planned, self._plan_failed, group="flow-plan")
 
     def _planned(self, plan: PushPlan) -> None:
         warnings = plan.check.warnings
         why = f"valid; {len(plan.data):,} of 4,096 bytes"
+        tests = getattr(plan, "tests", None)  # NAME.tests.yaml beside the file (issue 14)
+        if tests is not None:
+            why += f"; tests: {tests.summary()}"
         if warnings:
             why += f"; {len(warnings)} lint warning{'s' if len(warnings) != 1 else ''}:\n" + "\n".join(
                 f"line {w.line or '-'}: {w.message}" for w in warnings)

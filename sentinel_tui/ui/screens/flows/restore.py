@@ -21,10 +21,7 @@ from ...format import clean
 from .base import FAIL, PASS, RUNNING, FlowScreen
 from .push import EXEC_STEPS, WriteFlow
 
-try:
-    from ....ops.diffs import DiffRequest
-except ImportError:  # pragma: no cover
-    DiffRequest = None  # type: ignore[assignment]
+from ....ops.diffs import DiffRequest
 
 __all__ = ["RestoreFlow"]
 

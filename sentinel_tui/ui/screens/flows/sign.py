@@ -8,89 +8,30 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 
 from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, DirectoryTree, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ....aws.errors import SentinelError
-from ....aws.keys import KeyInfo
-from ....core.paths import policy_path
+from ....errors import SentinelError
 from ....core.policy import MAX_POLICY_BYTES, PolicyCheck, check_policy
 from ....fileio import FileError, read_policy_file
 from ....ops.context import Ops
-from ....ops.sign import SignResult, sign_file
+from ....ops.sign import KeyOption, SignResult, key_options, sign_file
 from ...format import clean, role_style
 from .base import FAIL, PASS, RUNNING, SKIP, FlowScreen, PolicyFileTree, error_text
 
-__all__ = ["SignFlow", "KeyOption", "key_options", "envelope_path"]
+__all__ = ["SignFlow", "envelope_path"]
 
 
 def envelope_path(file: str | Path) -> Path:
     return Path(f"{file}.sig")
-
-
-@dataclass(frozen=True)
-class KeyOption:
-    key_id: str
-    why: str  # "settings default", "the TVM's key (sentinel-tvm-production)", "alias in the account"
-    info: KeyInfo | None
-    error: str | None = None
-
-    @property
-    def problems(self) -> list[str]:
-        if self.error:
-            return [self.error]
-        return self.info.problems() if self.info is not None else ["not described"]
-
-    def checks(self) -> list[tuple[str, bool, str]]:
-        """(check, passed, detail): usage SIGN_VERIFY, an RSA spec, enabled."""
-        if self.info is None:
-            return [("describe", False, self.error or "could not be described")]
-        info = self.info
-        return [
-            ("usage SIGN_VERIFY", info.usage == "SIGN_VERIFY", f"is {info.usage or '?'}"),
-            ("an RSA spec", info.spec.startswith("RSA_"), f"is {info.spec or '?'}"),
-            ("enabled", info.state == "Enabled", f"is {info.state}"),
-        ]
-
-
-def key_options(ops: Ops, name: str | None) -> list[KeyOption]:
-    """The settings' default key, the key of the TVM serving `name`, and every alias in the account."""
-    wanted: list[tuple[str, str]] = []
-    if ops.settings.default_key:
-        wanted.append((ops.settings.default_key, "settings default"))
-    if name:
-        try:
-            path = policy_path(name, ops.settings.policy_root)
-            tvms = [t for t in ops.tvms.list() if t.policy_parameter == path and t.signing_key]
-        except (SentinelError, ValueError):
-            tvms = []
-        for tvm in tvms:
-            wanted.append((tvm.signing_key, f"the TVM's key ({tvm.source})"))
-    try:
-        for alias, _target in ops.keys.aliases():
-            wanted.append((alias, "alias in the account"))
-    except SentinelError:
-        pass
-    seen: dict[str, list[str]] = {}
-    for key, why in wanted:
-        seen.setdefault(key, [])
-        if why not in seen[key]:
-            seen[key].append(why)
-    options = []
-    for key, whys in seen.items():
-        try:
-            options.append(KeyOption(key, ", ".join(whys), ops.keys.describe(key)))
-        except SentinelError as exc:
-            options.append(KeyOption(key, ", ".join(whys), None, exc.what))
-    return options
 
 
 class SignFlow(FlowScreen):
@@ -106,6 +47,24 @@ class SignFlow(FlowScreen):
         ("save", "Save the envelope next to the file (0600)"),
         ("verify", "Verify at once"),
     ]
+    BINDINGS = [
+        Binding("P", "push_signed", "Push it", id="sign.push",
+                tooltip="After signing: the guided push of the signed file (it asks for the target name)"),
+    ]
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action == "push_signed":
+            return self.phase == "done" and self.result is not None and bool(getattr(self.result, "verified", False))
+        return True
+
+    def action_push_signed(self) -> None:
+        """The sign result's P: close this flow and push the file just signed."""
+        file = self.file
+        app = self.app
+        self.close_flow()
+        from .push import PushFlow
+
+        app.push_screen(PushFlow(self.ops, None, file))
 
     def __init__(self, ops: Ops, file: str | Path | None = None, *, id: str | None = None) -> None:
         super().__init__(ops, id=id)
@@ -293,7 +252,8 @@ class SignFlow(FlowScreen):
         self.query_one("#result-text", Static).update(text)
         self.outcome(Text(f"✔ Signed {clean(self.file)}; envelope saved to {clean(result.output)}"
                           if ok else "✘ Signed, but the signature does not verify"), "success" if ok else "error")
-        self.keys("esc: close")
+        self.keys("P: push it · esc: close" if ok else "esc: close")
+        self.refresh_bindings()
 
     def _failed(self, error: BaseException) -> None:
         if isinstance(error, SentinelError) and error.kind == "cancelled":

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.padding import Padding
+from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
@@ -86,17 +88,19 @@ class StepList(Static):
         if not self.is_mounted:
             return
         roles = self.app.theme_variables
-        text = Text()
-        for index, step in enumerate(self.steps):
-            if index:
-                text.append("\n")
+        # a grid, so that a title or a why that wraps stays indented under its step
+        grid = Table.grid(padding=0)
+        grid.add_column(width=2, no_wrap=True)
+        grid.add_column(ratio=1)
+        for step in self.steps:
             style = role_style(roles, ROLE[step.state], bold=step.state in (RUNNING, FAIL))
-            text.append(f"{SYMBOL[step.state]} ", style=style)
-            text.append(clean(step.title), style=style if step.state != PENDING else role_style(roles, "muted"))
+            title = Text(clean(step.title), style=style if step.state != PENDING else role_style(roles, "muted"))
             if step.state in (RUNNING, FAIL, SKIP):
-                text.append(f" — {WORD[step.state]}", style=style)
+                title.append(f" — {WORD[step.state]}", style=style)
+            grid.add_row(Text(SYMBOL[step.state], style=style), title)
             if step.why:
+                why_style = role_style(roles, "error") if step.state == FAIL else role_style(roles, "muted")
                 for line in clean(step.why).splitlines() or [""]:
-                    text.append("\n    " + line, style=role_style(roles, "error") if step.state == FAIL
-                                else role_style(roles, "muted"))
-        self.update(text)
+                    grid.add_row(Text(""), Padding(Text(line, style=why_style), (0, 0, 0, 2)))
+        self.rendered_steps = grid
+        self.update(grid)

@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, DirectoryTree, Static
 
-from ....aws.errors import SentinelError
+from ....errors import SentinelError
 from ....core.paths import policy_path
 from ....ops.context import Ops
 from ....ops.restore import verification_key

@@ -1,6 +1,8 @@
 """Render the README's screenshots from the demo fleet.
 
-    python -m sentinel_tui.ui.screenshots [OUTPUT_DIR]      # default: ./screenshots
+    python scripts/screenshots.py [OUTPUT_DIR]      # default: ./screenshots
+
+(from the repository root, with the package importable: PYTHONPATH=$PWD or installed)
 
 Starts the embedded emulator, seeds the demo fleet (as `sentinel-tui demo` does),
 drives the app with Pilot at 140x40 and saves one SVG per view, so the pictures
@@ -14,6 +16,9 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Awaitable, Callable
+
+if __package__ in (None, ""):  # run as a file: make the checkout importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 SIZE = (140, 40)
 
@@ -58,7 +63,7 @@ def _edited_production() -> bytes:
     """The demo's production policy as an operator might have edited it: a user added, the
     window widened, and three changes only a byte diff shows (a trailing space, a tab, the
     final newline lost)."""
-    from ..demo.fleet import PRODUCTION
+    from sentinel_tui.demo.fleet import PRODUCTION
 
     return (PRODUCTION
             .replace("users: [oncall-primary, oncall-secondary]",
@@ -97,6 +102,10 @@ async def _diff(app, pilot) -> None:
 
 async def _diff_meaning(app, pilot) -> None:
     await _diff_of_edit(app, pilot, ("t", "m"))
+
+
+async def _diff_access(app, pilot) -> None:
+    await _diff_of_edit(app, pilot, ("m", "m"))
 
 
 async def _doctor(app, pilot) -> None:
@@ -165,6 +174,37 @@ async def _push_result(app, pilot) -> None:
     await _push_of_edit(app, pilot, finish=True)
 
 
+async def _whatif(app, pilot) -> None:
+    from sentinel_tui.ui.widgets.whatif import WhatIfPanel
+
+    await _settle(app, pilot)
+    app.execute_command("whatif production")
+    await _settle(app, pilot)
+    app.browser.action_maximize_detail()
+    app.query_one(WhatIfPanel).set_request(user="dana", time="2026-03-03 10:00 Europe/Berlin")
+    await _settle(app, pilot)
+
+
+async def _plan(app, pilot) -> None:
+    """`:plan policies` on a copy of the demo's folder, from the copy's parent so that the folder's label is the relative `policies`;
+    the cursor on staging, whose rules change."""
+    import os
+    import shutil
+
+    await _settle_flow(app, pilot)
+    repo = Path(tempfile.mkdtemp(prefix="sentinel-tui-plan-"))
+    shutil.copytree(app.ops.settings.local_dir, repo / "policies")
+    cwd = os.getcwd()
+    try:
+        os.chdir(repo)
+        app.execute_command("plan policies")
+        await _settle_flow(app, pilot)
+        await pilot.press("down")
+        await _settle_flow(app, pilot)
+    finally:
+        os.chdir(cwd)
+
+
 SHOTS: dict[str, Callable[..., Awaitable[None]]] = {
     "main": _main_screen,
     "detail": _detail,
@@ -172,10 +212,13 @@ SHOTS: dict[str, Callable[..., Awaitable[None]]] = {
     "filter": _filter,
     "keys": _help,
     "doctor": _doctor,
+    "whatif": _whatif,
     "explain": _explain,
     "keysetup": _keysetup,
     "diff": _diff,
     "diff-meaning": _diff_meaning,
+    "diff-access": _diff_access,
+    "plan": _plan,
     # these two last: the finished push writes to the demo store
     "push-confirm": _push_confirm,
     "push-result": _push_result,
@@ -183,7 +226,7 @@ SHOTS: dict[str, Callable[..., Awaitable[None]]] = {
 
 
 async def render(ops, out: Path) -> list[Path]:
-    from .app import SentinelApp
+    from sentinel_tui.ui.app import SentinelApp
 
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -198,7 +241,7 @@ async def render(ops, out: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ..cli import start_demo
+    from sentinel_tui.cli import start_demo
 
     args = sys.argv[1:] if argv is None else argv
     out = Path(args[0] if args else "screenshots")

@@ -1,0 +1,88 @@
+"""The typed protocol screens use to reach the app: `AppShell`.
+
+A screen or widget never probes the app for attributes it may lack: it calls
+``shell(self)`` and gets the app as an :class:`AppShell`, whose members are listed here and
+implemented by :class:`sentinel_tui.ui.app.SentinelApp`. A test that hosts one screen in a
+small app implements the members that screen uses.
+
+Textual's own `App` members (`push_screen`, `notify`, `theme_variables`, `copy_to_clipboard`,
+`call_from_thread`, ...) are used as they are; this protocol names what sentinel-tui adds.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, cast
+
+if TYPE_CHECKING:  # pragma: no cover
+    from textual.dom import DOMNode
+    from textual.signal import Signal
+
+    from ..config import Settings
+    from ..ops.context import Ops
+    from ..ops.fleet import FleetEntry, FleetSnapshot
+    from .commands import CommandRegistry
+
+__all__ = ["AppShell", "shell"]
+
+
+class AppShell(Protocol):
+    """What the app offers its screens."""
+
+    #: The operations for the target in force; replaced (and watched) on a context switch.
+    ops: "Ops"
+    #: The fleet as last listed (entries stream in while loading) and whether a load runs.
+    fleet: "FleetSnapshot"
+    fleet_loading: bool
+    #: Published with every FleetUpdated message: ``shell.fleet_changed.subscribe(self, cb)``.
+    fleet_changed: "Signal[Any]"
+    #: The entry under the browser's cursor.
+    selected: "FleetEntry | None"
+    #: The caller's identity (STS) once known, or the error that prevented it.
+    identity: Any
+    identity_error: BaseException | None
+    resolved_region: str | None
+    #: The settings' default key was looked up and KMS does not have it.
+    default_key_missing: bool
+    #: Policy name -> writes to it completed (views that show a policy re-read it when this moved).
+    written: dict[str, int]
+    #: The registry behind `:` and the palette.
+    commands: "CommandRegistry"
+    clock: Callable[[], datetime]
+    #: Textual's theme variables (``App.theme_variables``), for colour roles.
+    theme_variables: dict[str, str]
+
+    @property
+    def settings(self) -> "Settings": ...
+
+    def entry(self, name: str) -> "FleetEntry | None": ...
+
+    def reload(self, *, full: bool = False) -> None: ...
+
+    def refresh_entry(self, name: str) -> None: ...
+
+    def show_error(self, error: BaseException, *, title: str | None = None) -> None: ...
+
+    def notify_plain(self, message: str, *, title: str = "", severity: str = "information",
+                     timeout: float | None = None) -> None: ...
+
+    def execute_command(self, line: str) -> None: ...
+
+    def has_command(self, name: str) -> bool: ...
+
+    def go_home(self) -> None: ...
+
+    def open_flow(self, which: str, *, entry: "FleetEntry | None" = None, marked: Sequence[str] = (),
+                  words: Sequence[str] | None = None) -> None: ...
+
+    def open_diff(self, name: str, file: str | None = None, *, key_id: str | None = None,
+                  signed: bool = False) -> None: ...
+
+    def pick_file(self, start: str | None, title: str, then: Callable[[str | None], None]) -> None: ...
+
+    def start_push(self, name: str, file: str) -> None: ...
+
+
+def shell(node: "DOMNode") -> AppShell:
+    """The app of a mounted screen or widget, as the shell protocol."""
+    return cast(AppShell, node.app)

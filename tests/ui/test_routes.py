@@ -1,0 +1,94 @@
+"""ui/routes.py wires the app once: every : command registered there, keys remapped by binding id."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from sentinel_tui.ops.context import Ops
+from sentinel_tui.ui import routes
+from sentinel_tui.ui.app import SentinelApp
+from sentinel_tui.ui.screens.error import ErrorScreen
+from sentinel_tui.ui.screens.flows import PushFlow
+from sentinel_tui.ui.screens.help import HelpScreen
+
+from .conftest import run, settle
+
+UI = Path(routes.__file__).parent
+
+
+def test_every_command_is_registered_in_routes_alone(shared_ops):
+    app = SentinelApp(shared_ops)
+    for name in ("policies", "diff", "open", "profile", "region", "root", "endpoint", "refresh", "reload",
+                 "filter", "attention", "sort", "help", "quit", "doctor", "explain", "keysetup",
+                 *routes.FLOWS):
+        assert name in app.commands, name
+    # nothing but routes registers a command, and no screen imports another inside a function
+    for path in UI.rglob("*.py"):
+        if path.name in ("routes.py", "app.py"):
+            continue
+        text = path.read_text()
+        assert "register_command(" not in text and "commands.add(" not in text, path
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for inner in ast.walk(node):
+                    if isinstance(inner, ast.ImportFrom) and inner.level and "screens" in (inner.module or ""):
+                        raise AssertionError(f"{path}: {node.name} imports {inner.module}")
+
+
+def test_the_command_registry_imports_neither_textual_nor_the_app():
+    tree = ast.parse((UI / "commands.py").read_text())
+    imported = {getattr(n, "module", None) or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not any(m.startswith(("textual", "rich")) or m.endswith("app") for m in imported), imported
+
+
+def test_no_probes_of_the_app_in_ui():
+    for path in UI.rglob("*.py"):
+        text = path.read_text()
+        for probe in ("getattr(self.app", "hasattr(self.app", "getattr(app,", "hasattr(app,"):
+            assert probe not in text, (path, probe)
+
+
+def test_a_key_remapped_in_the_settings_opens_its_flow(shared_ops):
+    settings = shared_ops.settings.with_(keys=(("browser.push", "ctrl+u"),))
+    ops = Ops(settings=settings, clients=shared_ops.clients, audit=shared_ops.audit, clock=shared_ops.clock)
+    app = SentinelApp(ops)
+
+    async def body():
+        async with app.run_test(size=(140, 40)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("ctrl+u")
+            await pilot.pause()
+            assert isinstance(app.screen, PushFlow)
+            await pilot.press("escape")
+            await pilot.pause()
+            await pilot.press("P")  # the old key no longer does it
+            await pilot.pause()
+            assert not isinstance(app.screen, PushFlow)
+            await pilot.press("question_mark")
+            await pilot.pause()
+            assert isinstance(app.screen, HelpScreen)
+
+    run(body())
+
+
+def test_an_unknown_binding_id_is_refused_with_the_ids_there_are(shared_ops):
+    settings = shared_ops.settings.with_(keys=(("browser.pusj", "ctrl+u"),))
+    ops = Ops(settings=settings, clients=shared_ops.clients, audit=shared_ops.audit, clock=shared_ops.clock)
+    app = SentinelApp(ops)
+
+    async def body():
+        async with app.run_test(size=(140, 40)) as pilot:
+            await settle(app, pilot)
+            assert isinstance(app.screen, ErrorScreen)
+            assert "browser.pusj" in app.screen.error.what and "browser.push" in app.screen.error.fix
+
+    run(body())
+
+
+def test_binding_ids_cover_the_app_and_every_screen():
+    ids = routes.binding_ids(SentinelApp)
+    assert ids["app.help"] == "question_mark" and ids["browser.push"] == "P"
+    assert any(i.startswith("diff.") for i in ids) and any(i.startswith("doctor.") for i in ids)
+    assert "diff.next_hunk" in ids and "table.open" in ids  # the reusable widgets' keys too
