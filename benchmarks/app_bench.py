@@ -72,9 +72,11 @@ class Paints:
 
     def __init__(self, cls, test) -> None:
         self.first: float | None = None
+        self.first_any: float | None = None  # the first paint of any line (the header included)
         self.last: float | None = None
         self._watch_from: float | None = None
         self.first_watched: float | None = None
+        self.marks: dict[str, list] = {}  # name -> [from, first paint from then on]
         original = cls.render_line
         paints = self
 
@@ -82,6 +84,11 @@ class Paints:
             strip = original(widget, y)
             now = time.perf_counter()
             paints.last = now
+            if paints.first_any is None:
+                paints.first_any = now
+            for mark in paints.marks.values():
+                if mark[1] is None and now >= mark[0]:
+                    mark[1] = now
             if paints.first is None and test(widget, y):
                 paints.first = now
             if paints._watch_from is not None and paints.first_watched is None and now >= paints._watch_from:
@@ -125,6 +132,48 @@ def gc_stats(pauses: list[tuple[float, int, float]], *, since: float) -> dict:
             "total_ms": round(1000 * sum(full), 1)}
 
 
+class LoopStalls:
+    """How long the event loop stopped: a task that asks to wake every 5 ms notes how late it woke.
+
+    A late wake-up is time the loop spent in something else without yielding (handling a
+    key, painting, a garbage collection): what a user feels as a pause. On a machine
+    shared with other work the operating system also takes the CPU away now and then,
+    which makes wake-ups late without the app doing anything: so each stop is also
+    measured in the loop thread's own CPU time (`time.thread_time`) over the same
+    interval, the part of the stop that is the app's work (`cpu_*`).
+    """
+
+    STEP = 0.005
+
+    def __init__(self) -> None:
+        self.late: list[float] = []
+        self.cpu: list[float] = []
+        self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            asked, asked_cpu = time.perf_counter(), time.thread_time()
+            await asyncio.sleep(self.STEP)
+            late = max(0.0, time.perf_counter() - asked - self.STEP)
+            self.late.append(late)
+            self.cpu.append(min(late, max(0.0, time.thread_time() - asked_cpu)))
+
+    def start(self) -> None:
+        self.late.clear()
+        self.cpu.clear()
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def stop(self) -> dict:
+        if self._task is not None:
+            self._task.cancel()
+        late, cpu = sorted(self.late), sorted(self.cpu)
+        return {"samples": len(late), "longest_ms": round(1000 * late[-1], 1) if late else 0.0,
+                "over_100ms": sum(1 for x in late if x > 0.1),
+                "p99_ms": round(1000 * late[int(0.99 * (len(late) - 1))], 1) if late else 0.0,
+                "cpu_longest_ms": round(1000 * cpu[-1], 1) if cpu else 0.0,
+                "cpu_over_100ms": sum(1 for x in cpu if x > 0.1)}
+
+
 async def _until(predicate, timeout: float, step: float = 0.002) -> bool:
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
@@ -140,7 +189,8 @@ def run_app(spec: dict) -> dict:
     spawned_at = spec.get("spawned_at") or started_wall
     spawn_offset = started_wall - spawned_at  # interpreter start and the imports before this line
 
-    from .worker import make_ops
+    from .counting import CallCounter
+    from .worker import aws_like_for, make_ops
 
     from sentinel_tui.ops.diffs import DiffRequest
     from sentinel_tui.ui.app import SentinelApp
@@ -152,7 +202,10 @@ def run_app(spec: dict) -> dict:
     n = spec["n"]
     table_paints = Paints(PolicyTable, lambda table, y: table.row_count > 0 and y >= 1)
     diff_paints = Paints(DiffBody, lambda body, y: True)
-    ops = make_ops(spec["url"], spec["home"])
+    counter = CallCounter()
+    shaping = aws_like_for(spec)
+    ops = make_ops(spec["url"], spec["home"], counter=counter, aws_like=shaping)
+    cache_mode = spec.get("cache")  # None: no cache; "cold": none yet, kept at the end; "warm": shown, confirmed
     imported = time.perf_counter()
     result: dict = {"imports_seconds": imported - started + spawn_offset, "size": list(SIZE)}
     state: dict = {"app": None, "complete_at": None, "applied_at": []}
@@ -169,6 +222,10 @@ def run_app(spec: dict) -> dict:
     def timed_apply(table, *args, **kwargs):
         answer = apply(table, *args, **kwargs)
         now = time.perf_counter()
+        app = state["app"]
+        if ("cached" not in table_paints.marks and app is not None and app.fleet.from_cache
+                and table.row_count >= n):
+            table_paints.marks["cached"] = [now, None]  # the whole table, from the cache
         if state["complete_at"] is None:
             if complete(table):
                 state["complete_at"] = now
@@ -204,12 +261,30 @@ def run_app(spec: dict) -> dict:
 
     async def measure() -> None:
         launched = time.perf_counter()
-        app = state["app"] = SentinelApp(ops)
+        app = state["app"] = SentinelApp(ops, use_cache=cache_mode is not None)
+        stalls = LoopStalls()
         async with app.run_test(size=SIZE) as pilot:
+            stalls.start()
             ok = await _until(lambda: state["complete_at"] is not None, timeout=900)
             painted = await _until(lambda: table_paints.first_watched is not None, timeout=10)
+            result["loop_during_load"] = stalls.stop()
             table = app.query_one(PolicyTable)
             first, done = table_paints.first, table_paints.first_watched if painted else None
+            if cache_mode == "warm":
+                cached = table_paints.marks.get("cached")
+                reads = {k: v for k, v in counter.since(0).items()
+                         if k in ("ssm.GetParameter", "ssm.GetParameters", "ssm.GetParametersByPath")}
+                result["warm"] = {
+                    "first_paint_from_app_start_seconds": (table_paints.first_any - launched
+                                                           if table_paints.first_any else None),
+                    "cached_table_from_first_paint_seconds": (cached[1] - table_paints.first_any
+                                                              if cached and cached[1] and table_paints.first_any
+                                                              else None),
+                    "cached_rows": n if cached else 0,
+                    "confirmed_from_app_start_seconds": None if state["complete_at"] is None
+                    else state["complete_at"] - launched,
+                    "calls": counter.since(0), "value_reads": sum(reads.values()),
+                }
             result.update({
                 "loaded": ok and painted,
                 "first_rows_seconds": None if first is None else first - started + spawn_offset,
@@ -225,7 +300,13 @@ def run_app(spec: dict) -> dict:
             await pilot.pause()
 
             result["gc_during_load"] = gc_stats(gc_pauses, since=launched)
+            if shaping is not None:
+                result["aws_like"] = shaping.summary()
+            result["calls"] = counter.since(0)
+            if spec.get("interaction") is False:
+                return
             interaction_started = time.perf_counter()
+            stalls.start()
 
             # -- the filter, typed -------------------------------------------------------
             entries = list(app.fleet.entries.values())
@@ -328,6 +409,7 @@ def run_app(spec: dict) -> dict:
                                         f"(again {o['again_ms']:.0f} ms)" for o in opened),
                 }
             result["gc_during_interaction"] = gc_stats(gc_pauses, since=interaction_started)
+            result["loop_during_interaction"] = stalls.stop()
 
     asyncio.run(measure())
     gc.callbacks.remove(on_gc)

@@ -178,6 +178,7 @@ def child_environment(url: str, home: str) -> dict[str, str]:
         AWS_SHARED_CREDENTIALS_FILE=os.path.join(home, "no-aws-credentials"),
         SENTINEL_TUI_CONFIG_DIR=os.path.join(home, "config"),
         SENTINEL_TUI_STATE_DIR=os.path.join(home, "state"),
+        SENTINEL_TUI_CACHE_DIR=os.path.join(home, "cache"),
         PYTHONHASHSEED="0",
     )
     return env

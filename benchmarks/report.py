@@ -48,6 +48,15 @@ def checks(results: dict) -> list[dict]:
         check(n, "1% changed refresh picks up exactly the changed policies",
               changed["picked_up"] and changed["entries_updated"] == changed["policies"],
               f"{changed['entries_updated']} updated of {changed['policies']} changed")
+        aws = r.get("aws_like")
+        if aws:
+            load = aws["load"]
+            check(n, "AWS-like load complete, every policy with its seeded status",
+                  load["complete"] and load["statuses"] == load["expected_statuses"],
+                  f"{load['statuses']} (expected {load['expected_statuses']})")
+            naive = aws["naive"]
+            check(n, "AWS-like naive loop: same verdicts", naive["valid"] == naive["expected_valid"],
+                  f"{naive['valid']} valid of {naive['sample']}")
         if r.get("app") and "failed" in r["app"]:
             check(n, "headless app: the measurement ran", False, r["app"]["failed"].strip().splitlines()[-1])
         app = _app(r)
@@ -97,6 +106,18 @@ def evaluate(results: dict) -> list[dict]:
                f"{u['api_calls']} calls: " + ", ".join(f"{v} {k}" for k, v in u["calls"].items()),
                "met" if u["value_reads"] == 0 and only_metadata else "missed")
 
+    for n, r in sizes.items():
+        aws = r.get("aws_like")
+        if not aws:
+            continue
+        target(f"AWS-like mode at N = {n:,}: status load at least 20x faster than the naive loop",
+               f"{aws['ratio']:.1f}x ({aws['naive']['seconds']:.1f} s naive / {aws['load']['seconds']:.2f} s load)",
+               "met" if aws["ratio"] >= 20 else "missed")
+        target(f"AWS-like mode at N = {n:,}: status load within 1.05x of the call floor",
+               f"{aws['of_floor']:.2f}x ({aws['load']['seconds']:.2f} s load / {aws['floor']['seconds']:.2f} s "
+               f"for its {aws['floor']['api_calls']} listing calls alone)",
+               "met" if aws["of_floor"] <= 1.05 else "missed")
+
     apps = {n: _app(r) for n, r in sizes.items() if _app(r)}
     if apps:
         for n, app in apps.items():
@@ -117,9 +138,71 @@ def evaluate(results: dict) -> list[dict]:
         else:
             peak = load_peak
             measured = f"{load_peak:.0f} MB (status load alone; the app not measured)"
-        target("peak RSS at N = 5,000 under 250 MB", measured, "met" if peak < 250 else "missed")
+        target("peak RSS at N = 5,000 under 200 MB (issue 17; 250 MB in issue 7)", measured,
+               "met" if peak < 200 else "missed")
+        if app and app.get("complete_from_app_start_seconds") and r.get("load_seconds"):
+            ratio = app["complete_from_app_start_seconds"] / r["load_seconds"]
+            target("complete table at N = 5,000 within 1.2x of the load alone",
+                   f"{ratio:.2f}x ({app['complete_from_app_start_seconds']:.2f} s from the app's start / "
+                   f"{r['load_seconds']:.2f} s load)", "met" if ratio <= 1.2 else "missed")
+        loop = (app or {}).get("loop_during_interaction")
+        if loop:
+            target("no stop of the event loop over 100 ms during interaction at N = 5,000 (filter keys, diffs; "
+                   "garbage collection included)",
+                   f"longest {loop['longest_ms']:.0f} ms of wall time, of which the loop thread's own CPU "
+                   f"{loop.get('cpu_longest_ms', 0):.0f} ms; {loop['over_100ms']} stops over 100 ms of wall time, "
+                   f"{loop.get('cpu_over_100ms', 0)} of CPU time ({loop['samples']} wake-ups asked every 5 ms)",
+                   "met" if loop["longest_ms"] <= 100 else
+                   ("missed (wall time; met in the app's own CPU time)" if loop.get("cpu_longest_ms", 1e9) <= 100
+                    else "missed"))
     else:
-        target("peak RSS at N = 5,000 under 250 MB", "N = 5,000 not in this run", "not measured")
+        target("peak RSS at N = 5,000 under 200 MB", "N = 5,000 not in this run", "not measured")
+
+    for n, r in sizes.items():
+        aws = r.get("aws_like") or {}
+        warm, cold = aws.get("app_warm"), aws.get("app_cold")
+        if not warm or not warm.get("warm"):
+            continue
+        w = warm["warm"]
+        shown = w.get("cached_table_from_first_paint_seconds")
+        target(f"warm start at N = {n:,} (AWS-like): complete table on screen < 1 s after the app's first paint, "
+               "from the cache",
+               "never" if shown is None else f"{shown:.2f} s ({w['cached_rows']:,} rows)",
+               "met" if shown is not None and shown < 1.0 else "missed")
+        floor = aws["metadata_floor"]["seconds"]
+        confirm = w.get("confirmed_from_app_start_seconds")
+        if confirm is not None:
+            since_paint = confirm - (w.get("first_paint_from_app_start_seconds") or 0.0)
+            target(f"warm start at N = {n:,} (AWS-like): confirmed within 1.1x of the metadata floor",
+                   f"{since_paint / floor:.2f}x ({since_paint:.2f} s from the first paint to the confirmed table / "
+                   f"{floor:.2f} s for the {aws['metadata_floor']['api_calls']} DescribeParameters pages alone)",
+                   "met" if since_paint <= 1.1 * floor else "missed")
+        target(f"warm start at N = {n:,}: no value read when nothing changed",
+               f"{w['value_reads']} value reads; calls: " + ", ".join(f"{v} {k}" for k, v in w["calls"].items()),
+               "met" if w["value_reads"] == 0 else "missed")
+
+    big, base = sizes.get(20000), sizes.get(5000)
+    if big and base:
+        growth = []
+        pairs = [("status load", big["load_seconds"], base["load_seconds"])]
+        a_big, a_base = _app(big), _app(base)
+        if a_big and a_base:
+            pairs += [("complete table", a_big.get("complete_from_app_start_seconds"),
+                       a_base.get("complete_from_app_start_seconds")),
+                      ("peak RSS above the empty app", (a_big.get("peak_rss_mb") or 0) - 80,
+                       (a_base.get("peak_rss_mb") or 0) - 80),
+                      ("filter (median key)", (a_big.get("filter") or {}).get("median_ms"),
+                       (a_base.get("filter") or {}).get("median_ms"))]
+        worst = 0.0
+        for what, x, y in pairs:
+            if x and y:
+                growth.append(f"{what} {x / y:.1f}x")
+                worst = max(worst, x / y)
+        target("N = 20,000: nothing grows worse than linearly (4x the fleet: at most ~4x, 5x allowed for noise)",
+               ", ".join(growth), "met" if worst <= 5.0 else "missed")
+    else:
+        target("N = 20,000: nothing grows worse than linearly (load, complete table, RSS, filter)",
+               "N = 5,000 and 20,000 not both in this run", "not measured")
 
     filters = {n: _app(r)["filter"] for n, r in sizes.items() if _app(r) and _app(r).get("filter")}
     if filters:
@@ -133,8 +216,9 @@ def evaluate(results: dict) -> list[dict]:
 
     total = results.get("total_seconds")
     if total is not None:
-        full = sorted(sizes) == [100, 1000, 5000]
-        target("the whole run under 5 minutes", f"{total:.0f} s" + ("" if full else " (not the default sizes)"),
+        full = sorted(sizes) == [100, 1000, 5000] and not any(r.get("aws_like") for r in sizes.values())
+        target("the whole run under 5 minutes (issue 7: N = 100, 1,000, 5,000 on loopback)",
+               f"{total:.0f} s" + ("" if full else " (not issue 7's run: other sizes or AWS-like mode)"),
                ("met" if total < 300 else "missed") if full else "not measured")
     return targets
 
@@ -220,6 +304,49 @@ def render(results: dict, *, json_name: str = "RESULTS.json") -> str:
                                 + (f" (on {r['naive']['sample']:,} policies)" if r['naive'].get('extrapolated')
                                    else "") for n, r in sizes) + ".\n")
 
+    aws_sizes = [(n, r["aws_like"]) for n, r in sizes if r.get("aws_like")]
+    if aws_sizes:
+        w("## AWS-like mode: latency and quotas\n")
+        w("The same measurements with every HTTP attempt delayed 20-60 ms and AWS's default request quotas "
+          "enforced by token buckets in the client process (Parameter Store's read APIs share 40 a second; "
+          "KMS, Lambda and STS their own), a throttled attempt answered with AWS's `ThrottlingException` and "
+          "retried by botocore's adaptive mode, as the app's clients are configured (see "
+          "`benchmarks/awslike.py`). The call floor is the load's listing calls alone (both prefixes side "
+          "by side, pages thrown away) under the same shaping; the metadata floor the same with "
+          "DescribeParameters (50 a page), what a warm refresh lists. \"quota\" is the listing calls "
+          "divided by 40 a second.\n")
+        w("| N | naive loop | status load | ratio | call floor | load / floor | metadata floor | "
+          "load calls | throttled (load) | quota: pages / 40 |\n|---|---|---|---|---|---|---|---|---|---|")
+        for n, aws in aws_sizes:
+            naive, load, floor, meta = aws["naive"], aws["load"], aws["floor"], aws["metadata_floor"]
+            note = f" (scaled from {naive['sample']:,})" if naive.get("extrapolated") else ""
+            throttled = sum(load.get("aws_like", {}).get("throttled", {}).values())
+            pages = load["calls"].get("ssm.GetParametersByPath", 0)
+            w(f"| {n:,} | {naive['seconds']:.1f} s{note} | {load['seconds']:.2f} s | **{aws['ratio']:.1f}x** | "
+              f"{floor['seconds']:.2f} s ({floor['api_calls']} calls) | **{aws['of_floor']:.2f}x** | "
+              f"{meta['seconds']:.2f} s ({meta['api_calls']} calls) | {load['api_calls']} | {throttled} | "
+              f"{pages / 40:.2f} s |")
+        w("")
+        warm_sizes = [(n, aws) for n, aws in aws_sizes if (aws.get("app_warm") or {}).get("warm")]
+        if warm_sizes:
+            w("### Warm start (AWS-like mode)\n")
+            w("The headless app launched twice on the same fleet with the fleet cache (`ops/cache.py`): the "
+              "first launch finds no cache, loads and keeps one; the second shows the table from the cache at "
+              "once, marked \"from cache\", then confirms it with metadata listings (DescribeParameters, 50 a "
+              "page) and reads values only for rows whose versions moved (none here). Times from the start "
+              "of each app.\n")
+            w("| N | first launch: complete table | second launch: first paint | whole table from the cache | "
+              "confirmed | second launch calls | values read |\n|---|---|---|---|---|---|---|")
+            for n, aws in warm_sizes:
+                cold, warm = aws.get("app_cold") or {}, aws["app_warm"]["warm"]
+                shown = warm.get("cached_table_from_first_paint_seconds")
+                w(f"| {n:,} | {_s(cold.get('complete_from_app_start_seconds'))} s | "
+                  f"{_s(warm.get('first_paint_from_app_start_seconds'))} s | "
+                  f"{'–' if shown is None else f'{shown:.2f} s after it'} | "
+                  f"{_s(warm.get('confirmed_from_app_start_seconds'))} s | {_calls(warm['calls'])} | "
+                  f"{warm['value_reads']} |")
+            w("")
+
     w("## Warm refresh\n")
     w("`FleetService.refresh()` after a load: metadata listings (DescribeParameters, 50 a page), then "
       "GetParameters for the values whose version moved. \"1% changed\": that many policies "
@@ -244,14 +371,18 @@ def render(results: dict, *, json_name: str = "RESULTS.json") -> str:
           "see `benchmarks/app_bench.py` for what each number is. Launch times are counted from the start of "
           "the process (Python start-up and imports included, as an operator waits for them), and in "
           "brackets from the start of the app.\n")
-        w("| N | imports | first rows on screen | complete table | rows | filter: median / worst | peak RSS |")
-        w("|---|---|---|---|---|---|---|")
+        w("| N | imports | first rows on screen | complete table | rows | filter: median / worst | peak RSS | "
+          "longest event-loop stop: load / interaction |")
+        w("|---|---|---|---|---|---|---|---|")
         for n, app in apps:
             f = app.get("filter") or {}
+            stops = (f"{_s((app.get('loop_during_load') or {}).get('longest_ms'), 0)} / "
+                     f"{_s((app.get('loop_during_interaction') or {}).get('longest_ms'), 0)} ms")
             w(f"| {n:,} | {_s(app.get('imports_seconds'))} s | {_s(app.get('first_rows_seconds'))} s "
               f"({_s(app.get('first_rows_from_app_start_seconds'))} s) | {_s(app.get('complete_seconds'))} s "
               f"({_s(app.get('complete_from_app_start_seconds'))} s) | {app.get('rows')} | "
-              f"{_s(f.get('median_ms'), 0)} / {_s(f.get('max_ms'), 0)} ms | {_s(app.get('peak_rss_mb'), 0)} MB |")
+              f"{_s(f.get('median_ms'), 0)} / {_s(f.get('max_ms'), 0)} ms | {_s(app.get('peak_rss_mb'), 0)} MB | "
+              f"{stops} |")
         w("")
         for n, app in apps:
             if app.get("filter", {}).get("queries"):

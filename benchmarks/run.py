@@ -13,6 +13,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,7 +24,7 @@ from . import emulator, fleetgen
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = Path(__file__).resolve().parent / "RESULTS.md"
-DEFAULT_SIZES = (100, 1000, 5000)
+DEFAULT_SIZES = (100, 1000, 5000, 20000)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -38,6 +39,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="above this N the naive loop runs on this many policies spread over the fleet "
                              "and is scaled to N (it is linear: 3 independent calls per policy); "
                              "0 = always the whole fleet (default %(default)s)")
+    parser.add_argument("--aws-like", default="1000,5000",
+                        help="the sizes also measured in AWS-like mode (latency and AWS's default quotas, "
+                             "see benchmarks/awslike.py), comma-separated; '' for none (default: %(default)s)")
+    parser.add_argument("--aws-naive-cap", type=int, default=100,
+                        help="policies the naive loop runs on in AWS-like mode, scaled to N "
+                             "(~0.13 s a policy there; default %(default)s)")
     parser.add_argument("--no-app", action="store_true", help="skip the headless app measurements")
     parser.add_argument("--stock-moto", action="store_true",
                         help="do not fix moto's O(N) listing pages (see benchmarks/emulator.py)")
@@ -47,12 +54,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.quick:
         args.sizes = "20"
         args.repeat = 1
+        args.aws_like = "20"
+        args.aws_naive_cap = 10
     try:
         args.sizes = [int(s) for s in str(args.sizes).split(",") if s.strip()]
     except ValueError:
         parser.error("--sizes takes whole numbers, e.g. 100,1000,5000")
     if not args.sizes or min(args.sizes) < 1:
         parser.error("--sizes takes whole numbers of at least 1")
+    try:
+        args.aws_like = [int(s) for s in str(args.aws_like).split(",") if s.strip()]
+    except ValueError:
+        parser.error("--aws-like takes whole numbers, e.g. 1000,5000")
     if args.json is None:
         args.json = args.out.with_suffix(".json")
     return args
@@ -153,6 +166,30 @@ def measure_size(runner: Runner, emu, n: int, args, log) -> dict:
     result["ratio"] = result["naive"]["seconds"] / result["load_seconds"]
     result["formula"] = 2 * math.ceil(n / 10) + fleet.distinct_keys
     result["distinct_keys"] = fleet.distinct_keys
+    if n in args.aws_like:
+        log(f"N={n}: AWS-like mode: status load, call floors, naive loop")
+        aws: dict = {"load": runner.child("load", n, aws_like=True),
+                     "floor": runner.child("floor", n, aws_like=True),
+                     "metadata_floor": runner.child("floor", n, aws_like=True, metadata=True)}
+        cap = args.aws_naive_cap if args.aws_naive_cap and n > args.aws_naive_cap else None
+        aws["naive"] = runner.child("naive", n, cap=cap, aws_like=True)
+        aws["ratio"] = aws["naive"]["seconds"] / aws["load"]["seconds"]
+        aws["of_floor"] = aws["load"]["seconds"] / aws["floor"]["seconds"]
+        result["aws_like"] = aws
+        if not args.no_app:
+            from .app_bench import app_available
+
+            if app_available():
+                log(f"N={n}: AWS-like mode: the app, first launch (keeps the cache) and second launch (warm)")
+                shutil.rmtree(Path(runner.home) / "cache", ignore_errors=True)
+                try:
+                    aws["app_cold"] = runner.child("app", n, timeout=3600, aws_like=True, cache="cold",
+                                                   interaction=False)
+                    aws["app_warm"] = runner.child("app", n, timeout=3600, aws_like=True, cache="warm",
+                                                   interaction=False)
+                except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                    log(f"N={n}: the AWS-like app measurement failed")
+                    aws["app_failed"] = str(exc)[-3000:]
     if not args.no_app:
         from .app_bench import app_available
 
@@ -180,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {"machine": machine(), "sizes": {}, "started": time.strftime("%Y-%m-%d %H:%M:%S %z"),
                      "load_average_start": load_average(),
                      "settings": {"sizes": args.sizes, "repeat": args.repeat, "naive_cap": args.naive_cap,
+                                  "aws_like": args.aws_like, "aws_naive_cap": args.aws_naive_cap,
                                   "aws_paging": not args.stock_moto, "quick": args.quick}}
     log(f"starting the emulator ({'stock moto' if args.stock_moto else 'moto with AWS paging'})")
     emu = emulator.start(aws_paging=not args.stock_moto)

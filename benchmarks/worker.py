@@ -21,16 +21,26 @@ from .counting import CallCounter, peak_rss_mb, rss_mb
 from .fleetgen import ALGORITHM, ROOT, SIGNING_ALIAS, policy_body, profile_name, wrong_key_indexes
 
 
-def make_ops(url: str, home: str, *, counter: CallCounter | None = None):
+def make_ops(url: str, home: str, *, counter: CallCounter | None = None, aws_like=None):
+    """Ops on the emulator; `aws_like` (an `awslike.AwsLike`) shapes its answers as AWS's would arrive."""
     from sentinel_tui.config import Settings
     from sentinel_tui.ops.audit import AuditLog
     from sentinel_tui.ops.context import Ops
 
     settings = Settings(endpoint_url=url, region="us-east-1", local_dir=None, policy_root=ROOT,
                         default_key=SIGNING_ALIAS)
-    ops = Ops.from_settings(settings, audit=AuditLog(Path(home) / "state" / "audit.jsonl"),
-                            hooks=[counter] if counter else None)
+    hooks = [hook for hook in (counter, aws_like) if hook is not None]
+    ops = Ops.from_settings(settings, audit=AuditLog(Path(home) / "state" / "audit.jsonl"), hooks=hooks or None)
     return ops
+
+
+def aws_like_for(spec: dict):
+    """The AWS-like shaping of this measurement (None: the emulator as it is)."""
+    if not spec.get("aws_like"):
+        return None
+    from .awslike import AwsLike
+
+    return AwsLike()
 
 
 def build_clients(ops) -> float:
@@ -132,7 +142,8 @@ def run_load(spec: dict) -> dict:
     breakdown = Breakdown()
     breakdown.install()
     counter = CallCounter()
-    ops = make_ops(spec["url"], spec["home"], counter=counter)
+    shaping = aws_like_for(spec)
+    ops = make_ops(spec["url"], spec["home"], counter=counter, aws_like=shaping)
     client_seconds = build_clients(ops)
     rss_before = rss_mb()
     first: dict = {}
@@ -154,6 +165,8 @@ def run_load(spec: dict) -> dict:
         "rss_before_mb": rss_before, "peak_rss_mb": peak_rss_mb(),
         "breakdown": breakdown.result(seconds),
     }
+    if shaping is not None:
+        result["aws_like"] = shaping.summary()
     if spec.get("refresh"):
         result["refresh"] = run_refresh(spec, ops, counter, snapshot)
     return result
@@ -224,7 +237,8 @@ def run_naive(spec: dict) -> dict:
     from sentinel_tui.core.paths import policy_path, signature_path
 
     counter = CallCounter()
-    ops = make_ops(spec["url"], spec["home"], counter=counter)
+    shaping = aws_like_for(spec)
+    ops = make_ops(spec["url"], spec["home"], counter=counter, aws_like=shaping)
     client_seconds = build_clients(ops)
     ssm = ops.clients.client("ssm")
     kms = ops.clients.client("kms")
@@ -263,10 +277,41 @@ def run_naive(spec: dict) -> dict:
         "valid": valid, "not_valid": invalid, "unsigned": unsigned,
         "expected_valid": sum(1 for i in sample if i not in legacy),
         "peak_rss_mb": peak_rss_mb(),
+        **({"aws_like": shaping.summary()} if shaping is not None else {}),
     }
 
 
-MODES = {"load": run_load, "naive": run_naive}
+def run_floor(spec: dict) -> dict:
+    """The call floor: the load's listing calls alone (both prefixes, side by side, as the load
+    lists them), with nothing done with the pages; `metadata` lists DescribeParameters instead."""
+    from sentinel_tui.core.paths import signature_root
+
+    counter = CallCounter()
+    shaping = aws_like_for(spec)
+    ops = make_ops(spec["url"], spec["home"], counter=counter, aws_like=shaping)
+    build_clients(ops)
+    metadata = bool(spec.get("metadata"))
+    lister = ops.store.list_metadata if metadata else (lambda path: ops.store.list_values(path, decrypt=False))
+    counts: dict[str, int] = {}
+
+    def walk(path: str) -> None:
+        counts[path] = sum(len(page) for page in lister(path))
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=walk, args=(path,)) for path in (ROOT, signature_root(ROOT))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    result = {"seconds": seconds, "calls": counter.since(0), "api_calls": len(counter.calls),
+              "http_requests": counter.http_requests, "listed": counts, "metadata": metadata}
+    if shaping is not None:
+        result["aws_like"] = shaping.summary()
+    return result
+
+
+MODES = {"load": run_load, "naive": run_naive, "floor": run_floor}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,6 +47,8 @@ def _global_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--policy-root", metavar="R", default=s, help="SSM path of the policies (default /sentinel/policies)")
     g.add_argument("--local-dir", metavar="DIR", default=s, help="folder of local policy files")
     g.add_argument("--read-only", action="store_true", default=s, help="refuse every write")
+    g.add_argument("--no-cache", action="store_true", default=s,
+                   help="the app: neither show nor keep the fleet cache (statuses and versions, never policies)")
 
 
 def _context_options(parser: argparse.ArgumentParser) -> None:
@@ -1022,10 +1024,10 @@ def cmd_apply(args) -> int:
 
 # -- the app and the demo ----------------------------------------------------------------
 
-def open_app(ops, *, initial_diff: tuple[str, str] | None = None) -> int:
+def open_app(ops, *, initial_diff: tuple[str, str] | None = None, use_cache: bool = True) -> int:
     from .ui.app import run_app
 
-    return run_app(ops, initial_diff=initial_diff) or EXIT_OK
+    return run_app(ops, initial_diff=initial_diff, use_cache=use_cache) or EXIT_OK
 
 
 def demo_settings(url: str, workspace: Path) -> Settings:
@@ -1198,23 +1200,24 @@ def cmd_demo(args) -> int:
                     return EXIT_OK
             ops = ops.switch(**{k: v for k, v in vars(settings_from(args, ops.settings)).items()
                                 if k == "read_only" and v})
-            return open_app(ops)
+            return open_app(ops, use_cache=False)  # a fresh store on a new port each time: a cache never serves
         finally:
             emulator.stop()
 
 
 def cmd_app(args) -> int:
+    use_cache = not getattr(args, "no_cache", False)
     if getattr(args, "contexts", None) or getattr(args, "all_contexts", False):
         targets = make_targets(args)
         if len(targets) > 1:
             raise ConfigError("the app opens on one context at a time for now (--context NAME); "
                               "`sentinel-tui policy status --all-contexts` lists every context")
-        return open_app(targets[0].ops)
-    return open_app(make_ops(args))
+        return open_app(targets[0].ops, use_cache=use_cache)
+    return open_app(make_ops(args), use_cache=use_cache)
 
 
 def cmd_diff_app(args) -> int:
-    return open_app(make_ops(args), initial_diff=(args.name, args.file))
+    return open_app(make_ops(args), initial_diff=(args.name, args.file), use_cache=not getattr(args, "no_cache", False))
 
 
 COMMANDS = {

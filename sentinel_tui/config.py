@@ -113,6 +113,12 @@ def state_dir() -> Path:
     return Path(override) if override else platformdirs.user_state_path(APP_NAME, appauthor=False)
 
 
+def cache_dir() -> Path:
+    """Where the fleet cache lives (platformdirs' user cache dir; SENTINEL_TUI_CACHE_DIR overrides)."""
+    override = os.environ.get("SENTINEL_TUI_CACHE_DIR")
+    return Path(override) if override else platformdirs.user_cache_path(APP_NAME, appauthor=False)
+
+
 def config_file() -> Path:
     return config_dir() / "config.toml"
 

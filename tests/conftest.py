@@ -44,6 +44,7 @@ def isolated_env(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("SENTINEL_TUI_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("SENTINEL_TUI_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("SENTINEL_TUI_CACHE_DIR", str(tmp_path / "cache"))
     yield
 
 

@@ -108,3 +108,37 @@ def test_the_headless_app_measurements_are_present(run):
     assert app["filter"]["samples_ms"] and app["filter"]["ok"]
     assert app["diff"]["lines"] == 4000 and app["diff"]["ok"]
     assert app["peak_rss_mb"] > 0
+
+
+def test_aws_like_mode_shapes_the_calls_and_reports_the_floor(run):
+    """AWS-like mode (latency and quotas injected at botocore's layer): measured side by side."""
+    out, results, _ = run
+    aws = results["sizes"][str(N)]["aws_like"]
+    load = aws["load"]
+    assert load["complete"] and load["statuses"] == load["expected_statuses"]
+    assert load["aws_like"]["latency_seconds"] >= 0.02 * load["http_requests"]  # every attempt waited
+    assert load["aws_like"]["quotas"]["ssm.read"] == 40
+    floor = aws["floor"]
+    assert floor["calls"] == {"ssm.GetParametersByPath": load["calls"]["ssm.GetParametersByPath"]}
+    assert set(aws["metadata_floor"]["calls"]) == {"ssm.DescribeParameters"}
+    assert aws["naive"]["valid"] == aws["naive"]["expected_valid"]
+    text = out.read_text()
+    assert "## AWS-like mode: latency and quotas" in text
+    assert any(t["target"].startswith(f"AWS-like mode at N = {N}") for t in results["targets"])
+
+
+def test_a_throttled_call_is_answered_as_aws_answers_it():
+    """An empty token bucket answers ThrottlingException on the wire (HTTP 400), for botocore to parse and retry."""
+    from benchmarks.awslike import AwsLike, TokenBucket
+
+    bucket = TokenBucket(rate=2.0)
+    assert [bucket.take() for _ in range(3)] == [True, True, False]
+    shaping = AwsLike(latency_ms=(0.0, 0.0), quotas={"ssm.read": 0.001})
+    shaping.buckets["ssm.read"].tokens = 0.0
+    from botocore.awsrequest import AWSRequest
+
+    answer = shaping._before_send(AWSRequest(method="POST", url="https://ssm.us-east-1.amazonaws.com/").prepare(),
+                                  event_name="before-send.ssm.GetParametersByPath")
+    assert answer is not None and answer.status_code == 400
+    assert b"ThrottlingException" in answer.content
+    assert shaping.throttled == {"ssm.GetParametersByPath": 1}

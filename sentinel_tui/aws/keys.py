@@ -134,6 +134,17 @@ class KeyService:
             self._public[key_id] = key
         return key
 
+    def known_public_keys(self) -> dict[str, PublicKey]:
+        """The public keys fetched so far, by the key identifier asked for (for the fleet cache)."""
+        with self._lock:
+            return dict(self._public)
+
+    def remember_public_keys(self, keys: dict[str, PublicKey]) -> None:
+        """Public keys known from an earlier run (the fleet cache): no GetPublicKey for them."""
+        with self._lock:
+            for key_id, key in keys.items():
+                self._public.setdefault(key_id, key)
+
     def verify_local(self, key_id: str, message: bytes, signature: bytes) -> bool:
         """Verify with the cached public key; no KMS call after the first for a key."""
         key = self.public_key(key_id)

@@ -9,6 +9,7 @@ changed.
 
 from __future__ import annotations
 
+import hashlib
 import queue
 import threading
 from dataclasses import dataclass, field, replace
@@ -65,6 +66,12 @@ class FleetEntry:
         return self.policy is not None or self.signature is not None or bool(self.policy_error)
 
     @property
+    def needs_values(self) -> bool:
+        """Listed with its versions but not its values (a row from the cache): read before acting on it."""
+        return ((self.policy is not None and self.policy.value is None and not self.policy_error)
+                or (self.signature is not None and self.signature.value is None and not self.signature_error))
+
+    @property
     def pending(self) -> bool:
         """Listed, but its pair is not known yet (loading, or a load that stopped part-way)."""
         return self.assessment is None and self.remote
@@ -78,6 +85,7 @@ class FleetSnapshot:
     complete: bool = False
     error: SentinelError | None = None
     loaded_at: datetime | None = None
+    from_cache: bool = False  # shown from the local cache (ops/cache.py), not confirmed yet
 
     def sorted_entries(self) -> list[FleetEntry]:
         return sorted(self.entries.values(), key=lambda e: e.name)
@@ -99,7 +107,9 @@ def local_file_for(local_dir: str | Path | None, name: str) -> Path | None:
     return Path(local_dir) / f"{name}.yaml"
 
 
-def _local_state(local_dir: str | None, name: str, policy: Parameter | None) -> tuple[LocalState | None, Path | None]:
+def _local_state(local_dir: str | None, name: str, policy: Parameter | None,
+                 policy_hash: str | None = None) -> tuple[LocalState | None, Path | None]:
+    """The local file against the stored policy (by its hash when the value was not read: a cached row)."""
     path = local_file_for(local_dir, name)
     if path is None:
         return None, None
@@ -111,7 +121,38 @@ def _local_state(local_dir: str | None, name: str, policy: Parameter | None) -> 
         return (LocalState.REMOTE_ONLY if policy is not None else None), None
     if policy is None:
         return LocalState.LOCAL_ONLY, path
+    if policy.value is None and policy_hash:
+        return (LocalState.SAME if hashlib.sha256(data).hexdigest() == policy_hash else LocalState.DIFFERS), path
     return (LocalState.SAME if data == policy.data else LocalState.DIFFERS), path
+
+
+def keep_values(new: FleetSnapshot, current: FleetSnapshot) -> None:
+    """Rows of `new` without values (from the cache) take `current`'s row of the same versions that has them."""
+    for path, entry in new.entries.items():
+        if not entry.needs_values:
+            continue
+        known = current.entries.get(path)
+        if (known is not None and not known.needs_values and _version(known.policy) == _version(entry.policy)
+                and _version(known.signature) == _version(entry.signature)):
+            new.entries[path] = known
+
+
+def _version(param: Parameter | None) -> int | None:
+    return param.version if param is not None else None
+
+
+def with_local_state(snapshot: FleetSnapshot, local_dir: str | None) -> None:
+    """Each row's local state from the files now (rows without values compare the policy's hash),
+    and a row for each local file with no stored policy."""
+    for path, entry in list(snapshot.entries.items()):
+        local, local_path = _local_state(local_dir, entry.name, entry.policy,
+                                         entry.assessment.policy_hash if entry.assessment else None)
+        snapshot.entries[path] = replace(entry, local=local, local_path=local_path)
+    for name in _local_names(local_dir):
+        path = policy_path(name, snapshot.root)
+        if path not in snapshot.entries:
+            snapshot.entries[path] = FleetEntry(name=name, path=path, local=LocalState.LOCAL_ONLY,
+                                                local_path=local_file_for(local_dir, name))
 
 
 def _local_names(local_dir: str | None) -> list[str]:
@@ -171,6 +212,47 @@ class _ParallelListing:
                 yield kind, page
         finally:
             self._stop.set()
+
+
+class _VersionListing:
+    """The versions under both prefixes (DescribeParameters), listed side by side in two threads.
+
+    Against AWS each call waits tens of milliseconds: one chain after the other would
+    take twice as long, and would stay below the read quota that bounds a listing."""
+
+    def __init__(self, store: ParameterStore, root: str):
+        self._stop = threading.Event()
+        self._found: dict[str, dict[str, int]] = {}
+        self._errors: list[BaseException] = []
+        self._threads = [threading.Thread(target=self._list, args=(store, kind, path), daemon=True,
+                                          name=f"sentinel-versions-{kind}")
+                         for kind, path in (("policy", root), ("signature", signature_root(root)))]
+        store.clients.client("ssm")  # built once, before two threads want it
+        for thread in self._threads:
+            thread.start()
+
+    def _list(self, store: ParameterStore, kind: str, path: str) -> None:
+        found: dict[str, int] = {}
+        try:
+            for page in store.list_metadata(path):
+                if self._stop.is_set():
+                    return
+                found.update({p.name: p.version for p in page})
+        except BaseException as exc:  # raised by result()
+            self._errors.append(exc)
+            return
+        self._found[kind] = found
+
+    def cancel(self) -> None:
+        self._stop.set()
+
+    def result(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(policy path -> version, signature parameter -> version); raises a listing's error."""
+        for thread in self._threads:
+            thread.join()
+        if self._errors:
+            raise self._errors[0]
+        return self._found["policy"], self._found["signature"]
 
 
 class FleetService:
@@ -363,28 +445,49 @@ class FleetService:
         snap.loaded_at = datetime.now(timezone.utc)
         return snap
 
-    def refresh(self, snapshot: FleetSnapshot, on_update: Update | None = None,
+    def confirm(self, cached: FleetSnapshot, on_update: Update | None = None,
                 cancelled: Callable[[], bool] = lambda: False) -> FleetSnapshot:
+        """Confirm a fleet shown from the cache (ops/cache.py): metadata listings, and values only for
+        the rows whose versions moved. A change of the TVMs' configuration drops the cache: a full load."""
+        listing = self._list_versions(cached.root)  # started now, beside the TVM discovery
+        try:
+            tvms = self.tvm_discovery.list()
+        except SentinelError:
+            tvms = None
+        if tvms is None or sorted(map(repr, tvms)) != sorted(map(repr, cached.tvms)):
+            listing.cancel()
+            return self.load(on_update, cancelled)
+        return self.refresh(cached, on_update, cancelled, tvms=tvms, listing=listing)
+
+    def _list_versions(self, root: str) -> "_VersionListing":
+        return _VersionListing(self.store, root)
+
+    def refresh(self, snapshot: FleetSnapshot, on_update: Update | None = None,
+                cancelled: Callable[[], bool] = lambda: False, *,
+                tvms: list[TvmConfig] | None = None, listing: "_VersionListing | None" = None) -> FleetSnapshot:
         """Re-read only what changed: metadata listings, then values whose version moved."""
         if not snapshot.complete or snapshot.root != self.settings.policy_root:
+            if listing is not None:
+                listing.cancel()
             return self.load(on_update, cancelled)
         emit = on_update or (lambda entries: None)
         root = snapshot.root
         snap = FleetSnapshot(root=root, entries=dict(snapshot.entries), tvms=list(snapshot.tvms))
+        listing = listing or self._list_versions(root)  # both prefixes side by side, beside the discovery
+        if tvms is not None:
+            snap.tvms = list(tvms)
+        else:
+            try:
+                snap.tvms = self.tvm_discovery.list()
+            except SentinelError:
+                pass
         try:
-            snap.tvms = self.tvm_discovery.list()
-        except SentinelError:
-            pass
-        try:
-            current_p: dict[str, int] = {}
-            for page in self.store.list_metadata(root):
-                current_p.update({p.name: p.version for p in page})
+            current_p, signed = listing.result()
             current_s: dict[str, int] = {}
-            for page in self.store.list_metadata(signature_root(root)):
-                for p in page:
-                    target = policy_path_for_signature(p.name, root)
-                    if target is not None:
-                        current_s[target] = p.version
+            for name, version in signed.items():
+                target = policy_path_for_signature(name, root)
+                if target is not None:
+                    current_s[target] = version
         except SentinelError as exc:
             snap.error = exc
             snap.complete = True
@@ -408,6 +511,18 @@ class FleetService:
         for t in tvm_changed:
             if t.policy_parameter:
                 touched.add(t.policy_parameter)
+        # A row re-assessed needs both values: those never read (a row from the cache) are read too.
+        wanted = set(changed_names)
+        for path in touched:
+            old = snapshot.entries.get(path)
+            if old is None:
+                continue
+            if path in current_p and old.policy is not None and old.policy.value is None and path not in wanted:
+                changed_names.append(path)
+            sig_name = signature_path(path)
+            if (path in current_s and old.signature is not None and old.signature.value is None
+                    and sig_name not in wanted):
+                changed_names.append(sig_name)
         values, read_errors = self._read_values(changed_names)
         updates = []
         for path in touched:
@@ -415,11 +530,13 @@ class FleetService:
                 break
             old = snapshot.entries.get(path) or FleetEntry(name=policy_name(path, root), path=path)
             policy = values.get(path) if path in current_p else None
-            if path in current_p and policy is None and path not in read_errors and old.policy and old.policy.version == current_p[path]:
+            if (path in current_p and policy is None and path not in read_errors and old.policy
+                    and old.policy.version == current_p[path] and old.policy.value is not None):
                 policy = old.policy
             sig_name = signature_path(path)
             signature = values.get(sig_name) if path in current_s else None
-            if path in current_s and signature is None and old.signature and old.signature.version == current_s[path]:
+            if (path in current_s and signature is None and old.signature and old.signature.version == current_s[path]
+                    and old.signature.value is not None):
                 signature = old.signature
             unchanged_policy = policy is old.policy and old.policy is not None
             entry = FleetEntry(name=old.name, path=path, policy=policy, signature=signature,
@@ -439,7 +556,8 @@ class FleetService:
         for path, entry in list(snap.entries.items()):
             if path in touched:
                 continue
-            local, lp = _local_state(self.settings.local_dir, entry.name, entry.policy)
+            local, lp = _local_state(self.settings.local_dir, entry.name, entry.policy,
+                                     entry.assessment.policy_hash if entry.assessment else None)
             if local != entry.local:
                 if local is None and not entry.remote:
                     snap.entries.pop(path)

@@ -22,6 +22,9 @@ Every AWS call runs in a thread worker; errors from workers land in one place
 
 from __future__ import annotations
 
+import gc
+from time import monotonic
+
 import inspect
 from datetime import datetime
 from typing import Any, Callable
@@ -38,7 +41,8 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from ..core.text import inert
 from ..errors import SentinelError
 from ..ops.context import Ops
-from ..ops.fleet import FleetEntry, FleetSnapshot
+from ..ops import cache as fleet_cache
+from ..ops.fleet import FleetEntry, FleetSnapshot, keep_values
 from . import routes
 from .commands import CommandRegistry, split_args
 from .messages import FleetUpdated, IdentityLoaded
@@ -106,8 +110,11 @@ class SentinelApp(App[int]):
     default_key_missing = var(False)
 
     def __init__(self, ops: Ops, *, clock: Callable[[], datetime] | None = None,
-                 initial_diff: tuple[str, str] | None = None) -> None:
+                 initial_diff: tuple[str, str] | None = None, use_cache: bool = False) -> None:
         super().__init__()
+        # The fleet cache (ops/cache.py): shown at launch, confirmed, kept after each complete load.
+        # Off unless asked for (the command line asks, `--no-cache` not): tests and embedders opt in.
+        self.use_cache = use_cache
         self.set_reactive(SentinelApp.ops, ops)
         self.clock: Callable[[], datetime] = clock or ops.clock
         self.initial_diff = initial_diff
@@ -121,6 +128,8 @@ class SentinelApp(App[int]):
         # when it comes back on screen and this moved (a push from the diff view, :push from the doctor)
         self.written: dict[str, int] = {}
         self._key_checked: Ops | None = None  # the context whose default key was looked up
+        self._frozen = False
+        self._frozen_at = float("-inf")  # while pages stream in, at most one freeze every half second
         routes.install(self)  # every `:` command and palette entry
 
     # -- screens ------------------------------------------------------------------------
@@ -134,9 +143,27 @@ class SentinelApp(App[int]):
         except SentinelError as exc:
             self.show_error(exc, title="Keys not remapped")
         self._load_identity(self.ops)
-        self.reload(full=True)
+        self.reload(full=True, cached=self.use_cache)
         if self.initial_diff:
             self.call_after_refresh(self._open_initial_diff)
+
+    def _freeze_fleet(self) -> None:
+        """Take what the fleet keeps out of the cyclic collector's walk.
+
+        A full collection walks every tracked object: with thousands of entries loaded it
+        stops the app for hundreds of milliseconds, and more as the fleet grows. After each
+        fleet update, what is still alive is frozen (`gc.freeze`, a list splice); first the
+        objects made since the last freeze are collected, which walks only those (frozen
+        ones are skipped), so cyclic garbage is not frozen with them. Objects freed by
+        reference counting are freed as ever."""
+        if self._frozen:
+            gc.collect()
+        self._frozen = True
+        gc.freeze()
+        self._frozen_at = monotonic()
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()  # what `on_fleet_updated` froze is the collector's again once the app is gone
 
     def _open_initial_diff(self) -> None:
         name, path = self.initial_diff or ("", "")
@@ -204,8 +231,11 @@ class SentinelApp(App[int]):
                 return entry
         return None
 
-    def reload(self, *, full: bool = False) -> None:
-        """Re-read the fleet: only what changed, unless `full` or the last load was incomplete."""
+    def reload(self, *, full: bool = False, cached: bool = False) -> None:
+        """Re-read the fleet: only what changed, unless `full` or the last load was incomplete.
+
+        `cached` (at launch): show the fleet cache first, then confirm it with metadata
+        listings; a full reload (`R`) reads everything again whatever the cache holds."""
         ops = self.ops
         if full:
             self._key_checked = None  # the default key is looked up again
@@ -217,10 +247,10 @@ class SentinelApp(App[int]):
         self._load_id += 1
         self.fleet_loading = True
         self._refresh_base = dict(base.entries) if base is not None else None  # to say what changed
-        self._fleet_worker(ops, base, self._load_id)
+        self._fleet_worker(ops, base, self._load_id, cached and base is None)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group=FLEET_GROUP)
-    def _fleet_worker(self, ops: Ops, base: FleetSnapshot | None, load_id: int) -> None:
+    def _fleet_worker(self, ops: Ops, base: FleetSnapshot | None, load_id: int, cached: bool = False) -> None:
         worker = get_current_worker()
 
         def cancelled() -> bool:
@@ -230,13 +260,19 @@ class SentinelApp(App[int]):
             if not cancelled():
                 self.post_message(FleetUpdated(ops, entries, load_id=load_id))
 
-        if base is None:
+        shown = fleet_cache.read(ops) if cached else None
+        if shown is not None:
+            self.post_message(FleetUpdated(ops, reset=True, snapshot=shown, cached=True, load_id=load_id))
+            snapshot = ops.fleet.confirm(shown, emit, cancelled)
+        elif base is None:
             self.post_message(FleetUpdated(ops, reset=True, load_id=load_id))
             snapshot = ops.fleet.load(emit, cancelled)
         else:
             snapshot = ops.fleet.refresh(base, emit, cancelled)
         if not cancelled():
             self.post_message(FleetUpdated(ops, done=True, snapshot=snapshot, load_id=load_id))
+            if self.use_cache:
+                fleet_cache.save(ops, snapshot)
 
     def _say_what_changed(self, snapshot: FleetSnapshot) -> None:
         """After `r`: a word even when nothing changed, so the key never seems dead."""
@@ -267,12 +303,18 @@ class SentinelApp(App[int]):
             return  # from a load that was replaced or a context we left
         if message.reset:
             self.fleet = FleetSnapshot(root=message.ops.settings.policy_root)
+        if message.cached and message.snapshot is not None:
+            self.fleet = message.snapshot
         for entry in message.entries:
             self.fleet.entries[entry.path] = entry
         if message.done and message.snapshot is not None:
+            # rows from the cache whose pair was read since (selected) keep their values
+            keep_values(message.snapshot, self.fleet)
             self.fleet = message.snapshot
             self.fleet_loading = False
             self._say_what_changed(message.snapshot)
+        if message.done or message.cached or (message.entries and monotonic() - self._frozen_at >= 0.5):
+            self._freeze_fleet()
         self.fleet_changed.publish(message)
         if message.done and message.snapshot is not None and message.snapshot.error is None:
             self._check_default_key(message.ops)
@@ -467,9 +509,9 @@ class SentinelApp(App[int]):
             self.show_error(worker.error)
 
 
-def run_app(ops: Ops, initial_diff: tuple[str, str] | None = None) -> int:
+def run_app(ops: Ops, initial_diff: tuple[str, str] | None = None, *, use_cache: bool = True) -> int:
     """Open the app on `ops`; returns the exit code."""
-    app = SentinelApp(ops, initial_diff=initial_diff)
+    app = SentinelApp(ops, initial_diff=initial_diff, use_cache=use_cache)
     result = app.run()
     if app.return_code:
         return app.return_code

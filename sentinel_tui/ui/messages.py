@@ -16,19 +16,23 @@ class FleetUpdated(Message, bubble=False):
 
     - `reset`: a new load began (context switch or full reload): forget earlier entries.
     - `entries`: new or changed entries, in arrival order.
+    - `cached`: `snapshot` is the fleet as the cache holds it (ops/cache.py), shown until
+      the load confirms it (`reset` comes with it).
     - `done`: the load or refresh finished; `snapshot` is then the whole result
       (entries that disappeared are absent from it; `snapshot.error` says why a
       load stopped early).
     """
 
     def __init__(self, ops, entries: list[FleetEntry] | None = None, *, reset: bool = False,
-                 done: bool = False, snapshot: FleetSnapshot | None = None, load_id: int | None = None) -> None:
+                 done: bool = False, snapshot: FleetSnapshot | None = None, load_id: int | None = None,
+                 cached: bool = False) -> None:
         super().__init__()
         self.load_id = load_id  # which load this belongs to: the app drops updates of replaced loads
         self.ops = ops
         self.entries = list(entries or [])
         self.reset = reset
         self.done = done
+        self.cached = cached
         self.snapshot = snapshot
 
 

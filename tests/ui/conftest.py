@@ -6,8 +6,15 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+import pytest_textual_snapshot
 
 from sentinel_tui.ops.context import Ops
+
+from .snapshot_picture import PictureSVGExtension
+
+# Snapshots compare the picture, not the SVG's markup, so a patch release of Textual that
+# writes the same screen differently passes (see snapshot_picture.py).
+pytest_textual_snapshot.SVGImageExtension = PictureSVGExtension
 
 # The emulator's port changes every run; the header shows this instead in snapshot tests.
 SNAPSHOT_ENDPOINT = "http://127.0.0.1:4566"

@@ -53,7 +53,7 @@ def rows(app) -> dict[str, dict[str, str]]:
     found = {}
     for entry in table.visible():
         cells = table.get_row(entry.path)
-        found[entry.name] = {str(col.key.value): cell.plain for col, cell in zip(table.ordered_columns, cells)}
+        found[entry.name] = {str(col.key): cell.plain for col, cell in zip(table.ordered_columns, cells)}
     return found
 
 

@@ -4,7 +4,7 @@ The entries are the demo fleet's, copied under new names (so every status, verdi
 column shape appears), and streamed as the loader does: each page first as pending
 entries, then again once their pair is known. No timing is asserted here (see
 benchmarks/ for that): only that the rows are right, in order, and consistent with the
-DataTable underneath. Batches merged in quick succession reach the rows together, a
+rows the table paints. Batches merged in quick succession reach the rows together, a
 moment later: `visible()` applies those still waiting, so the checks go through it.
 """
 
@@ -17,7 +17,7 @@ from sentinel_tui.core.paths import policy_path
 from sentinel_tui.ui.app import SentinelApp
 from sentinel_tui.ui.widgets.policy_table import COLUMNS, MARK, EntryFilter, PolicyTable
 
-from .conftest import run, settle
+from .conftest import fixed_clock, run, settle
 
 SIZE = 3000
 WORDS = ("alpha", "beta", "gamma", "delta")
@@ -35,8 +35,8 @@ def fleet_copies(demo, root: str, count: int, seed: int = 7) -> list:
 
 
 def display_keys(table: PolicyTable) -> list[str]:
-    """The paths of the DataTable's rows, read through its own API, in display order."""
-    return [table.coordinate_to_cell_key((index, 0)).row_key.value for index in range(table.row_count)]
+    """The paths of the table's rows, read row by row through its own API, in display order."""
+    return [table.path_at(index) for index in range(table.row_count)]
 
 
 def expected_order(table: PolicyTable) -> list[str]:
@@ -94,7 +94,8 @@ def check_rows(table: PolicyTable) -> None:
 
 def test_a_streamed_fleet_of_thousands_is_sorted_filtered_and_keeps_the_cursor(shared_ops):
     async def body():
-        app = SentinelApp(shared_ops)
+        # a fixed clock: a run that crosses a minute would otherwise see "now" become "1m ago"
+        app = SentinelApp(shared_ops, clock=fixed_clock(shared_ops))
         async with app.run_test(size=(140, 40)) as pilot:
             await settle(app, pilot)
             table = app.query_one(PolicyTable)
@@ -218,9 +219,34 @@ def test_a_streamed_fleet_of_thousands_is_sorted_filtered_and_keeps_the_cursor(s
             survivors = list(table.entries.values())[::2]
             table.replace_all(survivors)
             check_rows(table)
-            table.action_scroll_bottom()
+            table.action_last_row()
             await pilot.pause()
             assert table.cursor_row == table.row_count - 1
             assert table.selected_entry is table.visible()[-1]
+
+    run(body())
+
+
+def test_the_header_shows_the_sort_and_the_name_column_stays_when_scrolled_sideways(shared_ops):
+    async def body():
+        app = SentinelApp(shared_ops)
+        async with app.run_test(size=(60, 20)) as pilot:  # narrower than the columns
+            await settle(app, pilot)
+            table = app.query_one(PolicyTable)
+            assert table.render_line(0).text.startswith(" Name▲ ")
+            first = table.visible()[0]
+            assert table.render_line(1).text.startswith(f" {first.name} ")
+            await pilot.press(*["right"] * 16)
+            await pilot.pause()
+            assert table.scroll_x >= 16
+            header, row = table.render_line(0).text, table.render_line(1).text
+            assert header.startswith(" Name▲ ") and "Status" not in header  # scrolled past Status...
+            assert row.startswith(f" {first.name} ")  # ...the names stay
+            await pilot.press("home")
+            await pilot.pause()
+            table.sort_by("name", reverse=True)
+            await pilot.pause()
+            assert table.render_line(0).text.startswith(" Name▼ ")
+            assert table.visible()[0].name == max((e.name for e in table.entries.values()), key=str.lower)
 
     run(body())

@@ -10,8 +10,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets._input import Selection
-from textual.widgets import DataTable, Footer, Input, ProgressBar, Static, TextArea
+from textual.widgets.input import Selection
+from textual.widgets import Footer, Input, ProgressBar, Static, TextArea
 
 from ...core.status import Status
 from ..format import clean, role_style
@@ -68,6 +68,8 @@ class BrowserScreen(Screen):
                 tooltip="Find or create the signing key; the IAM, Terraform and Lambda settings filled in"),
     ]
 
+    _values_timer = None
+
     def compose(self) -> ComposeResult:
         clock = shell(self).clock
         yield ContextHeader(id="context-header")
@@ -110,7 +112,9 @@ class BrowserScreen(Screen):
     def _fleet_changed(self, message: FleetUpdated) -> None:
         if message.reset:
             self.table.clear_entries()
-        if message.done and message.snapshot is not None:
+        if message.cached and message.snapshot is not None:
+            self.table.replace_all(message.snapshot.entries.values())
+        elif message.done and message.snapshot is not None:
             self.table.replace_all(message.snapshot.entries.values())
         elif message.entries:
             self.table.merge(message.entries)
@@ -127,14 +131,39 @@ class BrowserScreen(Screen):
         shell(self).selected = message.entry
         if self.detail.display:
             self.detail.show(message.entry)
+            self._read_values_soon(message.entry)
+
+    def _read_values_soon(self, entry) -> None:
+        """A row from the cache has no values: read its pair once the cursor rests on it (with the
+        detail pane open, or before an action that needs them)."""
+        if self._values_timer is not None:
+            self._values_timer.stop()
+            self._values_timer = None
+        if entry is None or not entry.needs_values:
+            return
+
+        def read() -> None:
+            self._values_timer = None
+            current = self.table.selected_entry
+            if current is not None and current.path == entry.path and current.needs_values:
+                shell(self).refresh_entry(entry.name)
+
+        self._values_timer = self.set_timer(0.2, read)
+
+    def _values_missing(self, entry) -> bool:
+        """Whether `entry` is a row from the cache whose values are being read (said to the user)."""
+        if entry is None or not entry.needs_values:
+            return False
+        self.notify(f"Reading {entry.name} first (shown from the cache); try again in a moment.", timeout=3)
+        self._read_values_soon(entry)
+        return True
 
     def on_policy_table_view_changed(self, message: PolicyTable.ViewChanged) -> None:
         self._update_summary()
 
-    def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
-        if message.data_table is self.table:
-            message.stop()
-            self.action_open_detail()
+    def on_policy_table_row_selected(self, message: PolicyTable.RowSelected) -> None:
+        message.stop()
+        self.action_open_detail()
 
     def _update_summary(self) -> None:
         roles = self.app.theme_variables
@@ -159,7 +188,10 @@ class BrowserScreen(Screen):
             text.append(f"  filter {kind}: ", style=Style(dim=True))
             text.append(table.filter.text, style=role_style(roles, "accent"))
         app = shell(self)
-        if app.fleet_loading:
+        if app.fleet.from_cache:
+            text.append("  from cache", style=role_style(roles, "warning"))
+            text.append(" (confirming…)" if app.fleet_loading else "", style=Style(dim=True))
+        elif app.fleet_loading:
             text.append("  loading…", style=role_style(roles, "accent"))
         else:
             error = app.fleet.error
@@ -238,6 +270,7 @@ class BrowserScreen(Screen):
             detail.display = True
             self.add_class("-detail")
         detail.show(self.table.selected_entry)
+        self._read_values_soon(self.table.selected_entry)
 
     def action_tab(self, tab: str) -> None:
         if tab in TABS:
@@ -264,6 +297,8 @@ class BrowserScreen(Screen):
                 inside[0].focus()
 
     def action_flow(self, which: str) -> None:
+        if which != "resign" and self._values_missing(self.table.selected_entry):
+            return
         try:
             shell(self).open_flow(which, entry=self.table.selected_entry, marked=self.table.marked_names())
         except Exception as exc:  # e.g. nothing selected: said, never a traceback
@@ -284,6 +319,8 @@ class BrowserScreen(Screen):
         entry = self.table.selected_entry
         if entry is None:
             self.notify("Select a policy first.", timeout=3)
+            return
+        if self._values_missing(entry):
             return
         app = shell(self)
         key = next((tvm.signing_key for tvm in entry.tvms if tvm.signing_key), None)

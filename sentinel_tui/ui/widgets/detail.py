@@ -92,6 +92,8 @@ def highlight_yaml(text: str, roles: Mapping[str, str]) -> list[Text]:
 def policy_view(entry: FleetEntry, roles: Mapping[str, str]) -> Group | Text:
     """The stored YAML with line numbers, and each finding beside its line."""
     a = entry.assessment
+    if entry.needs_values:  # a row shown from the cache: its pair is being read
+        return Text("Reading the stored policy… (this row was shown from the cache)", style=role_style(roles, "muted"))
     if entry.policy is None or entry.policy.value is None:
         if entry.policy_error:
             return Text(f"{FAIL} The policy could not be read here: {clean(entry.policy_error)}",

@@ -1,13 +1,23 @@
 """The policy table: one row per policy, streamed in as pages arrive, sortable and filterable.
 
 It only renders FleetEntry objects it is handed (`merge`, `replace_all`); it never
-loads anything. Every cell is a `rich.text.Text` (a `str` cell would be parsed as
-markup by DataTable), and names are passed through `inert`.
+loads anything. Every cell is a `rich.text.Text` built from plain strings (never
+markup), and names are passed through `clean`.
 
-Built for fleets of thousands of policies: each entry is rendered once (per version
-of the entry), a streamed batch costs in proportion to its size (plus, when rows land
-between others, one renumbering of the rows), and a new filter or sort is one pass
-over the entries and one rebuild of the rows. See `PolicyTable` for how.
+Drawn with Textual's public Line API (a `ScrollView` that answers `render_line` for
+the lines on screen, as the diff view does), not with DataTable: the table keeps its
+rows itself, in display order, so nothing costs more than the rows it touches. Each
+entry is rendered to cells once (per version of the entry and of its mark); a
+streamed batch places only its own entries (by bisection in the sorted order); a new
+filter or sort is one pass over the entries and one sort of cached keys; a repaint
+renders only the lines on screen, and a line is kept until its row, the cursor, the
+column widths or the styles change. Column widths follow the widest cell of every
+entry (shown or filtered out), so a filter never makes the columns jump.
+
+The look is DataTable's (same component classes, so themes style it the same way): a
+header row that stays on top, the name column frozen on the left while the others
+scroll sideways, zebra stripes and a row cursor. The header shows the sort column with
+▲/▼ and a click on a header sorts by it (again: reversed).
 """
 
 from __future__ import annotations
@@ -18,15 +28,18 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from time import monotonic
-from typing import Callable, Iterable
+from typing import Callable, ClassVar, Iterable
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual._two_way_dict import TwoWayDict
+from textual import events
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 from textual.timer import Timer
-from textual.widgets import DataTable
-from textual.widgets.data_table import CellKey, ColumnKey, Row, RowKey
 
 from ...core.status import Status, Verdict
 from ...ops.fleet import FleetEntry, LocalState
@@ -163,58 +176,123 @@ class _Descending:
         return other.key < self.key
 
 
-class PolicyTable(DataTable):
+@dataclass
+class TableColumn:
+    """A column as laid out: its key, header label and the width of its widest cell (or label)."""
+
+    key: str
+    label: Text
+    content_width: int = 0
+
+    @property
+    def render_width(self) -> int:
+        return self.content_width + 2 * PolicyTable.CELL_PADDING
+
+
+class PolicyTable(ScrollView, can_focus=True):
     """Rows keyed by policy path. `merge` is called for every streamed batch.
 
-    The table keeps its rows itself, in display order (`_order`), and writes them into
-    DataTable's row storage directly, because DataTable's row API does not scale to
-    thousands of rows: `add_row` costs ~25 us and, on idle, a measure of every cell of
-    the new row (~0.1 ms a row); `remove_row` renumbers every row (O(N) each); `sort`
-    calls a Python key for every row; `update_cell(update_width=True)` re-measures the
-    whole column when a cell gets narrower. Here a streamed batch renders and places
-    only its own entries (by bisection in the sorted order), and a new filter or sort
-    sorts cached keys and swaps the rows in one go. Column widths are kept from the
-    widths of every entry's cells (shown or filtered out, so a filter never makes the
-    columns jump), and DataTable never measures a row.
-
-    Repainting is what costs most while pages stream in: DataTable re-renders every
-    cell on screen after any change of its rows (~40 ms for a full terminal). So
-    batches that arrive faster than `STREAM_INTERVAL` reach the screen together (the
-    first at once, the next ones at most that often), and a change below the screen
-    keeps the rendering of the rows on screen (see `_rows_changed`).
-
-    The DataTable internals used (`_data`, `rows`, `_row_locations`, `_new_rows`,
-    `_updated_cells`, `_update_count`, `_require_update_dimensions` and its render
-    caches) are those of the Textual release pinned in pyproject.toml;
-    tests/ui/test_policy_table.py checks the rows, their order, widths and painted
-    lines, the filter and the cursor on a few thousand entries.
+    Batches that arrive faster than `STREAM_INTERVAL` reach the rows together (the
+    first at once, the next ones at most that often): each application re-lays the
+    screen, and the load thread needs the CPU more than the screen needs a repaint
+    per page of ten.
     """
 
     DEFAULT_CSS = """
-    PolicyTable { height: 1fr; }
+    PolicyTable {
+        height: 1fr;
+        background: $surface;
+        color: $foreground;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .datatable--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .datatable--header {
+                background-tint: $foreground 5%;
+            }
+            & > .datatable--fixed-cursor {
+                color: $block-cursor-foreground;
+                background: $block-cursor-background;
+            }
+        }
+        &:dark {
+            & > .datatable--even-row {
+                background: $surface-darken-1 40%;
+            }
+        }
+        & > .datatable--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        &:ansi > .datatable--header {
+            background: ansi_bright_blue;
+            color: ansi_default;
+        }
+        & > .datatable--fixed {
+            background: $secondary-muted;
+            color: $foreground;
+        }
+        & > .datatable--odd-row {
+        }
+        & > .datatable--even-row {
+            background: $surface-lighten-1 50%;
+        }
+        & > .datatable--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        & > .datatable--fixed-cursor {
+            background: $block-cursor-blurred-background;
+            color: $foreground;
+        }
+        & > .datatable--header-hover {
+            background: $accent 30%;
+        }
+        & > .datatable--hover {
+            background: $block-hover-background;
+        }
+    }
     """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "datatable--cursor", "datatable--hover", "datatable--fixed", "datatable--fixed-cursor",
+        "datatable--header", "datatable--header-hover", "datatable--odd-row", "datatable--even-row",
+    }
 
     BINDINGS = [
         Binding("enter", "select_cursor", "Detail", show=False, id="table.open"),
-        Binding("home", "first_row", "First row", show=False, id="table.first"),
-        Binding("end", "last_row", "Last row", show=False, id="table.last"),
+        Binding("up", "cursor_up", "Cursor up", show=False),
+        Binding("down", "cursor_down", "Cursor down", show=False),
+        Binding("right", "scroll_right", "Scroll right", show=False),
+        Binding("left", "scroll_left", "Scroll left", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        # Home/End go to the first/last row (issue 12: Home scrolled sideways); ← → scroll the columns
+        Binding("home,ctrl+home", "first_row", "First row", show=False, id="table.first"),
+        Binding("end,ctrl+end", "last_row", "Last row", show=False, id="table.last"),
     ]
 
-    def action_first_row(self) -> None:
-        """Home goes to the first row (DataTable's scrolled sideways, hiding the name column's neighbours)."""
-        if self.row_count:
-            self.move_cursor(row=0, column=0)
-
-    def action_last_row(self) -> None:
-        if self.row_count:
-            self.move_cursor(row=self.row_count - 1, column=0)
-
     STREAM_INTERVAL = 0.25  # seconds: streamed batches reach the screen at most this often
+    CELL_PADDING = 1  # blank cells each side of a cell
+    SORT_UP, SORT_DOWN = "▲", "▼"
 
     class Selected(Message):
         """The entry under the cursor changed (another row, or the same row with new data)."""
 
         def __init__(self, table: "PolicyTable", entry: FleetEntry | None) -> None:
+            super().__init__()
+            self.table = table
+            self.entry = entry
+
+    class RowSelected(Message):
+        """Enter, or a click on the cursor's row: open the entry under the cursor."""
+
+        def __init__(self, table: "PolicyTable", entry: FleetEntry) -> None:
             super().__init__()
             self.table = table
             self.entry = entry
@@ -229,37 +307,36 @@ class PolicyTable(DataTable):
             self.total = total
 
     def __init__(self, *, clock: Callable[[], datetime] | None = None, id: str | None = None) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, fixed_columns=1, id=id)
+        super().__init__(id=id)
         self.entries: dict[str, FleetEntry] = {}
         self.filter = EntryFilter()
         self.attention_only = False
         self.sort_column = "name"
         self.sort_reverse = False
         self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.ordered_columns = [TableColumn(c.key, Text(c.label), len(c.label)) for c in COLUMNS]
+        self.cursor_row = 0
+        self.marked: set[str] = set()  # paths marked with space
         self._keep: Callable[[FleetEntry], bool] = self._matcher()
         self._rendered: dict[str, _Rendered] = {}  # path -> cells, for every entry (shown or not)
         self._widths: list[Counter[int]] = [Counter() for _ in COLUMNS]  # column -> width -> cells that wide
-        self._shown: dict[str, _Rendered] = {}  # path -> what its row holds, for the rows in the table
+        self._shown: dict[str, _Rendered] = {}  # path -> what its row holds, for the rows shown
         self._order: list[str] = []  # the paths of the rows, in display order
-        self._row_keys: dict[str, RowKey] = {}  # path -> its row's key (kept while the entry is)
-        self._dropped: set[int] = set()  # ids of the keys of rows taken out since the last repaint
         self._sort_keys: dict[str, tuple[FleetEntry, object]] = {}  # path -> (entry, key in the sort column)
-        self._column_keys: list[ColumnKey] = []  # in display order (set on mount)
-        self._label_widths: list[int] = []
         self._pending: dict[str, None] = {}  # paths merged but not applied yet (in order)
         self._flush_timer: Timer | None = None
         self._last_streamed = float("-inf")  # when merged batches were last applied (monotonic)
         self._last_selected: FleetEntry | None = None
         self.marked: set[str] = set()  # paths marked with space
         self.name_width = name_width(0)  # names longer than this end in `…` (see `on_resize`)
+        self._hover: tuple[int, int] | None = None  # (row, column) under the mouse; row -1: the header
+        self._lines: dict[tuple, Strip] = {}  # rendered lines (see `_line`)
+        self._layout = 0  # bumped when widths or styles change: every kept line is stale
 
     def on_mount(self) -> None:
-        for column in COLUMNS:
-            self.add_column(Text(column.label), key=column.key)
-        self._column_keys = [column.key for column in self.ordered_columns]
-        self._label_widths = [column.content_width for column in self.ordered_columns]
         if self.entries:
             self.apply()
+        self._update_size()
 
     # -- data ------------------------------------------------------------------------
 
@@ -295,15 +372,28 @@ class PolicyTable(DataTable):
         self.apply()
 
     @property
+    def row_count(self) -> int:
+        return len(self._order)
+
+    def path_at(self, row: int) -> str:
+        """The path of the row at index `row` (display order)."""
+        return self._order[row]
+
+    def get_row_index(self, path: str) -> int:
+        return self._order.index(path)
+
+    def get_row(self, path: str) -> list[Text]:
+        """The cells of the row of `path` (KeyError when it is not shown)."""
+        return list(self._shown[path].cells)
+
+    def get_cell(self, path: str, column: str) -> Text:
+        return self._shown[path].cells[COLUMN_KEYS.index(column)]
+
+    @property
     def selected_entry(self) -> FleetEntry | None:
-        if not self.row_count:
+        if not self._order:
             return None
-        try:
-            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        except Exception:
-            return None
-        shown = self._shown.get(key.value) if key is not None else None
-        return shown.entry if shown is not None else None
+        return self._shown[self._order[min(self.cursor_row, len(self._order) - 1)]].entry
 
     def visible(self) -> list[FleetEntry]:
         """The rows, in display order (merged batches still waiting are applied first)."""
@@ -317,7 +407,6 @@ class PolicyTable(DataTable):
         for index, path in enumerate(self._order):
             if self._shown[path].entry.name == name:
                 self.move_cursor(row=index)
-                self._notify_selection()
                 return True
         return False
 
@@ -366,17 +455,19 @@ class PolicyTable(DataTable):
         if column != self.sort_column:
             self._sort_keys.clear()
         self.sort_column, self.sort_reverse = column, reverse
+        self._layout += 1  # the header's arrow moves
         self.apply()
 
     def sort_next(self) -> None:
         index = (COLUMN_KEYS.index(self.sort_column) + 1) % len(COLUMN_KEYS)
         self.sort_by(COLUMN_KEYS[index], False)
 
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
-        event.stop()
-        self.sort_by(str(event.column_key.value))
+    # -- cells ---------------------------------------------------------------------
 
-    # -- rendering ---------------------------------------------------------------
+    def name_text(self, entry: FleetEntry) -> Text:
+        """The name cell: the mark (if any) and the name, cut with `…` to the name column's share
+        of the width (see `on_resize`) so Status and the TVM verdict stay on screen."""
+        return Text(fit((MARK if entry.path in self.marked else "") + clean(entry.name), self.name_width))
 
     def cells(self, entry: FleetEntry) -> list[Text]:
         roles = self.app.theme_variables
@@ -385,7 +476,7 @@ class PolicyTable(DataTable):
         local = Text(str(entry.local), style=role_style(roles, _LOCAL_ROLE[entry.local])) if entry.local else Text("")
         readable = entry.policy is not None and entry.policy.value is not None
         cells = {
-            "name": Text(fit((MARK if entry.path in self.marked else "") + clean(entry.name), self.name_width)),
+            "name": self.name_text(entry),
             "status": status_text(entry.status, roles, pending=entry.pending),
             "tvm": Text("…", style="dim") if entry.pending else verdict_text(a, roles),
             "version": Text(str(entry.policy.version) if entry.policy else "", justify="right"),
@@ -433,6 +524,8 @@ class PolicyTable(DataTable):
             cached = self._sort_keys[path] = (entry, (_BY_KEY[self.sort_column].sort_key(entry), entry.name))
         return cached[1]
 
+    # -- rows ----------------------------------------------------------------------
+
     def apply(self, changed: Iterable[str] | None = None) -> None:
         """Bring the rows in line with entries, filter and sort, keeping the cursor on its policy.
 
@@ -446,26 +539,29 @@ class PolicyTable(DataTable):
         pending, self._pending = self._pending, {}
         if changed is not None and pending:
             changed = [*pending, *changed]
-        if not self._column_keys:  # not mounted yet: on_mount applies
+        if not self.is_mounted:  # on_mount applies (the cells need the app's theme)
             return
         before = self.selected_entry
         before_index = self.cursor_row
-        first = self._apply_all() if changed is None else self._apply_some(changed)
-        if self._sync_widths():
-            self._rows_changed(0)
-        elif first is not None:
-            self._rows_changed(first)
+        if changed is None:
+            self._apply_all()
+        else:
+            self._apply_some(changed)
+        self._sync_widths()
         # The cursor follows its policy, except at the top row: while rows stream in, a
         # cursor that was never moved stays on the first row instead of wandering off.
         if before is not None and before.path in self._shown and before_index > 0:
-            self.move_cursor(row=self.get_row_index(before.path), animate=False)
-        elif self.row_count:
-            self.move_cursor(row=min(max(before_index, 0), self.row_count - 1), animate=False)
+            row = self._order.index(before.path)
+        else:
+            row = min(max(before_index, 0), max(self.row_count - 1, 0))
+        self._update_size()
+        self.move_cursor(row=row, notify=False, scroll=row != before_index)
+        self.refresh()
         self.post_message(self.ViewChanged(self, len(self._shown), len(self.entries)))
         self._notify_selection()
 
-    def _apply_all(self) -> int | None:
-        """Every entry against the filter, then the rows in sorted order; 0 if the rows changed."""
+    def _apply_all(self) -> None:
+        """Every entry against the filter, then the rows in sorted order."""
         entries = self.entries
         for path in [p for p in self._rendered if p not in entries]:
             self._store(path, None)
@@ -476,33 +572,12 @@ class PolicyTable(DataTable):
             rendered = render(entry)
             if keep(entry):
                 wanted[path] = rendered
-        order = sorted(wanted, key=self._sort_key, reverse=self.sort_reverse)
-        changed = False
-        for path in [p for p in self._shown if p not in wanted]:
-            self._drop_row(path)
-            changed = True
-        for path in [p for p in self._row_keys if p not in entries]:
-            del self._row_keys[path]
-        shown = self._shown
-        for path, rendered in wanted.items():
-            if shown.get(path) is not rendered:
-                self._put_row(path, rendered)
-                changed = True
-        if order != self._order:
-            self._order = order
-            self._renumber()
-            changed = True
-        return 0 if changed else None
+        self._shown = wanted
+        self._order = sorted(wanted, key=self._sort_key, reverse=self.sort_reverse)
 
-    def _apply_some(self, paths: Iterable[str]) -> int | None:
-        """Only the rows of `paths`: re-rendered in place, dropped, or placed by bisection.
-
-        Returns the index of the first row that changed (None: none did); the rows above
-        it are as they were.
-        """
+    def _apply_some(self, paths: Iterable[str]) -> None:
+        """Only the rows of `paths`: re-rendered in place, dropped, or placed by bisection."""
         entries, shown, keep = self.entries, self._shown, self._keep
-        first = len(self._order)
-        changed = False
         gone: set[str] = set()  # rows leaving the order (dropped, or moving)
         placing: list[str] = []  # rows to put into the order
         for path in dict.fromkeys(paths):
@@ -513,30 +588,24 @@ class PolicyTable(DataTable):
             else:
                 self._store(path, None)
             if entry is None or not keep(entry):
-                if path in shown:
-                    first = min(first, self._index(path))
-                    self._drop_row(path)
+                if shown.pop(path, None) is not None:
                     gone.add(path)
-                    changed = True
                 continue
             if shown.get(path) is rendered:
                 continue
-            changed = True
             if path not in shown:
-                self._put_row(path, rendered)
+                shown[path] = rendered
                 placing.append(path)
                 continue
-            first = min(first, self._index(path))
-            self._put_row(path, rendered)
+            shown[path] = rendered
             if old_key is None or old_key[1] != self._sort_key(path):
                 gone.add(path)
                 placing.append(path)
         if not gone and not placing:
-            return first if changed else None
+            return
         order = self._order
         if gone:
             order = self._order = [p for p in order if p not in gone]
-        renumber_from = len(order)  # rows from here on need their index (re)written
         sort_key, reverse = self._sort_key, self.sort_reverse
         for path in placing:
             if reverse:
@@ -544,94 +613,17 @@ class PolicyTable(DataTable):
             else:
                 at = bisect_right(order, sort_key(path), key=sort_key)
             order.insert(at, path)
-            renumber_from = min(renumber_from, at)
-        self._renumber(0 if gone else renumber_from)
-        return min(first, renumber_from)
 
-    # -- the DataTable's rows ------------------------------------------------------------
-
-    def _index(self, path: str) -> int:
-        return self._row_locations.get(self._row_keys[path])
-
-    def _put_row(self, path: str, rendered: _Rendered) -> None:
-        """Add the row of `path`, or replace its cells (its place in the order is `_renumber`'s)."""
-        key = self._row_keys.get(path)
-        if key is None:
-            key = self._row_keys[path] = RowKey(path)
-        if path not in self._shown:
-            self.rows[key] = Row(key, 1)
-        self._data[key] = dict(zip(self._column_keys, rendered.cells))
-        self._shown[path] = rendered
-
-    def _drop_row(self, path: str) -> None:
-        """Take the row of `path` out (its key object stays, see `_rows_changed`)."""
-        key = self._row_keys[path]
-        self._dropped.add(id(key))
-        del self._data[key]
-        del self.rows[key]
-        del self._shown[path]
-        self._new_rows.discard(key)
-        if self._updated_cells:
-            for column_key in self._column_keys:
-                self._updated_cells.discard(CellKey(key, column_key))
-
-    def _renumber(self, start: int = 0) -> None:
-        """Write the row indexes of `_order` from `start` on (0: all of them, afresh)."""
-        keys, order = self._row_keys, self._order
-        if start == 0:
-            self._row_locations = TwoWayDict({keys[path]: index for index, path in enumerate(order)})
-            return
-        locations = self._row_locations
-        for index in range(start, len(order)):
-            locations[keys[order[index]]] = index
-
-    def _sync_widths(self) -> bool:
-        """Each column as wide as its label and the widest cell of any entry; whether one changed."""
+    def _sync_widths(self) -> None:
+        """Each column as wide as its label and the widest cell of any entry."""
         changed = False
-        for column_key, label_width, counts in zip(self._column_keys, self._label_widths, self._widths):
-            column = self.columns[column_key]
-            width = max(label_width, max(counts) if counts else 0)
+        for column, counts in zip(self.ordered_columns, self._widths):
+            width = max(column.label.cell_len, max(counts) if counts else 0)
             if column.content_width != width:
                 column.content_width = width
                 changed = True
-        return changed
-
-    def _rows_changed(self, first: int = 0) -> None:
-        """What DataTable does after add_row/remove_row, once: caches, size on idle, cursor, repaint.
-
-        `first`: the first row that changed. When it is below the screen, the rendering of
-        the rows on screen is kept: only what depends on the order, and the cached
-        renderings of the rows from `first` on (and of rows taken out), are dropped, so
-        the repaint costs ~1 ms instead of re-rendering every cell on screen (~40 ms).
-        (DataTable bumps `_update_count`, which is in every cache key, as done here when
-        the change reaches the screen.) The caches hold the rows' key objects, which a
-        path keeps while its entry is listed (`_row_keys`): they are dropped by identity.
-        """
-        bottom = int(max(self.scroll_y, self.scroll_target_y)) + self.size.height + 1
-        dropped, self._dropped = self._dropped, set()
-        if first > bottom:
-            keys = self._row_keys
-            self._forget_rendering(dropped | {id(keys[path]) for path in self._order[first:]}, first)
-        else:
-            self._update_count += 1
-        self._require_update_dimensions = True
-        if self.cursor_row >= self.row_count:
-            self.cursor_coordinate = self.cursor_coordinate  # brought back within the rows
-        self.check_idle()
-        self.refresh()
-
-    def _forget_rendering(self, row_ids: set[int], first: int) -> None:
-        """Drop DataTable's cached renderings of the rows whose key objects are `row_ids`, of
-        the lines from row `first` on, and everything that depends on the order of the rows."""
-        for cache in (self._row_render_cache, self._cell_render_cache):
-            for stale in [key for key in cache.keys() if id(key[0]) in row_ids]:
-                cache.discard(stale)
-        lines = self._line_cache  # keyed by the line first: the header's lines, then a line a row
-        top = first + (self.header_height if self.show_header else 0)
-        for stale in [key for key in lines.keys() if key[0] >= top]:
-            lines.discard(stale)
-        for cache in (self._row_renderable_cache, self._offset_cache, self._ordered_row_cache):
-            cache.clear()
+        if changed:
+            self._layout += 1
 
     def refresh_times(self) -> None:
         """Re-render the relative dates (the clock moved)."""
@@ -647,10 +639,11 @@ class PolicyTable(DataTable):
         for path, rendered in moved:
             self._store(path, rendered)
             if path in self._shown:
-                self._put_row(path, rendered)
+                self._shown[path] = rendered
         if moved:
             self._sync_widths()
-            self._rows_changed()
+            self._update_size()
+            self.refresh()
 
     def on_resize(self) -> None:
         """A long name never hides Status and the TVM verdict: the name column gets a share of
@@ -663,19 +656,234 @@ class PolicyTable(DataTable):
                 self._store(path, None)
             self.apply()
 
-    def watch_hover_coordinate(self, old, value) -> None:
-        super().watch_hover_coordinate(old, value)
-        self.tooltip = None
-        if 0 <= value.row < len(self._order):
-            name = clean(self._shown[self._order[value.row]].entry.name)
-            if fit(name, self.name_width) != name:
-                self.tooltip = name
+    # -- cursor and scrolling -------------------------------------------------------
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._notify_selection()
+    def move_cursor(self, *, row: int, animate: bool = False, scroll: bool = True, notify: bool = True) -> None:
+        """Put the cursor on `row` (clamped to the rows), scrolled into view."""
+        row = min(max(row, 0), max(self.row_count - 1, 0))
+        if row != self.cursor_row:
+            self.cursor_row = row
+            self.refresh()
+        if scroll and self.row_count:
+            self._scroll_to_cursor(animate)
+        if notify:
+            self._notify_selection()
+
+    def _rows_on_screen(self) -> int:
+        return max(self.scrollable_content_region.height - 1, 1)  # below the header
+
+    def _scroll_to_cursor(self, animate: bool = False) -> None:
+        top = int(self.scroll_target_y if animate else self.scroll_y)
+        height = self._rows_on_screen()
+        row = self.cursor_row
+        if row < top:
+            self.scroll_to(y=row, animate=animate, force=True)
+        elif row >= top + height:
+            self.scroll_to(y=row - height + 1, animate=animate, force=True)
+
+    def _update_size(self) -> None:
+        width = sum(column.render_width for column in self.ordered_columns)
+        self.virtual_size = Size(width, len(self._order) + 1)
+
+    def action_cursor_up(self) -> None:
+        self._hover = None
+        self.move_cursor(row=self.cursor_row - 1)
+
+    def action_cursor_down(self) -> None:
+        self._hover = None
+        self.move_cursor(row=self.cursor_row + 1)
+
+    def action_page_down(self) -> None:
+        self._hover = None
+        height = self._rows_on_screen()
+        self.scroll_relative(y=height, animate=False, force=True)
+        self.move_cursor(row=self.cursor_row + height - 1, scroll=False)
+        self._scroll_to_cursor()
+
+    def action_page_up(self) -> None:
+        self._hover = None
+        height = self._rows_on_screen()
+        self.scroll_relative(y=-height, animate=False, force=True)
+        self.move_cursor(row=self.cursor_row - height + 1, scroll=False)
+        self._scroll_to_cursor()
+
+    def action_first_row(self) -> None:
+        self.scroll_x = 0
+        self.move_cursor(row=0)
+
+    def action_last_row(self) -> None:
+        self.move_cursor(row=self.row_count - 1)
+
+    def action_select_cursor(self) -> None:
+        entry = self.selected_entry
+        if entry is not None:
+            self.post_message(self.RowSelected(self, entry))
 
     def _notify_selection(self) -> None:
         current = self.selected_entry
         if current is not self._last_selected:
             self._last_selected = current
             self.post_message(self.Selected(self, current))
+
+    # -- mouse ---------------------------------------------------------------------
+
+    def _cell_at(self, x: int, y: int) -> tuple[int, int] | None:
+        """(row, column) at a point of the widget; row -1: the header. None: outside every cell."""
+        if y < 0 or x < 0:
+            return None
+        row = -1 if y == 0 else y - 1 + int(self.scroll_y)
+        if row >= self.row_count:
+            return None
+        columns = self.ordered_columns
+        fixed = columns[0].render_width
+        if x >= fixed:
+            x += int(self.scroll_x)
+        left = 0
+        for index, column in enumerate(columns):
+            left += column.render_width
+            if x < left:
+                return row, index
+        return (row, -1) if row >= 0 else None  # right of the last column: the row still
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        offset = event.get_content_offset(self)
+        hover = self._cell_at(offset.x, offset.y) if offset is not None else None
+        if hover != self._hover:
+            self._hover = hover
+            self.refresh()
+            self.tooltip = self._full_name_at(hover)
+
+    def _full_name_at(self, cell: tuple[int, int] | None) -> str | None:
+        """The whole name of a row whose name cell is cut with `…` (the tooltip), else None."""
+        if cell is None or cell[0] < 0 or cell[0] >= len(self._order):
+            return None
+        name = clean(self._shown[self._order[cell[0]]].entry.name)
+        return name if fit(name, self.name_width) != name else None
+
+    def on_leave(self, event: events.Leave) -> None:
+        self.tooltip = None
+        if self._hover is not None:
+            self._hover = None
+            self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        cell = self._cell_at(offset.x, offset.y) if offset is not None else None
+        if cell is None:
+            return
+        row, column = cell
+        event.stop()
+        if row < 0:
+            if column >= 0:
+                self.sort_by(COLUMN_KEYS[column])
+            return
+        if row == self.cursor_row:
+            self.action_select_cursor()
+        else:
+            self.move_cursor(row=row)
+
+    # -- painting (the Line API) -------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._layout += 1
+        self._lines.clear()
+
+    def on_focus(self, event: events.Focus) -> None:
+        self._layout += 1  # the cursor's style follows the focus
+        self.refresh()
+
+    def on_blur(self, event: events.Blur) -> None:
+        self._layout += 1
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        scroll_x, scroll_y = self.scroll_offset
+        row = -1 if y == 0 else y - 1 + scroll_y
+        base = self.rich_style
+        if row >= len(self._order):
+            return Strip.blank(width, base)
+        path = self._order[row] if row >= 0 else None
+        rendered = self._shown[path] if path is not None else None
+        hover = self._hover
+        hovered = hover is not None and hover[0] == row
+        key = (self._layout, row, rendered, row == self.cursor_row,
+               hover[1] if hovered and row < 0 else hovered, scroll_x, width)
+        strip = self._lines.get(key)
+        if strip is None:
+            if len(self._lines) > 8 * max(self.size.height, 10):  # a few screens' worth of lines
+                self._lines.clear()
+            strip = self._lines[key] = self._line(row, rendered, key[3], key[4], scroll_x, width, base)
+        return strip
+
+    def _header_cells(self) -> list[Text]:
+        cells = []
+        for column in self.ordered_columns:
+            label = column.label
+            if column.key == self.sort_column:
+                # the arrow takes the cell after the label (at worst the padding): no width changes
+                label = label + Text(self.SORT_DOWN if self.sort_reverse else self.SORT_UP)
+            cells.append(label)
+        return cells
+
+    def _line(self, row: int, rendered: _Rendered | None, cursor: bool, hover: bool | int,
+              scroll_x: int, width: int, base: Style) -> Strip:
+        """One line: the header (row -1) or a row, its name cell frozen and the rest scrolled by `scroll_x`."""
+        styles = self.get_component_styles
+        component = self.get_component_rich_style
+        header = row < 0
+        if header:
+            row_style = fixed_style = styles("datatable--header").rich_style
+            cells = self._header_cells()
+        else:
+            fixed_style = styles("datatable--fixed").rich_style
+            row_style = styles("datatable--odd-row" if row % 2 else "datatable--even-row").rich_style
+            cells = rendered.cells
+        over = Style()  # the cursor's or the hover's, over the row's own style
+        if not header and hover is True:
+            over += component("datatable--hover")
+        if cursor:
+            over += component("datatable--cursor")
+        post = Style.from_color(color=over.color) if over.color else Style()
+        columns = self.ordered_columns
+        fixed_over = over + component("datatable--fixed-cursor") if cursor else over
+        fixed_post = Style.from_color(color=fixed_over.color) if fixed_over.color else Style()
+        console = self.app.console
+        fixed = self._cell(console, cells[0], columns[0].content_width, fixed_style + fixed_over, fixed_post, row, 0)
+        scrolled: list[Segment] = []
+        for index, (cell, column) in enumerate(zip(cells, columns)):
+            cell_over = over
+            if header and hover == index:
+                cell_over = over + component("datatable--hover") + component("datatable--header-hover")
+            scrolled += self._cell(console, cell, column.content_width, row_style + cell_over, post, row, index)
+        table_width = sum(column.render_width for column in columns[1:])
+        extend = row_style + over + Style.from_meta({"row": row, "column": 0, "out_of_bounds": True})
+        scrolled.append(Segment(" " * max(0, width - table_width), extend))
+        fixed_width = columns[0].render_width
+        line = Strip(fixed + list(Strip(scrolled).crop(scroll_x + fixed_width, scroll_x + width)))
+        return line.adjust_cell_length(width, base).simplify()
+
+    def _cell(self, console, cell: Text, width: int, pre: Style, post: Style, row: int, column: int) -> list[Segment]:
+        """A cell as DataTable draws one: padded, cropped to `width`, `pre` under its own style, `post` over it."""
+        pre = pre + Style.from_meta({"row": row, "column": column})
+        pad = " " * self.CELL_PADDING
+        text = cell
+        if text.cell_len > width:
+            text = text.copy()
+            text.truncate(width)
+        elif text.justify in ("right", "center") and text.cell_len < width:
+            text = text.copy()
+            text.rstrip()
+            gap = width - text.cell_len
+            text.pad_left(gap if text.justify == "right" else gap // 2)
+        segments = [Segment(pad, pre + post)]
+        if text.plain:
+            if not text.spans and text.style:  # Text.render drops the style of a Text without spans
+                segments.append(Segment(text.plain, pre + console.get_style(text.style) + post))
+            else:
+                segments.extend(Segment(s.text, pre + s.style + post) if s.style else Segment(s.text, pre + post)
+                                for s in text.render(console))
+        fill = width - text.cell_len
+        segments.append(Segment(pad + " " * fill, pre + post))
+        return segments

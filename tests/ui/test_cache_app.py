@@ -1,0 +1,86 @@
+"""The app's warm start: the fleet from the cache at once, marked, then confirmed; `R` and
+`--no-cache` bypass it. (The cache itself: tests/ops/test_cache.py.)"""
+
+from __future__ import annotations
+
+import threading
+
+from sentinel_tui.aws.faults import on_call
+from sentinel_tui.cli import build_parser
+from sentinel_tui.ops.context import Ops
+from sentinel_tui.ui.app import SentinelApp
+from sentinel_tui.ui.widgets.policy_table import PolicyTable
+
+from .conftest import run, settle
+from .flow_helpers import until
+
+VALUE_READS = ("ssm.GetParameter", "ssm.GetParameters", "ssm.GetParametersByPath")
+
+
+class Calls:
+    def __init__(self):
+        self.calls: list[str] = []
+
+    def __call__(self, service, client):
+        client.meta.events.register("before-call.*.*", self._count)
+
+    def _count(self, model, **kwargs):
+        self.calls.append(f"{model.service_model.service_name}.{model.name}")
+
+    def values_read(self) -> int:
+        return sum(1 for c in self.calls if c in VALUE_READS)
+
+
+def summary(app) -> str:
+    return app.screen.query_one("#browser-summary").render().plain
+
+
+def shown(app) -> dict[str, str]:
+    table = app.query_one(PolicyTable)
+    return {e.name: str(e.status) for e in table.visible()}
+
+
+def test_second_launch_shows_the_cache_marked_then_confirms_it_and_R_reads_everything(ops, demo):
+    async def body():
+        first = SentinelApp(ops, use_cache=True)
+        async with first.run_test(size=(140, 40)) as pilot:
+            await settle(first, pilot)
+            expected = shown(first)
+            assert "from cache" not in summary(first)
+
+        # The second launch's metadata listing waits until released: the cached table is on screen.
+        release = threading.Event()
+        calls = Calls()
+        hold = on_call("ssm", "DescribeParameters", lambda params: release.wait(30) and None)
+        again = Ops.from_settings(ops.settings, audit=ops.audit, hooks=[*ops.clients.hooks, calls, hold])
+        second = SentinelApp(again, use_cache=True)
+        async with second.run_test(size=(140, 40)) as pilot:
+            await until(pilot, lambda: second.fleet.from_cache and shown(second))
+            await pilot.pause()
+            assert shown(second) == expected
+            assert "from cache" in summary(second)
+            assert calls.values_read() == 0
+            release.set()
+            await settle(second, pilot)
+            assert not second.fleet.from_cache and "from cache" not in summary(second)
+            assert shown(second) == expected
+            assert calls.values_read() == 0  # nothing changed: no value read
+            # Opening a cached row's detail reads its pair (and only it).
+            table = second.query_one(PolicyTable)
+            assert table.select_name("production") and table.selected_entry.needs_values
+            await pilot.press("enter")
+            await until(pilot, lambda: not table.selected_entry.needs_values)
+            assert table.selected_entry.policy.value and "prod-default-deny" in table.selected_entry.policy.value
+            assert 1 <= calls.values_read() <= 2
+            before = calls.values_read()
+            # R reads the whole fleet again, whatever the cache holds.
+            await pilot.press("R")
+            await settle(second, pilot)
+            assert calls.values_read() > before and shown(second) == expected
+
+    run(body())
+
+
+def test_no_cache_reaches_the_app():
+    assert build_parser().parse_args(["--no-cache"]).no_cache is True
+    assert not hasattr(build_parser().parse_args([]), "no_cache")
