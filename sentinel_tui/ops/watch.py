@@ -191,7 +191,7 @@ class Watcher:
             results = list(pool.map(self._poll, self.states))
         self._first_errors = [(s.target, err) for s, (_, err) in zip(self.states, results) if err is not None]
         for state, (_, err) in zip(self.states, results):
-            state.last_error = str(err) if err is not None else None
+            state.last_error = (getattr(err, "kind", None) or str(err)) if err is not None else None
 
     def poll_due(self, on_change: Callable[[Change], None],
                  on_error: Callable[[Target, SentinelError], None]) -> int:
@@ -205,8 +205,10 @@ class Watcher:
         for state, (changes, error) in zip(due, results):
             for change in changes:
                 on_change(change)
-            text = str(error) if error is not None else None
-            if text is not None and text != state.last_error:  # each distinct error once, not every poll
+            # each kind of error once, not every poll (the two listings run side by side, so the
+            # same throttling may name either prefix first)
+            text = getattr(error, "kind", None) or str(error) if error is not None else None
+            if text is not None and text != state.last_error:
                 on_error(state.target, error)
             state.last_error = text
         return len(due)
