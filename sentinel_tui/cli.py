@@ -22,7 +22,7 @@ from typing import Iterator, Sequence
 
 from .core.text import inert
 from .errors import SentinelError
-from .config import ConfigError, Settings, load_settings
+from .config import ConfigError, Settings, config_file, load_settings
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 
@@ -51,6 +51,14 @@ def _global_options(parser: argparse.ArgumentParser) -> None:
                    help="the app: neither show nor keep the fleet cache (statuses and versions, never policies)")
 
 
+def _context_options(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS: given before the command (sentinel-tui --context x policy status), it is not reset by the command's parser
+    parser.add_argument("--context", action="append", default=argparse.SUPPRESS, metavar="NAME", dest="contexts",
+                        help="a context from the settings' [contexts.NAME] tables (repeatable)")
+    parser.add_argument("--all-contexts", action="store_true", default=argparse.SUPPRESS,
+                        help="every configured context, loaded concurrently")
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     _global_options(common)
@@ -59,10 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Browse, diff, sign, verify and push Sentinel's signed policies in SSM.",
         epilog="With no command, the terminal app opens.",
     )
+    _context_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser("demo", parents=[common], help="open the app on an embedded demo store (no AWS account needed)")
     demo.add_argument("--serve", action="store_true", help="only serve the demo store and print how to reach it")
+    demo.add_argument("--accounts", type=int, metavar="N",
+                      help="N emulated AWS accounts (1-20), one profile and context each, a different mix of statuses")
     demo.add_argument("--empty", action="store_true",
                       help="start from an empty store (no policy, no key, no TVM), as a new account is; "
                            "the local folder holds a first policy to push")
@@ -160,6 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = psub.add_parser("status", parents=[common], help="every policy under the root with its status")
     p.add_argument("--json", action="store_true", help="print JSON (the fields are in the README)")
+    _context_options(p)
+    p.add_argument("--watch", action="store_true",
+                   help="keep polling (metadata only) and print one line per status change; Ctrl-C stops")
+    p.add_argument("--interval", type=float, metavar="S",
+                   help="seconds between polls (default: sized to the fleet, see the README's call budget)")
+    p.add_argument("--polls", type=int, metavar="N", help="with --watch: stop after N polls (default: until Ctrl-C)")
 
     p = psub.add_parser("doctor", parents=[common], help="run every check on one policy (exit 0 pass, 1 fail, 2 error)")
     p.add_argument("name", metavar="NAME", help="the policy name under the policy root")
@@ -171,6 +188,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text", nargs="+", help="the text (quote it), or - to read it from stdin")
     p.add_argument("--offline", action="store_true", help="do not load the fleet: rank causes without it")
     p.add_argument("--json", action="store_true", help="print the explanation as JSON")
+
+    contexts = sub.add_parser("contexts", help="named AWS targets ([contexts.NAME] in the settings)")
+    csub = contexts.add_subparsers(dest="contexts_command", metavar="COMMAND", required=True)
+    p = csub.add_parser("list", parents=[common], help="the configured contexts")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = csub.add_parser("import", parents=[common],
+                        help="offer the profiles of the AWS config file as contexts (asks before writing)")
+    p.add_argument("profiles", nargs="*", metavar="PROFILE", help="only these profiles (default: every one not yet a context)")
+    p.add_argument("--yes", action="store_true", help="add them without asking")
+    p.add_argument("--dry-run", action="store_true", help="show what would be added, write nothing")
 
     from .cli_whatif import add_parsers as _whatif_parsers  # policy eval / policy test (issue 14)
 
@@ -566,7 +593,8 @@ def cmd_resign(args) -> int:
     return EXIT_OK if result.count(OK) == len(names) else EXIT_FAIL
 
 
-def status_rows(snapshot) -> list[dict]:
+def status_rows(snapshot, *, context: str | None = None, account: str | None = None,
+                region: str | None = None) -> list[dict]:
     rows = []
     for e in snapshot.sorted_entries():
         if not e.remote:
@@ -574,6 +602,9 @@ def status_rows(snapshot) -> list[dict]:
         a = e.assessment
         env = a.envelope if a else None
         rows.append({
+            "context": context,
+            "account": account,
+            "region": region,
             "name": e.name,
             "path": e.path,
             "status": str(a.status) if a else None,
@@ -595,6 +626,19 @@ def status_rows(snapshot) -> list[dict]:
     return rows
 
 
+def make_targets(args, base: Settings | None = None):
+    """The Ops of each context asked for (--context, --all-contexts), or of the settings alone."""
+    from .ops.multi import build_targets, select_contexts
+
+    base = base or load_settings()
+    contexts = select_contexts(base, getattr(args, "contexts", None) or (), getattr(args, "all_contexts", False))
+    return build_targets(base, contexts, flags=lambda s: settings_from(args, s))
+
+
+def _error_json(exc) -> dict:
+    return {"kind": getattr(exc, "kind", "error"), "what": exc.what, "fix": exc.fix or None}
+
+
 def _one_line(text: str, limit: int = 0) -> str:
     """A table row on one line: line breaks shown escaped, runs of spaces after them folded,
     cut with … at `limit` columns (0: never cut, for a pipe)."""
@@ -607,27 +651,86 @@ def _one_line(text: str, limit: int = 0) -> str:
 
 
 def cmd_status(args) -> int:
-    ops = make_ops(args)
-    snap = ops.fleet.load()
-    if snap.error is not None and not snap.entries:
-        raise snap.error
-    rows = status_rows(snap)
+    from .ops.multi import load_all
+
+    targets = make_targets(args)
+    if args.watch:
+        return cmd_watch(args, targets)
+    loads = load_all(targets)
+    multi = len(targets) > 1 or targets[0].name is not None
+    if not multi and not loads[0].usable:
+        raise loads[0].error
+    rows: list[dict] = []
+    summaries = []
+    for load in loads:
+        t = load.target
+        region = t.region
+        if load.snapshot is not None:
+            rows.extend(status_rows(load.snapshot, context=t.name, account=t.account, region=region))
+        summaries.append({
+            "context": t.name, "account": t.account, "region": region,
+            "root": t.ops.settings.policy_root,
+            "complete": bool(load.snapshot and load.snapshot.complete and load.error is None),
+            "error": _error_json(load.error) if load.error is not None else None,
+        })
+    roots = {s["root"] for s in summaries}
+    complete = all(s["complete"] for s in summaries)
     if args.json:
-        print(json.dumps({"root": snap.root, "complete": snap.complete, "policies": rows}, indent=2))
+        print(json.dumps({"root": roots.pop() if len(roots) == 1 else None, "complete": complete,
+                          "contexts": summaries, "policies": rows}, indent=2))
     else:
         width = max([len(r["name"]) for r in rows] + [4])
+        if multi:
+            cw = max([len(s["context"]) for s in summaries] + [7])
+            _out(f"{'CONTEXT':{cw}}  {'ACCOUNT':12}  {'NAME':{width}}  {'STATUS':11}  {'VER':>3}  {'SIZE':>5}  TVM")
+        else:
+            _out(f"{'NAME':{width}}  {'STATUS':11}  {'VER':>3}  {'SIZE':>5}  TVM")
         # one line per row: a verdict may hold a newline (Go's "yaml: unmarshal errors:\n  line 3: ...")
         limit = shutil.get_terminal_size((0, 0)).columns if sys.stdout.isatty() else 0
-        _out(f"{'NAME':{width}}  {'STATUS':11}  {'VER':>3}  {'SIZE':>5}  TVM")
         for r in rows:
-            _out(_one_line(f"{r['name']:{width}}  {r['status'] or '?':11}  {r['version'] or '-':>3}  "
+            lead = f"{r['context']:{cw}}  {r['account'] or '?':12}  " if multi else ""
+            _out(_one_line(f"{lead}{r['name']:{width}}  {r['status'] or '?':11}  {r['version'] or '-':>3}  "
                            f"{r['size'] if r['size'] is not None else '-':>5}  {r['tvm'] or ''}", limit))
-        if not rows:
-            _err(f"No policy under {snap.root}. To start: `sentinel-tui keys setup`, then "
+        if not rows and not multi:
+            _err(f"No policy under {summaries[0]['root']}. To start: `sentinel-tui keys setup`, then "
                  "`sentinel-tui policy push NAME FILE` (it signs with the default key).")
-    if snap.error is not None:
-        _err(f"warning: the listing is partial: {snap.error}")
-        return EXIT_ERROR
+    failed = 0
+    for load in loads:
+        if load.error is not None:
+            failed += 1
+            where = f"context {load.target.name}: " if multi else ""
+            partial = "the listing is partial" if load.snapshot and load.snapshot.entries else "not loaded"
+            _err(f"warning: {where}{partial}: {load.error}")
+            if load.error.fix:
+                _err(f"fix: {load.error.fix}")
+    return EXIT_ERROR if failed else EXIT_OK
+
+
+def cmd_watch(args, targets) -> int:
+    from .ops.watch import Watcher
+
+    watcher = Watcher(targets, interval=args.interval)
+
+    def on_change(change) -> None:
+        if args.json:
+            print(json.dumps(change.as_json()), flush=True)
+        else:
+            _out(_one_line(change.as_text()))
+            sys.stdout.flush()
+
+    def on_error(target, exc) -> None:
+        where = f"context {target.name}: " if target.name else ""
+        _err(f"warning: {where}{exc}")
+
+    def on_start(watcher) -> None:
+        _err(f"Watching {watcher.policy_count():,} policies in {len(watcher.targets)} "
+             f"context{'s' if len(watcher.targets) != 1 else ''}, every {watcher.describe_interval()} "
+             f"(about {watcher.calls_per_minute():,.0f} calls/minute); Ctrl-C stops.")
+
+    try:
+        watcher.run(on_change=on_change, on_error=on_error, on_start=on_start, max_polls=args.polls)
+    except KeyboardInterrupt:
+        return EXIT_OK
     return EXIT_OK
 
 
@@ -752,6 +855,76 @@ def cmd_keys_rotation(args) -> int:
 
 
 KEY_COMMANDS = {"setup": cmd_keys_setup, "rotation": cmd_keys_rotation}
+
+
+def cmd_contexts_list(args) -> int:
+    settings = load_settings()
+    rows = [{"name": c.name, "profile": c.profile, "region": c.region, "policy_root": c.policy_root,
+             "endpoint_url": c.endpoint_url} for c in settings.contexts]
+    if args.json:
+        print(json.dumps({"contexts": rows}, indent=2))
+        return EXIT_OK
+    if not rows:
+        _out(f"No contexts in {config_file()}. `sentinel-tui contexts import` offers your AWS profiles.")
+        return EXIT_OK
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        _out(f"{r['name']:{width}}  profile {r['profile'] or '(inherited)'}  region {r['region'] or '(inherited)'}"
+             + (f"  root {r['policy_root']}" if r["policy_root"] else "")
+             + (f"  endpoint {r['endpoint_url']}" if r["endpoint_url"] else ""))
+    return EXIT_OK
+
+
+def cmd_contexts_import(args) -> int:
+    """Offer each AWS profile that is not yet a context; write only after a yes (or --yes)."""
+    from dataclasses import replace as dc_replace
+
+    from .aws.session import aws_config_profiles
+    from .config import CONTEXT_NAME, ContextSpec, save_settings
+
+    settings = load_settings(env={})  # the file alone: never persist flags or environment
+    profiles = aws_config_profiles()
+    taken_profiles = {c.profile for c in settings.contexts}
+    taken_names = {c.name for c in settings.contexts}
+    wanted = list(args.profiles) or sorted(profiles)
+    unknown = [p for p in wanted if p not in profiles]
+    if unknown:
+        raise ConfigError(f"no AWS profile named {', '.join(map(repr, unknown))} in the AWS config file "
+                          f"(profiles: {', '.join(sorted(profiles)) or 'none'})")
+    offers = []
+    for name in wanted:
+        if name in taken_profiles or name in taken_names:
+            continue
+        if not CONTEXT_NAME.match(name):
+            _err(f"skipped profile {name!r}: not usable as a context name (letters, digits, '.', '_', '-')")
+            continue
+        values = profiles[name]
+        offers.append(ContextSpec(name=name, profile=name, region=values.get("region"),
+                                  endpoint_url=values.get("endpoint_url")))
+    if not offers:
+        _out("Nothing to import: every AWS profile is already a context." if profiles
+             else "No profiles in the AWS config file.")
+        return EXIT_OK
+    _out(f"Contexts to add to {config_file()}:")
+    for c in offers:
+        _out(f"  [contexts.{c.name}]  profile {c.profile}, region {c.region or '(the profile has none)'}"
+             + (f", endpoint {c.endpoint_url}" if c.endpoint_url else ""))
+    if args.dry_run:
+        _out("Dry run: nothing written.")
+        return EXIT_OK
+    if not args.yes:
+        if not sys.stdin.isatty():
+            _err("Not a terminal: pass --yes to add them, or --dry-run to only look.")
+            return EXIT_FAIL
+        if input(f"Add {len(offers)} context{'s' if len(offers) != 1 else ''}? [y/N] ").strip().lower() not in ("y", "yes"):
+            _out("Nothing written.")
+            return EXIT_FAIL
+    path = save_settings(dc_replace(settings, contexts=settings.contexts + tuple(offers)))
+    _out(f"Added {len(offers)} context{'s' if len(offers) != 1 else ''} to {path}.")
+    return EXIT_OK
+
+
+CONTEXT_COMMANDS = {"list": cmd_contexts_list, "import": cmd_contexts_import}
 
 
 def cmd_plan(args) -> int:
@@ -891,6 +1064,72 @@ def start_demo(workspace: Path, *, empty: bool = False):
     return emulator, ops
 
 
+def start_demo_accounts(workspace: Path, n: int, *, key_spec: str = "RSA_4096"):
+    """Start the emulator with N seeded accounts; the AWS config file and the contexts; (emulator, ops of account 1)."""
+    from dataclasses import replace as dc_replace
+
+    from .config import ContextSpec, save_settings
+    from .demo.accounts import REGION, demo_accounts, seed_accounts, write_aws_config
+    from .demo.fleet import demo_hooks
+    from .demo.server import start_emulator, use_demo_credentials
+    from .ops.audit import AuditLog
+    from .ops.context import Ops
+
+    accounts = demo_accounts(n)
+    os.environ["SENTINEL_TUI_CONFIG_DIR"] = str(workspace / "config")
+    os.environ["SENTINEL_TUI_STATE_DIR"] = str(workspace / "state")
+    use_demo_credentials()
+    emulator = start_emulator()
+    try:
+        aws_config = write_aws_config(workspace / "aws" / "config", emulator.url, accounts)
+        os.environ["AWS_CONFIG_FILE"] = str(aws_config)
+        os.environ["AWS_SHARED_CREDENTIALS_FILE"] = str(workspace / "aws" / "credentials")
+        settings = demo_settings(emulator.url, workspace)
+        seed_accounts(emulator.url, accounts, local_dir=Path(settings.local_dir), key_spec=key_spec)
+        contexts = tuple(ContextSpec(a.context, profile=a.profile, region=REGION, endpoint_url=emulator.url)
+                         for a in accounts)
+        save_settings(dc_replace(settings, contexts=contexts))
+    except BaseException:
+        emulator.stop()
+        raise
+    ops = Ops.from_settings(settings, audit=AuditLog(workspace / "state" / "audit.jsonl"), hooks=demo_hooks())
+    return emulator, ops, accounts
+
+
+def cmd_demo_accounts(args, workspace: Path) -> int:
+    _err(f"Starting the demo store (moto on 127.0.0.1) with {args.accounts} accounts…")
+    emulator, ops, accounts = start_demo_accounts(workspace, args.accounts)
+    try:
+        if args.serve:
+            _out(f"Demo store serving at {emulator.url}, {len(accounts)} accounts: "
+                 + ", ".join(f"{a.context} ({a.account})" for a in accounts))
+            _out("Point aws and sentinel-tui at it with:")
+            _out("  unset AWS_PROFILE AWS_SESSION_TOKEN")
+            _out(f"  export AWS_CONFIG_FILE={os.environ['AWS_CONFIG_FILE']}")
+            _out(f"  export AWS_SHARED_CREDENTIALS_FILE={os.environ['AWS_SHARED_CREDENTIALS_FILE']}")
+            _out(f"  export AWS_ENDPOINT_URL={emulator.url}")
+            _out("  export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_DEFAULT_REGION=us-east-1")
+            _out(f"  export SENTINEL_TUI_CONFIG_DIR={workspace / 'config'} SENTINEL_TUI_STATE_DIR={workspace / 'state'}")
+            _out(f"  export SENTINEL_TUI_LOCAL_DIR={ops.settings.local_dir}")
+            _out("  sentinel-tui policy status --json --all-contexts")
+            _out(f"The default credentials reach {accounts[0].context} ({accounts[0].account}); "
+                 f"`aws --profile demo-K` reaches account K.")
+            _out("Serving until interrupted (Ctrl-C); the demo's folder is removed then.")
+            sys.stdout.flush()
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                return EXIT_OK
+        _err("The app shows one context at a time for now: opening demo-1; "
+             "`sentinel-tui policy status --all-contexts` lists every account.")
+        ops = ops.switch(**{k: v for k, v in vars(settings_from(args, ops.settings)).items()
+                            if k == "read_only" and v})
+        return open_app(ops)
+    finally:
+        emulator.stop()
+
+
 @contextmanager
 def demo_workspace(prefix: str = "sentinel-tui-demo-") -> Iterator[Path]:
     """The demo's temporary folder (settings, audit log, local policies), removed on every exit.
@@ -945,6 +1184,10 @@ def _print_serve(emulator, ops, workspace: Path, empty: bool) -> None:
 def cmd_demo(args) -> int:
     empty = bool(getattr(args, "empty", False))
     with demo_workspace() as workspace:
+        if getattr(args, "accounts", None) is not None:
+            if empty:
+                raise ConfigError("--accounts and --empty do not go together: the accounts are seeded")
+            return cmd_demo_accounts(args, workspace)
         _err(f"Starting the {'empty ' if empty else ''}demo store (moto on 127.0.0.1)…")
         emulator, ops = start_demo(workspace, empty=empty)
         try:
@@ -963,7 +1206,14 @@ def cmd_demo(args) -> int:
 
 
 def cmd_app(args) -> int:
-    return open_app(make_ops(args), use_cache=not getattr(args, "no_cache", False))
+    use_cache = not getattr(args, "no_cache", False)
+    if getattr(args, "contexts", None) or getattr(args, "all_contexts", False):
+        targets = make_targets(args)
+        if len(targets) > 1:
+            raise ConfigError("the app opens on one context at a time for now (--context NAME); "
+                              "`sentinel-tui policy status --all-contexts` lists every context")
+        return open_app(targets[0].ops, use_cache=use_cache)
+    return open_app(make_ops(args), use_cache=use_cache)
 
 
 def cmd_diff_app(args) -> int:
@@ -996,6 +1246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return COMMANDS[args.policy_command](args)
         if args.command == "keys":
             return KEY_COMMANDS[args.keys_command](args)
+        if args.command == "contexts":
+            return CONTEXT_COMMANDS[args.contexts_command](args)
         if args.command == "demo":
             return cmd_demo(args)
         if args.command == "plan":

@@ -4,6 +4,16 @@ Precedence, lowest first: built-in defaults < config.toml < SENTINEL_TUI_* envir
 < command-line flags. Unknown keys in the file are an error, so a typo does not
 silently do nothing.
 
+Contexts are named AWS targets in the same file, one table each:
+
+    [contexts.prod]
+    profile = "prod-admin"
+    region = "eu-west-1"
+    policy_root = "/sentinel/policies"   # optional
+    endpoint_url = "http://..."          # optional (an emulator, a VPC endpoint)
+
+A field a context leaves out is inherited from the settings above it.
+
 A ``[keys]`` table remaps the app's keys by binding id (``"browser.push" = "ctrl+u"``;
 ``?`` in the app and the README list the ids); the app refuses an id it does not have.
 """
@@ -28,6 +38,27 @@ class ConfigError(ValueError):
     pass
 
 
+CONTEXT_FIELDS = ("profile", "region", "policy_root", "endpoint_url")
+CONTEXT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class ContextSpec:
+    """A named AWS target: (profile, region, policy root, endpoint); None inherits the settings'."""
+
+    name: str
+    profile: str | None = None
+    region: str | None = None
+    policy_root: str | None = None
+    endpoint_url: str | None = None
+
+    def overrides(self) -> dict:
+        """The Settings fields this context sets (for Settings.with_)."""
+        return {k: v for k, v in (("aws_profile", self.profile), ("region", self.region),
+                                  ("policy_root", self.policy_root),
+                                  ("endpoint_url", self.endpoint_url)) if v is not None}
+
+
 @dataclass(frozen=True)
 class Settings:
     default_key: str = DEFAULT_KEY
@@ -37,6 +68,15 @@ class Settings:
     region: str | None = None
     endpoint_url: str | None = None
     read_only: bool = False
+    contexts: tuple[ContextSpec, ...] = ()
+
+    def context(self, name: str) -> ContextSpec:
+        for ctx in self.contexts:
+            if ctx.name == name:
+                return ctx
+        known = ", ".join(c.name for c in self.contexts) or "none configured"
+        raise ConfigError(f"no context named {name!r} (known: {known}); add a [contexts.{name}] table "
+                          f"to {config_file()} or run `sentinel-tui contexts import`")
     #: Key remaps by binding id, from the file's [keys] table: (("browser.push", "ctrl+u"), ...)
     keys: tuple[tuple[str, str], ...] = ()
 
@@ -121,6 +161,34 @@ def _coerce(name: str, value, source: str):
     return value
 
 
+def _contexts(raw, source: str) -> tuple[ContextSpec, ...]:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: contexts must be tables ([contexts.NAME]), not {raw!r}")
+    found = []
+    for name, table in raw.items():
+        where = f"{source}: [contexts.{name}]"
+        if not CONTEXT_NAME.match(name):
+            raise ConfigError(f"{where}: a context name is letters, digits, '.', '_' or '-' (at most 64)")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where} must be a table, not {table!r}")
+        values = {}
+        for key, value in table.items():
+            if key not in CONTEXT_FIELDS:
+                raise ConfigError(f"{where}: unknown field {key!r} (known: {', '.join(CONTEXT_FIELDS)})")
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{where}: {key} must be a non-empty string, not {value!r}")
+            if key == "policy_root":
+                try:
+                    value = normalize_root(value)
+                except ValueError as exc:
+                    raise ConfigError(f"{where}: {exc}") from None
+            if key == "endpoint_url" and not re.match(r"^https?://", value):
+                raise ConfigError(f"{where}: endpoint_url must start with http:// or https://, not {value!r}")
+            values[key] = value
+        found.append(ContextSpec(name=name, **values))
+    return tuple(found)
+
+
 def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -> Settings:
     """Defaults, then the TOML file (if any), then the environment."""
     env = os.environ if env is None else env
@@ -133,6 +201,9 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
         known = {f.name for f in fields(Settings)}
         for key, value in raw.items():
+            if key == "contexts":
+                values["contexts"] = _contexts(value, str(path))
+                continue
             if key not in known:
                 raise ConfigError(f"{path}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
             values[key] = _coerce(key, value, str(path))
@@ -155,7 +226,7 @@ def save_settings(settings: Settings, path: Path | None = None, *, explicit: tup
     defaults = Settings()
     lines = []
     for key, value in asdict(settings).items():
-        if key == "keys" or value is None or (value == getattr(defaults, key) and key not in explicit):
+        if key in ("contexts", "keys") or value is None or (value == getattr(defaults, key) and key not in explicit):
             continue
         if isinstance(value, bool):
             lines.append(f"{key} = {'true' if value else 'false'}")
@@ -166,5 +237,17 @@ def save_settings(settings: Settings, path: Path | None = None, *, explicit: tup
         lines.append("")
         lines.append("[keys]")
         lines.extend(f'"{binding_id}" = "{key}"' for binding_id, key in settings.keys)
-    write_private(path, ("\n".join(lines) + "\n").encode("utf-8"), overwrite=True, make_dirs=True)
+    for ctx in settings.contexts:
+        lines.append("")
+        lines.append(f"[contexts.{_toml_str(ctx.name)}]")
+        for key in CONTEXT_FIELDS:
+            value = getattr(ctx, key)
+            if value is not None:
+                lines.append(f"{key} = {_toml_str(value)}")
+    write_private(path, ("\n".join(lines).lstrip("\n") + "\n").encode("utf-8"), overwrite=True, make_dirs=True)
     return path
+
+
+def _toml_str(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'

@@ -146,6 +146,19 @@ class Clients:
             return None
 
 
+def aws_config_profiles() -> dict[str, dict[str, str]]:
+    """The profiles of the AWS config and credentials files (AWS_CONFIG_FILE honoured), with
+    their region and endpoint_url when set. Only names and those two fields: never credentials."""
+    try:
+        profiles = botocore.session.Session().full_config.get("profiles", {})
+    except Exception as exc:  # a config file that does not parse
+        raise translate(exc, service="sts", operation="session") from None
+    found: dict[str, dict[str, str]] = {}
+    for name, values in profiles.items():
+        found[name] = {k: values[k] for k in ("region", "endpoint_url") if isinstance(values.get(k), str)}
+    return found
+
+
 # -- checks made before a context switch ---------------------------------------------------------
 
 

@@ -282,8 +282,12 @@ def _zip() -> bytes:
 
 
 def seed(clients, *, root: str = DEFAULT_POLICY_ROOT, local_dir: Path | None = None,
-         signed_at: datetime = FIXED_SIGNED_AT, key_spec: str = "RSA_4096") -> DemoFleet:
+         signed_at: datetime = FIXED_SIGNED_AT, key_spec: str = "RSA_4096",
+         names: "set[str] | None" = None) -> DemoFleet:
     """Create the demo fleet through the AWS APIs of `clients` (a sentinel_tui.aws.session.Clients).
+
+    `names` keeps only those demo policies (production is always there: a TVM serves
+    it), and drops the orphan signature: the other accounts of `demo --accounts N`.
 
     The demo's keys are RSA_4096 as Sentinel recommends; tests may pass RSA_2048,
     which the emulator generates in a fraction of the time.
@@ -309,7 +313,11 @@ def seed(clients, *, root: str = DEFAULT_POLICY_ROOT, local_dir: Path | None = N
 
     fleet = DemoFleet(root=root, primary_key_arn=primary, legacy_key_arn=legacy,
                       tvm_function=TVM_FUNCTION, local_dir=local_dir)
+    full = names is None
+    keep = None if full else set(names) | {"production"}
     for item in DEMO_POLICIES:
+        if keep is not None and item.name not in keep:
+            continue
         path = policy_path(item.name, root)
         ssm.put_parameter(Name=path, Value=item.body, Type="SecureString" if item.secure else "String",
                           Overwrite=True, **({} if item.secure else {"Tier": "Advanced" if len(item.body) > 4096 else "Standard"}))
@@ -334,9 +342,10 @@ def seed(clients, *, root: str = DEFAULT_POLICY_ROOT, local_dir: Path | None = N
         ssm.put_parameter(Name=signature_path(path), Value=value, Type="String", Overwrite=True)
 
     # A signature whose policy was deleted.
-    orphan_policy = policy_path(ORPHAN_NAME, root)
-    ssm.put_parameter(Name=signature_path(orphan_policy), Type="String", Overwrite=True,
-                      Value=envelope_for(DEV, SIGNING_ALIAS, DEV))
+    if full:
+        orphan_policy = policy_path(ORPHAN_NAME, root)
+        ssm.put_parameter(Name=signature_path(orphan_policy), Type="String", Overwrite=True,
+                          Value=envelope_for(DEV, SIGNING_ALIAS, DEV))
 
     # A second version of production, so history has something to show.
     prod = policy_path("production", root)
@@ -361,6 +370,10 @@ def seed(clients, *, root: str = DEFAULT_POLICY_ROOT, local_dir: Path | None = N
             "SENTINEL_ENFORCE_POLICY_SIGNING": "true",
         }},
     )
+    if keep is not None and "staging" not in keep:
+        if local_dir is not None:
+            write_local_folder(local_dir)
+        return fleet
     lam.create_function(
         FunctionName="sentinel-tvm-staging", Runtime="provided.al2023", Role=role, Handler="bootstrap",
         Code={"ZipFile": _zip()},
