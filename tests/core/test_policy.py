@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-import sentinel_tui.core.policy as policy_module
+import sentinel_tui.core.policy.load as policy_module  # where _load looks _load_fast up
 from sentinel_tui.core.policy import (
     LINT_ALLOW_BEFORE_DENY,
     LINT_INVALID_DEVICE,

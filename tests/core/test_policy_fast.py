@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sentinel_tui.core.policy as P
+import sentinel_tui.core.policy.load as P_load  # where _load looks its stages up
 from sentinel_tui.core.policy import check_policy
 
 POLICIES = Path(__file__).resolve().parents[1] / "data" / "policies"
@@ -94,7 +95,7 @@ def check_both_ways(data: bytes | str, monkeypatch: pytest.MonkeyPatch) -> tuple
     P._load.cache_clear()
     fast = check_policy(data)
     with monkeypatch.context() as m:
-        m.setattr(P, "_libyaml_parser", lambda: None)
+        m.setattr(P_load, "_libyaml_parser", lambda: None)
         P._load.cache_clear()
         slow = check_policy(data)
     P._load.cache_clear()
@@ -167,7 +168,7 @@ def test_fallback_when_libyaml_is_missing(monkeypatch: pytest.MonkeyPatch) -> No
         calls.append(text)
         return real_compose(text, *rest)
 
-    monkeypatch.setattr(P, "_compose", spy)
+    monkeypatch.setattr(P_load, "_compose", spy)
     monkeypatch.setattr(yaml, "__with_libyaml__", False)
     assert P._libyaml_parser() is None
     assert P._load_fast(data) is None
@@ -194,7 +195,7 @@ def test_the_fast_path_never_reports_an_error(monkeypatch: pytest.MonkeyPatch) -
         calls.append(text)
         return real_compose(text, *rest)
 
-    monkeypatch.setattr(P, "_compose", spy)
+    monkeypatch.setattr(P_load, "_compose", spy)
     for name, data in SHARED.items():
         P._load.cache_clear()
         result = check_policy(data)
@@ -208,7 +209,7 @@ def test_an_exception_in_the_fast_path_falls_back(monkeypatch: pytest.MonkeyPatc
     def broken(text: str, parser_class: Any) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(P, "_compose_libyaml", broken)
+    monkeypatch.setattr(P_load, "_compose_libyaml", broken)
     assert P._load_fast(SHARED["production.yaml"]) is None
     P._load.cache_clear()
     assert check_policy(SHARED["production.yaml"]).ok
