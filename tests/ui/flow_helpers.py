@@ -40,12 +40,21 @@ class Host(ShellHost):
         self.push_screen(self.flow, self.dismissed.append)
 
 
-async def until(pilot, predicate, timeout: float = 20.0) -> None:
+async def until(pilot, predicate, timeout: float = 60.0) -> None:
+    """Pause until `predicate()` holds; the timeout only stops a hang (it times nothing)."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the flow")
+            raise AssertionError("timed out waiting for the screen")
         await pilot.pause(0.02)
+
+
+def plain(widget) -> str:
+    """The text a Static shows."""
+    from rich.text import Text
+
+    rendered = widget.render()
+    return rendered.plain if isinstance(rendered, Text) else str(rendered)
 
 
 def single_attempt(ops):

@@ -19,6 +19,7 @@ from sentinel_tui.ui.screens.doctor import DoctorScreen
 from sentinel_tui.ui.screens.flows import BulkResignFlow
 from sentinel_tui.ui.screens.explain import ExplainScreen
 from sentinel_tui.ui.screens.keysetup import TAB_IDS, ConfirmScreen, KeySetupScreen, SavePathScreen
+from .flow_helpers import plain, until
 
 SIZE = (130, 40)
 
@@ -38,19 +39,6 @@ class Host(ShellHost):
 
     def on_mount(self) -> None:
         self.push_screen(self.first)
-
-
-async def until(pilot, predicate, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        await pilot.pause(0.02)
-
-
-def plain(widget: Static) -> str:
-    rendered = widget.render()
-    return rendered.plain if isinstance(rendered, Text) else str(rendered)
 
 
 def test_doctor_shows_each_check_and_starts_the_fixing_flow(ops, demo):

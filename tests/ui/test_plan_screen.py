@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Input, Static
 from sentinel_tui.core.status import Status
 from sentinel_tui.ops.push import execute_push, plan_push
 from sentinel_tui.ui.screens.plan import PlanScreen
+from .flow_helpers import plain, until
 
 SIZE = (140, 40)
 GOOD = 'version: "1"\nrules:\n  - name: {n}\n    effect: allow\n    conditions:\n      profiles: [{n}]\n'
@@ -28,19 +29,6 @@ class Host(App):
 
     def on_mount(self) -> None:
         self.push_screen(self.first)
-
-
-async def until(pilot, predicate, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        await pilot.pause(0.02)
-
-
-def plain(widget: Static) -> str:
-    rendered = widget.render()
-    return rendered.plain if isinstance(rendered, Text) else str(rendered)
 
 
 def cell(table: DataTable, row: str, column: str) -> str:
