@@ -1,7 +1,7 @@
 """A clone of the repository alone must pass its own test command.
 
-`../shared` exists only beside the steering checkout; a test, benchmark or CI script that
-reads it fails on collection in anyone else's clone (issue 12, item 0). Its cases are copied
+The steering folder of shared cases exists only beside the steering checkout; a test,
+benchmark or CI script that reads it fails on collection in anyone else's clone (issue 12, item 0). Its cases are copied
 into tests/data/ instead.
 """
 import re
@@ -9,7 +9,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 # A path that climbs out of the repository into a sibling folder named shared.
-OUTSIDE = re.compile(r"""\.\./shared|parents?\[\d\]\.parent\s*/\s*["']""" + "shared")
+OUTSIDE = re.compile(r"""\.\./shared|parents?\[\d\]\.parent\s*/\s*["']shared""")
 
 
 def test_no_test_benchmark_or_ci_file_reads_beside_the_repository():
