@@ -412,8 +412,21 @@ def _b64_quantum(vals: list[int]) -> bytes:
     return word.to_bytes(3, "big")[: j - 1]
 
 
+# Standard base64 in whole quanta with at most two '=' at the very end, nothing else: Go's
+# decoder and binascii's agree on it byte for byte (neither checks the trailing bits), and
+# binascii does it in C (a 4,096-bit signature: ~2 us against ~0.5 ms in Python).
+_CANONICAL_B64 = re.compile(rb"[A-Za-z0-9+/]*={0,2}")  # with a length that is a multiple of 4
+
+
 def _go_b64decode(src: bytes) -> bytes:
     """Go's StdEncoding.Decode: padding required, CR/LF skipped, trailing bits not checked."""
+    if len(src) % 4 == 0 and _CANONICAL_B64.fullmatch(src):
+        return base64.b64decode(src, validate=True)
+    return _go_b64decode_slow(src)
+
+
+def _go_b64decode_slow(src: bytes) -> bytes:
+    """Go's decoder, quantum by quantum: every input, and the offset of what it refuses."""
     out = bytearray()
     n = len(src)
     si = 0

@@ -510,3 +510,36 @@ def test_signed_at_strings_never_raise_other_errors(value):
         return
     assert env.signed_at_text == value
     assert env.signed_at is None or env.signed_at.utcoffset() is not None
+
+
+def test_the_fast_base64_path_decodes_and_refuses_exactly_as_the_go_decoder():
+    """Canonical base64 is decoded by binascii (C), everything else quantum by quantum as Go does:
+    over random inputs near the edges (padding, CR/LF, foreign characters) both give the same
+    bytes, or the same refusal at the same offset."""
+    import random
+
+    from sentinel_tui.core import envelope
+
+    def answer(decode, src):
+        try:
+            return decode(src)
+        except envelope._Base64Error as err:
+            return ("refused", err.offset, err.problem)
+
+    rng = random.Random(17)
+    alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    odd = b"=\r\n-_ \x00\xff"
+    for _ in range(20000):
+        if rng.random() < 0.5:
+            src = bytearray(base64.b64encode(bytes(rng.randrange(256) for _ in range(rng.randint(0, 10)))))
+        else:
+            src = bytearray(rng.choice(alphabet) for _ in range(rng.randint(0, 13)))
+        for _ in range(rng.randint(0, 2)):
+            if src and rng.random() < 0.5:
+                src[rng.randrange(len(src))] = rng.choice(odd + alphabet)
+            else:
+                src += b"=" * rng.randint(1, 3)
+        src = bytes(src)
+        assert answer(envelope._go_b64decode, src) == answer(envelope._go_b64decode_slow, src), src
+    signature = base64.b64encode(bytes(range(256)) * 2)
+    assert envelope._go_b64decode(signature) == bytes(range(256)) * 2
