@@ -10,12 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterator
 
+from dateutil.tz import tzlocal
+
 from .errors import AwsError
 from .session import Clients
 
 LIST_PAGE = 10  # GetParametersByPath's maximum
 DESCRIBE_PAGE = 50  # DescribeParameters' maximum
 GET_BATCH = 10  # GetParameters' maximum
+_LOCAL_ZONE = tzlocal()
 
 
 @dataclass(frozen=True)
@@ -33,12 +36,20 @@ class Parameter:
         return (self.value or "").encode("utf-8")
 
 
+def _one_zone(when: datetime | None) -> datetime | None:
+    """botocore gives every timestamp a zone object of its own (dateutil's tzlocal, ~450 bytes):
+    the same zone, shared, for the thousands of parameters a fleet keeps."""
+    if when is not None and type(when.tzinfo) is tzlocal:
+        return when.replace(tzinfo=_LOCAL_ZONE)
+    return when
+
+
 def _param(raw: dict) -> Parameter:
     return Parameter(
         name=raw["Name"],
         value=raw.get("Value"),
         version=int(raw.get("Version", 0)),
-        last_modified=raw.get("LastModifiedDate"),
+        last_modified=_one_zone(raw.get("LastModifiedDate")),
         type=raw.get("Type", "String"),
         last_modified_user=raw.get("LastModifiedUser"),
         tier=raw.get("Tier"),
