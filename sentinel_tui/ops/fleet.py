@@ -25,6 +25,7 @@ from ..aws.store import Parameter, ParameterStore
 from ..aws.tvm import TvmDiscovery
 from ..config import Settings
 from ..core.paths import policy_name, policy_path, policy_path_for_signature, signature_path, signature_root
+from ..core.policy import PolicyCheck, check_policy
 from ..core.status import Assessment, Status, assess
 from ..core.tvm import TvmConfig
 from ..core.tvm import serving as tvms_serving
@@ -70,6 +71,18 @@ class FleetEntry:
         """Listed with its versions but not its values (a row from the cache): read before acting on it."""
         return ((self.policy is not None and self.policy.value is None and not self.policy_error)
                 or (self.signature is not None and self.signature.value is None and not self.signature_error))
+
+    def policy_check(self) -> PolicyCheck | None:
+        """The TVM's parse check of the stored policy, with its model (None: not checked).
+
+        The fleet keeps of each check only what the row and the status need (the error and
+        the warnings): the models of thousands of policies would hold ~13 KB each. The model
+        is parsed again here, for the one entry a view looks at."""
+        check = self.assessment.check if self.assessment is not None else None
+        if (check is not None and check.policy is None and check.stage != "parse" and self.policy is not None
+                and self.policy.value is not None):
+            return check_policy(self.policy.data)
+        return check
 
     @property
     def pending(self) -> bool:
@@ -255,6 +268,15 @@ class _VersionListing:
         return self._found["policy"], self._found["signature"]
 
 
+def _without_model(assessment: Assessment | None) -> Assessment | None:
+    """`assessment` keeping of its policy check the error and the warnings, not the parsed
+    model (see `FleetEntry.policy_check`, which parses it again when a view wants it)."""
+    check = assessment.check if assessment is not None else None
+    if check is None or check.policy is None:
+        return assessment
+    return replace(assessment, check=PolicyCheck(None, check.error, check.warnings))
+
+
 class FleetService:
     """The one place both front ends go for policy state."""
 
@@ -328,7 +350,7 @@ class FleetService:
     def _finish(self, entry: FleetEntry) -> FleetEntry:
         local, local_path = _local_state(self.settings.local_dir, entry.name, entry.policy)
         entry = replace(entry, local=local, local_path=local_path)
-        return replace(entry, assessment=self.assess_entry(entry))
+        return replace(entry, assessment=_without_model(self.assess_entry(entry)))
 
     # -- loading ------------------------------------------------------------------
 

@@ -113,3 +113,20 @@ def test_listing_failure_part_way_marks_the_snapshot_partial(ops, demo):
     assert snap.error is not None and snap.error.kind in ("endpoint-unreachable", "connection-dropped")
     assert snap.entries  # what arrived is kept
     assert any(e.pending for e in snap.entries.values())
+
+
+def test_rows_keep_the_checks_verdict_not_the_parsed_model_which_is_parsed_again_on_demand(snapshot):
+    """A parsed policy model holds ~13 KB: thousands of rows must not keep one each. What a row
+    shows (status, error, warnings) stays; `policy_check()` gives a view the whole check."""
+    from sentinel_tui.core.policy import check_policy
+
+    checked = [e for e in snapshot.entries.values() if e.assessment is not None and e.assessment.check is not None]
+    assert len(checked) >= 10
+    for entry in checked:
+        kept = entry.assessment.check
+        assert kept.policy is None
+        fresh = check_policy(entry.policy.data)
+        assert (kept.error, kept.warnings) == (fresh.error, fresh.warnings)
+        assert entry.policy_check() == fresh
+    assert any(e.policy_check().policy is not None for e in checked)
+    assert any(e.policy_check().error is not None for e in checked)  # the demo has broken policies

@@ -102,7 +102,7 @@ def policy_view(entry: FleetEntry, roles: Mapping[str, str]) -> Group | Text:
             return Text(f"Only in the local folder ({clean(entry.local_path.name)}): not in SSM yet.",
                         style=role_style(roles, "accent"))
         return Text(f"No policy is stored at {clean(entry.path)}.", style=role_style(roles, "warning"))
-    check: PolicyCheck | None = a.check if a else None
+    check: PolicyCheck | None = entry.policy_check() if a else None
     notes: dict[int, list[Text]] = {}
     top: list[Text] = []
     if check is not None:
