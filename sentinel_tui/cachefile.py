@@ -1,5 +1,9 @@
 """The fleet cache's file: one JSON document per (account, region, endpoint, root, key), mode 0600.
 
+Beside them, per (profile, region, endpoint), a small file naming the account last seen
+there: the cache is found at launch without waiting for STS (ops/cache.py checks the
+account once STS answers).
+
 What goes into it is `ops/cache.py`'s business (statuses, versions, hashes, public
 keys; never a policy body or a signature envelope); this module only finds the file,
 writes it atomically with mode 0600 through `fileio.write_private`, and reads it
@@ -48,6 +52,33 @@ def write_cache(key: dict[str, str], document: dict, directory: Path | None = No
     document = {**document, "format": FORMAT, "key": key}
     data = json.dumps(document, separators=(",", ":"), sort_keys=True).encode("utf-8")
     return write_private(cache_path(key, directory), data, overwrite=True, make_dirs=True)
+
+
+def account_path(where: dict[str, str], directory: Path | None = None) -> Path:
+    """The file that names the account last seen for `where` (a profile, region and endpoint)."""
+    digest = hashlib.sha256(json.dumps(where, sort_keys=True).encode("utf-8")).hexdigest()[:32]
+    return (directory or cache_dir()) / "fleet" / f"account-{digest}.json"
+
+
+def read_account(where: dict[str, str], directory: Path | None = None) -> str | None:
+    """The account last seen for `where` (None: never, or the file is unusable)."""
+    path = account_path(where, directory)
+    try:
+        info = path.lstat()
+        if not stat.S_ISREG(info.st_mode) or info.st_mode & 0o077:
+            return None
+        document = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if (not isinstance(document, dict) or document.get("format") != FORMAT or document.get("where") != where
+            or not isinstance(document.get("account"), str)):
+        return None
+    return document["account"]
+
+
+def write_account(where: dict[str, str], account: str, directory: Path | None = None) -> Path:
+    data = json.dumps({"format": FORMAT, "where": where, "account": account}, sort_keys=True).encode("utf-8")
+    return write_private(account_path(where, directory), data, overwrite=True, make_dirs=True)
 
 
 def remove_cache(key: dict[str, str], directory: Path | None = None) -> None:

@@ -68,6 +68,7 @@ class Clients:
         self._lock = threading.Lock()
         self._clients: dict[str, Any] = {}
         self._identity: Identity | None = None
+        self._identity_lock = threading.RLock()  # one GetCallerIdentity, however many threads ask at once
 
     def _session(self) -> boto3.session.Session:
         if self.session is None:
@@ -115,13 +116,14 @@ class Clients:
 
     def identity(self) -> Identity:
         """STS GetCallerIdentity, once per Clients (account and caller ARN for the header and audit)."""
-        if self._identity is None:
-            try:
-                answer = self.client("sts").get_caller_identity()
-            except Exception as exc:
-                raise translate(exc, service="sts", operation="GetCallerIdentity") from None
-            self._identity = Identity(account=answer["Account"], arn=answer["Arn"])
-        return self._identity
+        with self._identity_lock:
+            if self._identity is None:
+                try:
+                    answer = self.client("sts").get_caller_identity()
+                except Exception as exc:
+                    raise translate(exc, service="sts", operation="GetCallerIdentity") from None
+                self._identity = Identity(account=answer["Account"], arn=answer["Arn"])
+            return self._identity
 
     def fail(self, exc: BaseException, service: str, operation: str, resource: str | None = None):
         """Translate a failed call; for access denied, name the caller when AWS's message did not."""

@@ -15,6 +15,12 @@ region, endpoint, policy root and signing key, what it showed last time:
 Never a policy body, never a signature envelope or signature. The file is written
 with mode 0600 in platformdirs' user cache dir (`sentinel_tui/cachefile.py`).
 
+The account is known only once STS answers, and the cached table should not wait for
+it: the cache is found by the account last seen with the same profile, region and
+endpoint (`cachefile.read_account`), shown, and checked once STS answers
+(`same_account`): rows kept for another account are dropped and the fleet is loaded
+afresh (their public keys are never used: an alias names another key there).
+
 `FleetService.confirm` then lists metadata only and re-reads the values of the rows
 whose versions moved (or that it has never read); nothing changed: no value read. An
 entry never outlives a change of the TVMs' configuration: when the fingerprint differs
@@ -156,22 +162,42 @@ def snapshot_from(document: dict, settings: Settings) -> tuple[FleetSnapshot, di
 
 
 
-def _key(ops) -> dict[str, str] | None:
+def _where(ops) -> dict[str, str] | None:
+    """What is known of the target before any call: profile, region and endpoint."""
     try:
-        account = ops.clients.identity().account
+        region = ops.clients.region
+    except SentinelError:
+        return None
+    return {"profile": ops.settings.aws_profile or "", "region": region or "",
+            "endpoint": ops.settings.endpoint_url or ""}
+
+
+def _account(ops) -> str | None:
+    try:
+        return ops.clients.identity().account
     except SentinelError:
         return None  # without the account the right cache cannot be told: none is used
+
+
+def _key(ops) -> dict[str, str] | None:
+    account = _account(ops)
+    if account is None:
+        return None
     return cache_key(account, ops.settings, ops.clients.region)
 
 
 def read(ops, directory=None) -> FleetSnapshot | None:
     """The fleet from the cache for `ops`' account, region, endpoint, root and key (None: no usable cache).
 
-    Its public keys go to `ops.fleet.keys` (no GetPublicKey for them); local states are
-    computed from the files now."""
-    key = _key(ops)
-    if key is None:
+    No call is made: the account is the one last seen with this profile, region and
+    endpoint (`snapshot.account`); `same_account` checks it once STS answers. Its public
+    keys go to `ops.fleet.keys` (no GetPublicKey for them); local states are computed
+    from the files now."""
+    where = _where(ops)
+    account = cachefile.read_account(where, directory) if where is not None else None
+    if account is None:
         return None
+    key = cache_key(account, ops.settings, where["region"] or None)
     found = cachefile.read_cache(key, directory)
     if found is None:
         return None
@@ -180,9 +206,22 @@ def read(ops, directory=None) -> FleetSnapshot | None:
         cachefile.remove_cache(key, directory)
         return None
     snapshot, public_keys = usable
-    ops.fleet.keys.remember_public_keys(public_keys)
+    snapshot.account = account
+    snapshot.public_keys = public_keys
     with_local_state(snapshot, ops.settings.local_dir)
     return snapshot
+
+
+def same_account(ops, snapshot: FleetSnapshot) -> bool:
+    """Whether a fleet read from the cache belongs to the account `ops` reaches (STS
+    GetCallerIdentity, once per clients); if so its public keys go to `ops.fleet.keys` (no
+    GetPublicKey for them). False when STS cannot say: the rows are then not confirmed but
+    loaded afresh, as for another account."""
+    account = _account(ops)
+    if account is None or account != snapshot.account:
+        return False
+    ops.fleet.keys.remember_public_keys(snapshot.public_keys)
+    return True
 
 
 def save(ops, snapshot: FleetSnapshot, directory=None) -> bool:
@@ -195,6 +234,9 @@ def save(ops, snapshot: FleetSnapshot, directory=None) -> bool:
         return False
     try:
         cachefile.write_cache(key, document(snapshot, ops.settings, ops.fleet.keys.known_public_keys()), directory)
+        where = _where(ops)
+        if where is not None:
+            cachefile.write_account(where, key["account"], directory)
     except (OSError, SentinelError):
         return False  # the cache only saves calls: a launch without it is slower, not wrong
     return True

@@ -99,6 +99,10 @@ class FleetSnapshot:
     error: SentinelError | None = None
     loaded_at: datetime | None = None
     from_cache: bool = False  # shown from the local cache (ops/cache.py), not confirmed yet
+    # A fleet from the cache: the account it was kept for (checked against STS before it is
+    # confirmed: ops/cache.same_account) and the public keys kept with it (used once it is).
+    account: str | None = None
+    public_keys: dict = field(default_factory=dict, repr=False, compare=False)
 
     def sorted_entries(self) -> list[FleetEntry]:
         return sorted(self.entries.values(), key=lambda e: e.name)

@@ -260,11 +260,12 @@ class SentinelApp(App[int]):
             if not cancelled():
                 self.post_message(FleetUpdated(ops, entries, load_id=load_id))
 
-        shown = fleet_cache.read(ops) if cached else None
+        shown = fleet_cache.read(ops) if cached else None  # no call: shown before STS answers
         if shown is not None:
             self.post_message(FleetUpdated(ops, reset=True, snapshot=shown, cached=True, load_id=load_id))
+        if shown is not None and fleet_cache.same_account(ops, shown):
             snapshot = ops.fleet.confirm(shown, emit, cancelled)
-        elif base is None:
+        elif base is None:  # no cache, or one kept for another account (its rows are dropped)
             self.post_message(FleetUpdated(ops, reset=True, load_id=load_id))
             snapshot = ops.fleet.load(emit, cancelled)
         else:

@@ -66,12 +66,14 @@ def test_warm_start_confirms_with_metadata_only_and_rereads_only_what_moved(ops,
             assert entry.assessment.envelope is None or \
                 entry.assessment.envelope.signature.hex() not in text
 
-    # Second launch: the cached fleet at once (no SSM call), then confirmed with metadata only.
+    # Second launch: the cached fleet at once (no call at all, not even STS), then its account
+    # is checked and it is confirmed with metadata only.
     second, counter = fresh_ops(ops)
     shown = cache.read(second)
     assert shown is not None and shown.from_cache
     assert statuses(shown) == statuses(first)
-    assert counter.count("ssm.") == 0 and counter.count("kms.") == 0
+    assert counter.calls == []
+    assert cache.same_account(second, shown)
     confirmed = second.fleet.confirm(shown)
     assert not confirmed.from_cache and confirmed.complete
     assert statuses(confirmed) == statuses(first)
@@ -84,6 +86,7 @@ def test_warm_start_confirms_with_metadata_only_and_rereads_only_what_moved(ops,
     ops.store.put(moved.path, moved.policy.value + "\n# edited\n")
     third, counter = fresh_ops(ops)
     shown = cache.read(third)
+    assert cache.same_account(third, shown)
     confirmed = third.fleet.confirm(shown)
     truth = ops.fleet.load()
     assert statuses(confirmed) == statuses(truth)
@@ -132,3 +135,38 @@ def test_an_unreadable_or_foreign_cache_file_is_no_cache(ops, demo):
     path.chmod(0o600)
     assert cache.read(fresh_ops(ops)[0]) is None
     assert signature_path(first.sorted_entries()[0].path)  # (paths unchanged)
+
+
+def test_the_cache_is_found_before_sts_answers_and_one_kept_for_another_account_is_not_confirmed(ops, demo):
+    """The account a profile reaches is known only once STS answers: the cache is found by the
+    account last seen with this profile, region and endpoint, and checked afterwards. If the
+    profile now reaches another account, the rows are not that account's: not confirmed, and
+    their public keys (an alias names another key there) are not used."""
+    first = ops.fleet.load()
+    assert cache.save(ops, first)
+    account = ops.clients.identity().account
+    where = {"profile": "", "region": ops.clients.region, "endpoint": ops.settings.endpoint_url or ""}
+    assert cachefile.read_account(where) == account
+
+    # The same profile last reached another account (whose cache holds other rows).
+    other = "999999999999"
+    document = cachefile.read_cache(cache.cache_key(account, ops.settings, ops.clients.region))
+    document["entries"] = document["entries"][:1]
+    cachefile.write_cache(cache.cache_key(other, ops.settings, ops.clients.region),
+                          {k: v for k, v in document.items() if k not in ("format", "key")})
+    cachefile.write_account(where, other)
+    second, counter = fresh_ops(ops)
+    shown = cache.read(second)
+    assert shown is not None and shown.account == other and sum(e.remote for e in shown.entries.values()) == 1
+    assert counter.calls == []
+    assert not cache.same_account(second, shown)
+    assert counter.count("sts.GetCallerIdentity") == 1
+    assert second.fleet.keys.known_public_keys() == {}
+
+    # After a load for the account it reaches, the pointer names it again.
+    assert cache.save(second, second.fleet.load())
+    assert cachefile.read_account(where) == account
+    third = fresh_ops(ops)[0]
+    shown = cache.read(third)
+    assert shown.account == account and len(shown.entries) == len(first.entries)
+    assert cache.same_account(third, shown) and third.fleet.keys.known_public_keys()

@@ -81,6 +81,70 @@ def test_second_launch_shows_the_cache_marked_then_confirms_it_and_R_reads_every
     run(body())
 
 
+def test_the_cached_table_is_on_screen_while_sts_has_not_answered(ops, demo):
+    """STS GetCallerIdentity is held: the cache, found by the account last seen with this
+    profile, is shown all the same; once STS answers it is confirmed."""
+    async def body():
+        first = SentinelApp(ops, use_cache=True)
+        async with first.run_test(size=(140, 40)) as pilot:
+            await settle(first, pilot)
+            expected = shown(first)
+
+        release = threading.Event()
+        calls = Calls()
+        hold = on_call("sts", "GetCallerIdentity", lambda params: release.wait(30) and None)
+        again = Ops.from_settings(ops.settings, audit=ops.audit, hooks=[*ops.clients.hooks, calls, hold])
+        second = SentinelApp(again, use_cache=True)
+        async with second.run_test(size=(140, 40)) as pilot:
+            await until(pilot, lambda: second.fleet.from_cache and shown(second) == expected)
+            assert "from cache" in summary(second)
+            assert not any(c.startswith("ssm.") for c in calls.calls)  # confirming waits for the account
+            release.set()
+            await settle(second, pilot)
+            assert not second.fleet.from_cache and shown(second) == expected
+            assert calls.values_read() == 0 and calls.calls.count("sts.GetCallerIdentity") == 1
+
+    run(body())
+
+
+def test_a_cache_kept_for_another_account_is_dropped_once_sts_answers(ops, demo):
+    """The profile now reaches another account than the one its cache was kept for: the cached
+    rows go as soon as STS says so, and the fleet is loaded afresh."""
+    from sentinel_tui import cachefile
+    from sentinel_tui.ops import cache
+
+    async def body():
+        first = SentinelApp(ops, use_cache=True)
+        async with first.run_test(size=(140, 40)) as pilot:
+            await settle(first, pilot)
+            expected = shown(first)
+        account = ops.clients.identity().account
+        where = {"profile": "", "region": ops.clients.region, "endpoint": ops.settings.endpoint_url or ""}
+        document = cachefile.read_cache(cache.cache_key(account, ops.settings, ops.clients.region))
+        ghost = dict(document["entries"][0], name="ghost-of-another-account",
+                     path=f"{ops.settings.policy_root}/ghost-of-another-account")
+        document["entries"] = [ghost]
+        other = "999999999999"
+        cachefile.write_cache(cache.cache_key(other, ops.settings, ops.clients.region),
+                              {k: v for k, v in document.items() if k not in ("format", "key")})
+        cachefile.write_account(where, other)
+
+        release = threading.Event()
+        calls = Calls()
+        hold = on_call("sts", "GetCallerIdentity", lambda params: release.wait(30) and None)
+        again = Ops.from_settings(ops.settings, audit=ops.audit, hooks=[*ops.clients.hooks, calls, hold])
+        second = SentinelApp(again, use_cache=True)
+        async with second.run_test(size=(140, 40)) as pilot:
+            await until(pilot, lambda: "ghost-of-another-account" in shown(second))
+            release.set()
+            await settle(second, pilot)
+            assert shown(second) == expected and not second.fleet.from_cache
+            assert calls.values_read() > 0  # loaded afresh, not confirmed
+            assert cachefile.read_account(where) == account
+
+    run(body())
+
+
 def test_no_cache_reaches_the_app():
     assert build_parser().parse_args(["--no-cache"]).no_cache is True
     assert not hasattr(build_parser().parse_args([]), "no_cache")
