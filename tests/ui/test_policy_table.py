@@ -250,3 +250,38 @@ def test_the_header_shows_the_sort_and_the_name_column_stays_when_scrolled_sidew
             assert table.visible()[0].name == max((e.name for e in table.entries.values()), key=str.lower)
 
     run(body())
+
+
+def test_cells_that_read_the_same_are_shared_and_look_as_the_formatters_make_them(shared_ops):
+    """Thousands of rows keep their names and share the rest (every `✔ valid`, every `3h ago`):
+    each shared cell reads and is styled exactly as the formatters make it for that row."""
+    from sentinel_tui.ui.format import signed_at_cell, size_text, status_text, verdict_text
+
+    async def body():
+        app = SentinelApp(shared_ops, clock=fixed_clock(shared_ops))
+        async with app.run_test(size=(140, 40)) as pilot:
+            await settle(app, pilot)
+            table = app.query_one(PolicyTable)
+            demo = [e for e in app.fleet.entries.values() if e.remote]
+            table.replace_all(fleet_copies(demo, shared_ops.settings.policy_root, SIZE))
+            roles = app.theme_variables
+            objects = {id(cell) for path in table.entries for cell in table.get_row(path)}
+            assert len(objects) < SIZE + 100  # the names, and a few shared cells
+            for entry in table.entries.values():
+                cells = table.get_row(entry.path)
+                a = entry.assessment
+                readable = entry.policy is not None and entry.policy.value is not None
+                made = {
+                    "status": status_text(entry.status, roles, pending=entry.pending),
+                    "tvm": verdict_text(a, roles),
+                    "size": size_text(a.size if a and readable else None, roles),
+                    "signed_at": signed_at_cell(a.envelope if a else None, table.size.width),
+                }
+                for key, want in made.items():
+                    got = cells[[c.key for c in COLUMNS].index(key)]
+                    if isinstance(want, str):
+                        assert got.plain == want
+                    else:
+                        assert (got.plain, got.style, got.spans) == (want.plain, want.style, want.spans), key
+
+    run(body())

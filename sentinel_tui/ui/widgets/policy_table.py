@@ -45,7 +45,7 @@ from ...core.status import Status, Verdict
 from ...ops.fleet import FleetEntry, LocalState
 from ..format import (
     STATUS_ORDER, WIDE_TABLE, ago, clean, fit, name_width, role_style, signed_at_cell, size_text, status_text,
-    status_word, verdict_text,
+    status_word, verdict_short, verdict_text,
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -157,11 +157,11 @@ class _Rendered:
 
     __slots__ = ("entry", "marked", "cells", "widths")
 
-    def __init__(self, entry: FleetEntry, marked: bool, cells: list[Text]) -> None:
+    def __init__(self, entry: FleetEntry, marked: bool, cells: list[Text], widths: list[int] | None = None) -> None:
         self.entry = entry
         self.marked = marked
         self.cells = cells
-        self.widths = [cell.cell_len for cell in cells]
+        self.widths = widths if widths is not None else [cell.cell_len for cell in cells]
 
 
 class _Descending:
@@ -331,6 +331,8 @@ class PolicyTable(ScrollView, can_focus=True):
         self.name_width = name_width(0)  # names longer than this end in `…` (see `on_resize`)
         self._hover: tuple[int, int] | None = None  # (row, column) under the mouse; row -1: the header
         self._lines: dict[tuple, Strip] = {}  # rendered lines (see `_line`)
+        self._shared: dict[tuple, tuple[Text, int]] = {}  # cells that read the same, shared (see `_cells`)
+        self._table_width = 0  # the width the cells are made for (taken once per `apply`)
         self._layout = 0  # bumped when widths or styles change: every kept line is stale
 
     def on_mount(self) -> None:
@@ -470,24 +472,60 @@ class PolicyTable(ScrollView, can_focus=True):
         return Text(fit((MARK if entry.path in self.marked else "") + clean(entry.name), self.name_width))
 
     def cells(self, entry: FleetEntry) -> list[Text]:
-        roles = self.app.theme_variables
+        """The cells of `entry`'s row, in column order."""
+        self._table_width = self.size.width
+        return self._cells(entry)[0]
+
+    def _cells(self, entry: FleetEntry) -> tuple[list[Text], list[int]]:
+        """The cells of `entry`'s row and their widths. Cells that read the same are one shared
+        `Text` (every `✔ valid`, every `3h ago`): thousands of rows build and keep only their
+        names, not nine styled objects each. Shared cells are never changed in place."""
+        shared = self._shared
+        if len(shared) > 8 * len(self.entries) + 1024:
+            shared.clear()
         a = entry.assessment
         env = a.envelope if a else None
-        local = Text(str(entry.local), style=role_style(roles, _LOCAL_ROLE[entry.local])) if entry.local else Text("")
-        readable = entry.policy is not None and entry.policy.value is not None
-        cells = {
-            "name": self.name_text(entry),
-            "status": status_text(entry.status, roles, pending=entry.pending),
-            "tvm": Text("…", style="dim") if entry.pending else verdict_text(a, roles),
-            "version": Text(str(entry.policy.version) if entry.policy else "", justify="right"),
-            "modified": self._modified_text(entry, self.clock()),
-            "size": size_text(a.size if a and readable else None, roles),
-            "local": local,
-            "key": Text(clean(env.key_id) if env else ""),
-            # the date only on a narrow table (the detail pane has the time)
-            "signed_at": Text(signed_at_cell(env, self.size.width)),
-        }
-        return [cells[key] for key in COLUMN_KEYS]
+        policy = entry.policy
+        pending = entry.pending
+        size = a.size if a and policy is not None and policy.value is not None else None
+        version = policy.version if policy is not None else None
+        name = self.name_text(entry)
+        cells, widths = [name], [name.cell_len]
+        for key in (  # the columns after the name, in COLUMN_KEYS order
+            ("status", entry.status, pending),
+            ("tvm", a.tvm.kind if a else None, verdict_short(a) if a else "", pending),
+            ("version", version),
+            ("modified", ago(policy.last_modified if policy is not None else None, self.clock())),
+            ("size", size),
+            ("local", entry.local),
+            ("key", env.key_id if env else ""),
+            ("signed_at", signed_at_cell(env, self._table_width)),  # the date only on a narrow table
+        ):
+            found = shared.get(key)
+            if found is None:
+                cell = self._shared_cell(key, entry)
+                found = shared[key] = (cell, cell.cell_len)
+            cells.append(found[0])
+            widths.append(found[1])
+        return cells, widths
+
+    def _shared_cell(self, key: tuple, entry: FleetEntry) -> Text:
+        roles = self.app.theme_variables
+        column = key[0]
+        if column == "status":
+            return status_text(entry.status, roles, pending=key[2])
+        if column == "tvm":
+            return Text("…", style="dim") if key[3] else verdict_text(entry.assessment, roles)
+        if column == "version":
+            return Text(str(key[1]) if key[1] is not None else "", justify="right")
+        if column == "size":
+            return size_text(key[1], roles)
+        if column == "local":
+            local = key[1]
+            return Text(str(local), style=role_style(roles, _LOCAL_ROLE[local])) if local else Text("")
+        if column == "key":
+            return Text(clean(key[1]))
+        return Text(key[1])  # modified, signed_at: plain words
 
     @staticmethod
     def _modified_text(entry: FleetEntry, now: datetime) -> Text:
@@ -498,7 +536,7 @@ class PolicyTable(ScrollView, can_focus=True):
         marked = entry.path in self.marked
         done = self._rendered.get(entry.path)
         if done is None or done.entry is not entry or done.marked != marked:
-            done = _Rendered(entry, marked, self.cells(entry))
+            done = _Rendered(entry, marked, *self._cells(entry))
             self._store(entry.path, done)
         return done
 
@@ -543,6 +581,7 @@ class PolicyTable(ScrollView, can_focus=True):
             return
         before = self.selected_entry
         before_index = self.cursor_row
+        self._table_width = self.size.width
         if changed is None:
             self._apply_all()
         else:
@@ -654,6 +693,7 @@ class PolicyTable(ScrollView, can_focus=True):
             self.name_width, self._wide = width, wide
             for path in list(self._rendered):
                 self._store(path, None)
+            self._shared.clear()
             self.apply()
 
     # -- cursor and scrolling -------------------------------------------------------
