@@ -47,6 +47,9 @@ from ..core.tvm import TvmConfig
 from .fleet import FleetEntry, FleetSnapshot, with_local_state
 
 VERSION = 1
+# Enum members by value, looked up directly (Status("valid") costs ~20 us; thousands of rows)
+_STATUS = {s.value: s for s in Status}
+_VERDICT = {v.value: v for v in Verdict}
 
 
 def cache_key(account: str, settings: Settings, region: str | None) -> dict[str, str]:
@@ -113,8 +116,8 @@ def entry_from_record(record: dict, tvms: tuple[TvmConfig, ...], signature_name:
                             signed_at_text=signed_at_text, policy_hash=env_hash)
     path = record["path"]
     assessment = Assessment(
-        path=path, status=Status(record["status"]), reason=record["reason"],
-        tvm=TvmOutcome(Verdict(record["tvm"][0]), record["tvm"][1]), size=record.get("size"),
+        path=path, status=_STATUS[record["status"]], reason=record["reason"],
+        tvm=TvmOutcome(_VERDICT[record["tvm"][0]], record["tvm"][1]), size=record.get("size"),
         policy_hash=record.get("hash"), envelope=envelope, envelope_error=record.get("env_error"), check=None,
         with_tvm_key=None, with_envelope_key=None, verification_key=record.get("vkey"),
     )

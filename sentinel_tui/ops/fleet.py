@@ -164,7 +164,8 @@ def with_local_state(snapshot: FleetSnapshot, local_dir: str | None) -> None:
     for path, entry in list(snapshot.entries.items()):
         local, local_path = _local_state(local_dir, entry.name, entry.policy,
                                          entry.assessment.policy_hash if entry.assessment else None)
-        snapshot.entries[path] = replace(entry, local=local, local_path=local_path)
+        if (local, local_path) != (entry.local, entry.local_path):
+            snapshot.entries[path] = replace(entry, local=local, local_path=local_path)
     for name in _local_names(local_dir):
         path = policy_path(name, snapshot.root)
         if path not in snapshot.entries:

@@ -142,6 +142,7 @@ class SentinelApp(App[int]):
             routes.apply_keymap(self, dict(self.ops.settings.keys))
         except SentinelError as exc:
             self.show_error(exc, title="Keys not remapped")
+        self._freeze_fleet()  # what start-up made (modules, botocore's models) is walked by no collection
         self._load_identity(self.ops)
         self.reload(full=True, cached=self.use_cache)
         if self.initial_diff:
