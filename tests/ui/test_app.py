@@ -23,6 +23,7 @@ from sentinel_tui.ui.widgets.header import ContextHeader
 from sentinel_tui.ui.widgets.policy_table import PolicyTable
 
 from .conftest import run, settle, workers_done
+from .flow_helpers import until
 
 EXPECTED = {name: Status(word) for name, word in EXPECTED_STATUS.items()}
 
@@ -542,11 +543,14 @@ def test_the_table_costs_listing_pages_and_one_key_fetch_per_key(shared_ops):
 def test_the_table_is_usable_while_pages_stream_in(shared_ops):
     ops = shared_ops
     gate = threading.Event()
+    first = threading.Event()
     pages = []
 
     def slow(params):
         pages.append(params.get("Path"))
-        if len(pages) > 2:
+        if len(pages) <= 2:
+            first.wait(10)
+        else:
             gate.wait(10)
         return None
 
@@ -555,12 +559,21 @@ def test_the_table_is_usable_while_pages_stream_in(shared_ops):
     async def body():
         app = SentinelApp(ops)
         async with app.run_test(size=(140, 40)) as pilot:
+            await until(pilot, lambda: len(pages) >= 2)
+            # Nothing listed yet: the moving bar says something is going on.
+            assert app.fleet_loading and table_of(app).row_count == 0
+            assert app.query_one("#browser-progress").display
+            first.set()
             for _ in range(50):
                 await pilot.pause(0.05)
                 if table_of(app).row_count:
                     break
+            # Rows are in: they and the summary show the load going on (the bar's animation
+            # would take CPU from the loading threads).
             assert app.fleet_loading and table_of(app).row_count > 0
-            assert app.query_one("#browser-progress").display
+            await pilot.pause()
+            assert not app.query_one("#browser-progress").display
+            assert "loading…" in app.screen.query_one("#browser-summary").render().plain
             await pilot.press("slash", *"team")
             await pilot.pause()
             assert app.query_one("#filter-input").value == "team"  # keys work while loading

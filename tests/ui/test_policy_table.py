@@ -122,7 +122,7 @@ def test_a_streamed_fleet_of_thousands_is_sorted_filtered_and_keeps_the_cursor(s
                     if chosen is not None:
                         assert table.selected_entry.path == chosen
             table.merge(pages[-1])
-            await pilot.pause(2 * PolicyTable.STREAM_INTERVAL)  # the last batches reach the screen by themselves
+            await pilot.pause(2 * PolicyTable.STREAM_INTERVAL_FULL)  # the last batches reach the screen by themselves
             assert table.row_count == SIZE
             assert not any(e.pending for e in table.visible())
             assert table.selected_entry.path == chosen

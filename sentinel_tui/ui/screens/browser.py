@@ -122,8 +122,15 @@ class BrowserScreen(Screen):
         self._update_summary()
 
     def _loading_changed(self, loading: bool) -> None:
-        self.query_one("#browser-progress", ProgressBar).display = bool(loading)
+        self._show_progress()
         self._update_summary()
+
+    def _show_progress(self) -> None:
+        """The moving bar while the table is still empty; once rows are in, the rows and the
+        summary's count show the load going on (the bar's animation repaints 15 times a second,
+        CPU the loading threads need)."""
+        busy = shell(self).fleet_loading and self.table.row_count == 0
+        self.query_one("#browser-progress", ProgressBar).display = busy
 
     # -- table events ----------------------------------------------------------------------
 
@@ -159,6 +166,7 @@ class BrowserScreen(Screen):
         return True
 
     def on_policy_table_view_changed(self, message: PolicyTable.ViewChanged) -> None:
+        self._show_progress()
         self._update_summary()
 
     def on_policy_table_row_selected(self, message: PolicyTable.RowSelected) -> None:

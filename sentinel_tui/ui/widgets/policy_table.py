@@ -193,9 +193,10 @@ class PolicyTable(ScrollView, can_focus=True):
     """Rows keyed by policy path. `merge` is called for every streamed batch.
 
     Batches that arrive faster than `STREAM_INTERVAL` reach the rows together (the
-    first at once, the next ones at most that often): each application re-lays the
-    screen, and the load thread needs the CPU more than the screen needs a repaint
-    per page of ten.
+    first at once, the next ones at most that often, and once a screenful of rows is
+    shown at most every `STREAM_INTERVAL_FULL`): each application re-lays the screen,
+    and the load thread needs the CPU more than the screen needs a repaint per page of
+    ten (the summary's count still moves every second).
     """
 
     DEFAULT_CSS = """
@@ -277,7 +278,8 @@ class PolicyTable(ScrollView, can_focus=True):
         Binding("end,ctrl+end", "last_row", "Last row", show=False, id="table.last"),
     ]
 
-    STREAM_INTERVAL = 0.25  # seconds: streamed batches reach the screen at most this often
+    STREAM_INTERVAL = 0.25  # seconds: streamed batches reach the screen at most this often...
+    STREAM_INTERVAL_FULL = 1.0  # ...and once a screenful of rows is shown, at most this often
     CELL_PADDING = 1  # blank cells each side of a cell
     SORT_UP, SORT_DOWN = "▲", "▼"
 
@@ -353,7 +355,8 @@ class PolicyTable(ScrollView, can_focus=True):
             self._pending[entry.path] = None
         if self._flush_timer is not None:
             return
-        wait = self._last_streamed + self.STREAM_INTERVAL - monotonic()
+        full = len(self._order) >= max(self.size.height, 1)
+        wait = self._last_streamed + (self.STREAM_INTERVAL_FULL if full else self.STREAM_INTERVAL) - monotonic()
         if wait <= 0 or not self.is_mounted:
             self._flush()
         else:
