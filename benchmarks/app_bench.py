@@ -23,7 +23,9 @@ on the emulator the parent seeded.
   with `esc`.
 - **Diff.** A `DiffScreen` over two 4,000-line versions of a policy file is
   pushed on top of the browser (inputs in memory: reading SSM is not part of
-  opening); the time runs until its diff body first paints. Two cases: 40 rules
+  opening); the time runs until its diff body first paints the diff (a large diff
+  is built and laid out in a thread while the screen shows it loading: the time
+  runs to the first paint after `DiffBody.show`). Two cases: 40 rules
   edited, spread over the file, and every line changed (CRLF endings), each opened
   twice (the first open of the process also pays one-time imports and caches).
 - **Garbage collection.** Every full collection (generation 2) is noted with its
@@ -202,6 +204,16 @@ def run_app(spec: dict) -> dict:
     n = spec["n"]
     table_paints = Paints(PolicyTable, lambda table, y: table.row_count > 0 and y >= 1)
     diff_paints = Paints(DiffBody, lambda body, y: True)
+    # A large diff is built in a thread: the screen paints at once (loading), the diff when
+    # DiffBody.show lays it out. The time to note is the first paint after that.
+    show_diff = DiffBody.show
+
+    def noted_show(body, *args, **kwargs):
+        answer = show_diff(body, *args, **kwargs)
+        diff_paints.marks["shown"] = [time.perf_counter(), None]
+        return answer
+
+    DiffBody.show = noted_show
     counter = CallCounter()
     shaping = aws_like_for(spec)
     ops = make_ops(spec["url"], spec["home"], counter=counter, aws_like=shaping)
@@ -383,11 +395,13 @@ def run_app(spec: dict) -> dict:
                                               old_label="stored version 1 of /sentinel/policies/big",
                                               new_label="big.yaml", kind="local", name="big", file="big.yaml")
                         diff_paints.first = None
+                        diff_paints.marks.pop("shown", None)
                         screen = DiffScreen(request=request)
                         t0 = time.perf_counter()
                         app.push_screen(screen)
-                        painted = await _until(lambda: diff_paints.first is not None, timeout=60)
-                        done = diff_paints.first or time.perf_counter()
+                        painted = await _until(lambda: diff_paints.marks.get("shown", [0, None])[1] is not None,
+                                               timeout=60)
+                        done = diff_paints.marks["shown"][1] if painted else time.perf_counter()
                         times.append(1000 * (done - t0))
                         collected.append(1000 * sum(sec for ended, _, sec in gc_pauses if t0 <= ended <= done))
                         view = screen.query_one(DiffView) if painted else None
@@ -415,5 +429,6 @@ def run_app(spec: dict) -> dict:
     gc.callbacks.remove(on_gc)
     PolicyTable.apply = apply
     PolicyTable.refresh = refresh
+    DiffBody.show = show_diff
     result["peak_rss_mb"] = peak_rss_mb()
     return result

@@ -253,18 +253,33 @@ def test_binary_input_is_refused_with_a_clear_message():
     run(go())
 
 
-def test_a_large_diff_renders_lazily_and_compares_meaning_in_a_worker_on_request():
+def test_a_large_diff_renders_lazily_and_compares_meaning_in_a_worker_on_request(monkeypatch):
+    import threading
+
+    from sentinel_tui.ui.widgets import diff_view
+
     rules = [f"  - name: rule-{i}\n    effect: allow\n    conditions:\n      profiles: [p{i}]\n"
              for i in range(1000)]
     old = ('version: "1"\nrules:\n' + "".join(rules)).encode()
     new = old.replace(b"\n", b"\r\n")  # 4,002 changed lines, same meaning
+    # Diffing and laying out 4,000 lines take a tenth of a second or more: never on the thread
+    # that runs the app (it would stop answering keys meanwhile).
+    built_on = []
+    build = diff_view.build_diff
+
+    def noting_build(*args, **kwargs):
+        built_on.append(threading.current_thread())
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(diff_view, "build_diff", noting_build)
 
     async def go():
         app = DiffHost(DiffRequest(old=old, new=new, old_label="stored version 1 of /big", new_label="big.yaml"))
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
             view = app.query_one(DiffView)
             body = app.query_one(DiffBody)
+            await wait_for(pilot, lambda: view.model is not None)
+            assert built_on and threading.main_thread() not in built_on
             assert view.model.diff.added == 4002
             assert len(body.rows) == 4002 + 1
             assert not view.model.meaning_checked  # not parsed at open: too large to do it for free
@@ -273,15 +288,16 @@ def test_a_large_diff_renders_lazily_and_compares_meaning_in_a_worker_on_request
             await pilot.pause()
             assert "␍" in body.render_line(0).text
             await pilot.press("m")
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await wait_for(pilot, lambda: view.model.mode == "meaning")
             assert view.mode == "meaning" and view.model.diff.identical
             assert view.model.meaning_same_bytes_differ is True
             await pilot.press("m")  # access: 1,000 rules compared in a worker, then the verdict
             await wait_for(pilot, lambda: view.model is not None and view.model.mode == "access", timeout=60)
             assert view.model.access.identical
             await pilot.press("m")
+            await wait_for(pilot, lambda: view.model.mode == "bytes")
             assert view.mode == "bytes" and view.model.meaning_same_bytes_differ is True  # kept
+            assert threading.main_thread() not in built_on
 
     run(go())
 

@@ -143,6 +143,49 @@ def _width_estimate(text: str) -> int:
     return cell_len(text) + 10 * len(_HIDDEN.findall(text)) + 24
 
 
+class DiffLayout:
+    """The rows of a model in one layout, with what painting them needs (the lexers, the
+    widths): made by `layout_rows`, a pure function, so a large diff is laid out in a
+    thread (`DiffView`) and only handed to the body on the UI thread."""
+
+    __slots__ = ("model", "split", "rows", "hunk_rows", "number_width", "content_width", "lex")
+
+    def __init__(self, model: DiffModel, split: bool, rows: list[tuple], hunk_rows: list[int], number_width: int,
+                 content_width: int, lex: dict[str, "_LazyTokens"] | None):
+        self.model = model
+        self.split = split
+        self.rows = rows
+        self.hunk_rows = hunk_rows
+        self.number_width = number_width
+        self.content_width = content_width
+        self.lex = lex
+
+
+def layout_rows(model: DiffModel, split: bool, *, lex: dict[str, "_LazyTokens"] | None = None) -> DiffLayout:
+    """`model`'s rows, side by side (`split`) or unified; `lex`: the lexers of the same texts,
+    kept (None: made here)."""
+    diff = model.diff
+    rows: list[tuple] = []
+    hunk_rows: list[int] = []
+    widest = 0
+    for index, hunk in enumerate(diff.hunks):
+        hunk_rows.append(len(rows))
+        rows.append(("hunk", index, hunk))
+        if split:
+            rows.extend(("pair", old, new) for old, new in side_by_side(Diff((hunk,), 0, 0)))
+        else:
+            rows.extend(("line", line) for line in hunk.lines)
+        for line in hunk.lines:
+            widest = max(widest, _width_estimate(line.text))
+    if diff.identical:
+        rows.extend(("note", text, style) for text, style in _identical_notes(model))
+    last = diff.hunks[-1] if diff.hunks else None
+    top = max(last.old_start + last.old_len, last.new_start + last.new_len) if last else 1
+    if lex is None:
+        lex = {"old": _LazyTokens(model.old_text), "new": _LazyTokens(model.new_text)}
+    return DiffLayout(model, split, rows, hunk_rows, max(2, len(str(top))), widest, lex)
+
+
 class DiffBody(ScrollView, can_focus=True):
     """The rows of a diff: hunk headers and lines, unified or side by side."""
 
@@ -205,35 +248,26 @@ class DiffBody(ScrollView, can_focus=True):
     def hunk_rows(self) -> list[int]:
         return self._hunk_rows
 
-    def show(self, model: DiffModel, *, split: bool, current_hunk: int = 0) -> None:
-        """Show ``model`` (a new one, or the same in another layout)."""
-        if self.model is None or model.old_text != self.model.old_text or model.new_text != self.model.new_text:
-            self._lex = {"old": _LazyTokens(model.old_text), "new": _LazyTokens(model.new_text)}
+    def _same_texts(self, model: DiffModel) -> bool:
+        return self.model is not None and model.old_text == self.model.old_text and \
+            model.new_text == self.model.new_text
+
+    def show(self, model: DiffModel, *, split: bool, current_hunk: int = 0, layout: DiffLayout | None = None) -> None:
+        """Show ``model`` (a new one, or the same in another layout); ``layout``: its rows, laid
+        out already (`layout_rows`, in a thread for a large diff)."""
+        same = self._same_texts(model)
+        if layout is None or layout.model is not model or layout.split != split:
+            layout = layout_rows(model, split, lex=self._lex if same and self._lex else None)
+        if not same:
             self._texts.clear()
+        self._lex = layout.lex
         self.model = model
         self.split = split
-        diff = model.diff
-        rows: list[tuple] = []
-        hunk_rows: list[int] = []
-        widest = 0
-        for index, hunk in enumerate(diff.hunks):
-            hunk_rows.append(len(rows))
-            rows.append(("hunk", index, hunk))
-            if split:
-                rows.extend(("pair", old, new) for old, new in side_by_side(Diff((hunk,), 0, 0)))
-            else:
-                rows.extend(("line", line) for line in hunk.lines)
-            for line in hunk.lines:
-                widest = max(widest, _width_estimate(line.text))
-        if diff.identical:
-            rows.extend(("note", text, style) for text, style in _identical_notes(model))
-        last = diff.hunks[-1] if diff.hunks else None
-        top = max(last.old_start + last.old_len, last.new_start + last.new_len) if last else 1
-        self._number_width = max(2, len(str(top)))
-        self._content_width = widest
-        self._rows = rows
-        self._hunk_rows = hunk_rows
-        self.current_hunk = min(max(current_hunk, 0), max(len(hunk_rows) - 1, 0))
+        self._number_width = layout.number_width
+        self._content_width = layout.content_width
+        self._rows = layout.rows
+        self._hunk_rows = layout.hunk_rows
+        self.current_hunk = min(max(current_hunk, 0), max(len(layout.hunk_rows) - 1, 0))
         self._strips.clear()
         self._update_virtual_size()
         self.refresh()
@@ -606,6 +640,16 @@ class DiffView(Widget):
             self.request = request
             self.access = access
 
+    class _BuiltInThread(Message):
+        def __init__(self, request: DiffRequest, model: DiffModel | None, layout: "DiffLayout | None",
+                     error: DiffInputError | None, keep_hunk: bool):
+            super().__init__()
+            self.request = request
+            self.model = model
+            self.layout = layout
+            self.error = error
+            self.keep_hunk = keep_hunk
+
     class _MeaningReady(Message):
         def __init__(self, request: DiffRequest, meaning: Meaning):
             super().__init__()
@@ -625,6 +669,7 @@ class DiffView(Widget):
         self._pending_meaning_mode = False
         self._access = None
         self._access_for: DiffRequest | None = None
+        self._building: DiffRequest | None = None  # the request a thread is building a model for
         self.set_reactive(DiffView.split, layout == "split")
         if request is not None:
             self.set_reactive(DiffView.mode, request.mode)
@@ -698,22 +743,63 @@ class DiffView(Widget):
                 self.body.loading = True
                 self._compute_access(request)
                 return
+        if not self._small(request):
+            # A large input (a 4,000-line policy file: ~0.1 s to diff, more to lay out): built
+            # and laid out in a thread, so the app answers keys meanwhile (_on_built shows it).
+            self._building = request
+            self.body.loading = True
+            self._build(request, meaning, access, self.split, keep_hunk)
+            return
+        self._building = None
         try:
             model = build_diff(request, check_meaning=meaning is not None, meaning=meaning, access=access)
         except DiffInputError as exc:
-            if request.mode in ("meaning", "access"):
-                self.notify(f"{exc.what}\n{exc.fix}", title=f"No {request.mode} diff", severity="error", timeout=8,
-                            markup=False)
-                self.set_reactive(DiffView.mode, "bytes")
-                self._rebuild()
-                return
-            self._show_error(exc)
+            self._refused(request, exc)
             return
+        self._show_model(model, keep_hunk)
+
+    @work(thread=True, exclusive=True, group="diff-build", exit_on_error=False)
+    def _build(self, request: DiffRequest, meaning: Meaning | None, access, split: bool, keep_hunk: bool) -> None:
+        try:
+            model = build_diff(request, check_meaning=meaning is not None, meaning=meaning, access=access)
+        except DiffInputError as exc:
+            self.post_message(self._BuiltInThread(request, None, None, exc, keep_hunk))
+            return
+        except Exception as exc:  # a bug must not leave the view loading for ever
+            self.post_message(self._BuiltInThread(request, None, None, DiffInputError(
+                f"The diff could not be built: {type(exc).__name__}: {exc}",
+                "Press r to read the inputs again; if it persists this is a bug in sentinel-tui."), keep_hunk))
+            return
+        self.post_message(self._BuiltInThread(request, model, layout_rows(model, split), None, keep_hunk))
+
+    def on_diff_view__built_in_thread(self, message: "_BuiltInThread") -> None:
+        message.stop()
+        if message.request is not self._building:
+            return  # built for inputs, a mode or a context no longer asked for
+        self._building = None
+        self.body.loading = False
+        if self.screen.focused is None:
+            self.body.focus()  # a loading widget cannot keep the focus: the diff's keys work again
+        if message.error is not None:
+            self._refused(message.request, message.error)
+            return
+        self._show_model(message.model, message.keep_hunk, message.layout)
+
+    def _refused(self, request: DiffRequest, exc: DiffInputError) -> None:
+        if request.mode in ("meaning", "access"):
+            self.notify(f"{exc.what}\n{exc.fix}", title=f"No {request.mode} diff", severity="error", timeout=8,
+                        markup=False)
+            self.set_reactive(DiffView.mode, "bytes")
+            self._rebuild()
+            return
+        self._show_error(exc)
+
+    def _show_model(self, model: DiffModel, keep_hunk: bool, layout: "DiffLayout | None" = None) -> None:
         self.error = None
         first = self.model is None
         hunk = self.body.current_hunk if keep_hunk and not first else 0
         self.model = model
-        self.body.show(model, split=self.split, current_hunk=hunk)
+        self.body.show(model, split=self.split, current_hunk=hunk, layout=layout)
         if model.diff.hunks and not first:
             self.body.set_current_hunk(self.body.current_hunk, scroll=True)
         self._refresh_chrome()
