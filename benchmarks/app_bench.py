@@ -146,23 +146,31 @@ class LoopStalls:
     """
 
     STEP = 0.005
+    NOTED = 0.05  # stops longer than this are kept with what was going on (`label`)
 
     def __init__(self) -> None:
         self.late: list[float] = []
         self.cpu: list[float] = []
+        self.label = ""  # what the measurement is doing now (a key, opening a diff)
+        self.stops: list[tuple[float, float, str]] = []  # (wall, loop thread's CPU, label) of long stops
         self._task = None
 
     async def _run(self) -> None:
         while True:
             asked, asked_cpu = time.perf_counter(), time.thread_time()
+            label = self.label
             await asyncio.sleep(self.STEP)
             late = max(0.0, time.perf_counter() - asked - self.STEP)
+            cpu = min(late, max(0.0, time.thread_time() - asked_cpu))
             self.late.append(late)
-            self.cpu.append(min(late, max(0.0, time.thread_time() - asked_cpu)))
+            self.cpu.append(cpu)
+            if late > self.NOTED:
+                self.stops.append((late, cpu, label if label == self.label else f"{label} / {self.label}"))
 
     def start(self) -> None:
         self.late.clear()
         self.cpu.clear()
+        self.stops.clear()
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     def stop(self) -> dict:
@@ -173,7 +181,9 @@ class LoopStalls:
                 "over_100ms": sum(1 for x in late if x > 0.1),
                 "p99_ms": round(1000 * late[int(0.99 * (len(late) - 1))], 1) if late else 0.0,
                 "cpu_longest_ms": round(1000 * cpu[-1], 1) if cpu else 0.0,
-                "cpu_over_100ms": sum(1 for x in cpu if x > 0.1)}
+                "cpu_over_100ms": sum(1 for x in cpu if x > 0.1),
+                "longest_stops": [{"ms": round(1000 * wall, 1), "cpu_ms": round(1000 * cpu, 1), "during": label}
+                                  for wall, cpu, label in sorted(self.stops, reverse=True)[:8]]}
 
 
 async def _until(predicate, timeout: float, step: float = 0.002) -> bool:
@@ -199,7 +209,7 @@ def run_app(spec: dict) -> dict:
     from sentinel_tui.ui.screens.browser import BrowserScreen
     from sentinel_tui.ui.screens.diff import DiffScreen
     from sentinel_tui.ui.widgets.diff_view import DiffBody, DiffView
-    from sentinel_tui.ui.widgets.policy_table import EntryFilter, PolicyTable
+    from sentinel_tui.ui.widgets.policy_table import COLUMNS, EntryFilter, PolicyTable
 
     n = spec["n"]
     table_paints = Paints(PolicyTable, lambda table, y: table.row_count > 0 and y >= 1)
@@ -276,6 +286,7 @@ def run_app(spec: dict) -> dict:
         app = state["app"] = SentinelApp(ops, use_cache=cache_mode is not None)
         stalls = LoopStalls()
         async with app.run_test(size=SIZE) as pilot:
+            stalls.label = "the load"
             stalls.start()
             ok = await _until(lambda: state["complete_at"] is not None, timeout=900)
             painted = await _until(lambda: table_paints.first_watched is not None, timeout=10)
@@ -338,6 +349,7 @@ def run_app(spec: dict) -> dict:
                 table_paints.watch_from = None
                 state["refreshes"] = 0
                 t0 = time.perf_counter()
+                stalls.label = f"filter key {k!r} ({text_after!r})"
                 app._driver.send_message(key_event(k))
                 applied = await _until(lambda: bool(applied_at) and table.filter.text == text_after and (
                     field.value == text_after or k == "escape"), timeout=900, step=0.0005)
@@ -373,6 +385,22 @@ def run_app(spec: dict) -> dict:
                 await key(ch, typed)
             await key("escape", "")
             table_paints.watch_from = None
+            stalls.label = ""
+
+            # -- sorting, the attention filter, the detail pane: the loop's stops are noted --------
+            browse = [("s", f"sort by {c.key}") for c in COLUMNS[1:]] + [("s", "sort by name"),
+                                                                          ("S", "reverse sort")]
+            browse += [("a", "attention only"), ("a", "attention off"), ("S", "sort by name again")]
+            browse += [("enter", "open the detail pane")] + [("down", "next row, detail shown")] * 5
+            browse += [(tab, f"detail tab {tab}") for tab in "23451"] + [("escape", "close the detail pane")]
+            browse += [("end", "last row"), ("home", "first row"), ("pagedown", "page down")]
+            for k, what in browse:
+                stalls.label = what
+                await pilot.press(k)
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+            stalls.label = ""
+            result["browse_keys"] = [what for _, what in browse]
             samples = [q["ms"] for q in queries]
             ordered = sorted(samples)
             result["filter"] = {
@@ -397,6 +425,7 @@ def run_app(spec: dict) -> dict:
                         diff_paints.first = None
                         diff_paints.marks.pop("shown", None)
                         screen = DiffScreen(request=request)
+                        stalls.label = f"opening the diff ({label})"
                         t0 = time.perf_counter()
                         app.push_screen(screen)
                         painted = await _until(lambda: diff_paints.marks.get("shown", [0, None])[1] is not None,
@@ -406,9 +435,12 @@ def run_app(spec: dict) -> dict:
                         collected.append(1000 * sum(sec for ended, _, sec in gc_pauses if t0 <= ended <= done))
                         view = screen.query_one(DiffView) if painted else None
                         model = view.model if view is not None else None
+                        stalls.label = f"the diff on screen ({label})"
                         await pilot.pause()
+                        stalls.label = "closing the diff"
                         await pilot.press("escape")
                         await pilot.pause()
+                        stalls.label = ""
                     opened.append({
                         "case": label, "lines": len(after.splitlines()), "open_ms": times[0], "again_ms": times[1],
                         "gc_ms": round(collected[0], 1), "again_gc_ms": round(collected[1], 1),

@@ -89,3 +89,23 @@ def test_command_registry():
         registry.parse("region")
     with pytest.raises(SentinelError, match="Unknown command"):
         registry.parse("nope")
+
+
+def test_numbered_policy_lines_fold_under_their_line_with_findings_beside():
+    """The detail pane's policy text: numbers right-aligned in a gutter, a finding beside its
+    line, and what does not fit folded under the line (not under the number)."""
+    from rich.console import Console
+    from rich.style import Style
+
+    from sentinel_tui.ui.widgets.detail import NumberedLines
+
+    rows = [(Text(str(n), style=Style(dim=True)), Text(line), None)
+            for n, line in enumerate(["version: \"1\"", "rules:"], start=1)]
+    rows += [(Text(str(n)), Text(" " * 4 + "x" * 30), None) for n in range(3, 10)]
+    rows.append((Text("10"), Text("    effect: allow"), Text("✘ parse error here")))
+    console = Console(width=30, color_system=None, record=True)
+    console.print(NumberedLines(rows), end="")
+    shown = [line.rstrip() for line in console.export_text().splitlines()]
+    assert shown[0] == ' 1 version: "1"' and shown[1] == " 2 rules:"
+    assert shown[2] == " 3     " + "x" * 23 and shown[3] == "   " + "x" * 7  # folded under the line
+    assert shown[-2:] == ["10     effect: allow ✘ parse", "   error here"]

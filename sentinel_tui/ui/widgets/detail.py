@@ -131,17 +131,62 @@ def policy_view(entry: FleetEntry, roles: Mapping[str, str]) -> Group | Text:
             else:
                 top.append(note)
     lines = highlight_yaml(entry.policy.value, roles)
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(justify="right", no_wrap=True, style=Style(dim=True))
-    grid.add_column(overflow="fold")
-    grid.add_column(overflow="fold")
+    rows = []
     for number, line in enumerate(lines, start=1):
         found = notes.pop(number, [])
-        marker = Text(f"{number}", style=Style(dim=not found))
-        grid.add_row(marker, line, Text("\n").join(found) if found else Text(""))
+        rows.append((Text(f"{number}", style=Style(dim=not found)), line, Text("\n").join(found) if found else None))
     for leftover in notes.values():  # a line number past the end (a parse error at EOF)
         top.extend(leftover)
-    return Group(*top, grid) if top else Group(grid)
+    numbered = NumberedLines(rows)
+    return Group(*top, numbered) if top else Group(numbered)
+
+
+class NumberedLines:
+    """Lines with their numbers in a gutter and, beside a line, what was found on it: folded
+    to the width, continuations under the line. (A Rich Table grid draws the same, measuring
+    every cell of every row: ~40 ms for a policy of 80 lines, on every cursor move.)"""
+
+    def __init__(self, rows: list[tuple[Text, Text, Text | None]]) -> None:
+        self.rows = rows
+        self.gutter = max((number.cell_len for number, _, _ in rows), default=1)
+
+    def _texts(self):
+        for number, line, note in self.rows:
+            yield number, (line if note is None else Text.assemble(line, " ", note))
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        widest = max((text.cell_len for _, text in self._texts()), default=0)
+        return Measurement(min(self.gutter + 2, options.max_width), min(self.gutter + 1 + widest, options.max_width))
+
+    def __rich_console__(self, console, options):
+        from rich.segment import Segment
+
+        room = max(options.max_width - self.gutter - 1, 1)
+        blank = Segment(" " * (self.gutter + 1))
+        for number, text in self._texts():
+            parts = [text] if text.cell_len <= room and "\n" not in text.plain else \
+                list(text.wrap(console, room, overflow="fold")) or [Text()]
+            for index, part in enumerate(parts):
+                if index:
+                    yield blank
+                else:
+                    yield Segment(" " * (self.gutter - number.cell_len))
+                    yield from _segments(number, console)
+                    yield Segment(" ")
+                yield from _segments(part, console)
+                yield Segment.line()
+
+
+def _segments(text: Text, console):
+    """`text` as segments, its own style included (Text.render drops the style of a Text
+    without spans)."""
+    from rich.segment import Segment
+
+    if not text.spans and text.style:
+        return [Segment(text.plain, console.get_style(text.style))] if text.plain else []
+    return text.render(console)
 
 
 def _semantic_findings(entry: FleetEntry, check: PolicyCheck) -> list:
