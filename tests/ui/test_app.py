@@ -725,15 +725,14 @@ def _plain(renderable) -> str:
 
 
 def _grid(renderable) -> list[tuple[str, str, str]]:
-    """The (line number, code, note) rows of the policy grid."""
+    """The (line number, code, note) rows of the policy's numbered lines."""
     from rich.console import Group
-    from rich.table import Table
 
-    tables = [r for r in (renderable.renderables if isinstance(renderable, Group) else [renderable])
-              if isinstance(r, Table)]
-    table = tables[0]
-    columns = [list(c.cells) for c in table.columns]
-    return [tuple(cell.plain for cell in row) for row in zip(*columns)]
+    from sentinel_tui.ui.widgets.detail import NumberedLines
+
+    found = [r for r in (renderable.renderables if isinstance(renderable, Group) else [renderable])
+             if isinstance(r, NumberedLines)]
+    return [(number.plain, line.plain, note.plain if note is not None else "") for number, line, note in found[0].rows]
 
 
 

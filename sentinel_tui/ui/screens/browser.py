@@ -276,7 +276,7 @@ class BrowserScreen(Screen):
         detail = self.detail
         if not detail.display:
             detail.display = True
-            self.add_class("-detail")
+            self.table.add_class("-with-detail")  # the table's class, not the screen's: only it is restyled
         detail.show(self.table.selected_entry)
         self._read_values_soon(self.table.selected_entry)
 
@@ -360,7 +360,7 @@ class BrowserScreen(Screen):
         elif self.detail.display:
             self.detail.display = False
             self.detail.cancel_work()
-            self.remove_class("-detail")
+            self.table.remove_class("-with-detail")
             self.table.focus()
         elif self.table.filter.text:
             self.table.set_filter("")
