@@ -176,7 +176,9 @@ def closing_note(results: dict) -> str:
         worst = max(cases, key=lambda c: c["open_ms"]) if cases else None
         text = (f"**Diff.** A {d['lines']:,}-line diff opens in {d['open_ms']:.0f} ms at worst, "
                 f"{min(c['again_ms'] for c in cases):.0f}-{max(c['again_ms'] for c in cases):.0f} ms when opened "
-                "again: only the rows on screen are rendered and YAML is lexed up to the last line shown.")
+                "again: the input (over 64 KB) is diffed and laid out in a thread while the screen shows it "
+                "loading, only the rows on screen are rendered and YAML is lexed up to the last line shown; the "
+                "time runs to the first paint of the diff itself.")
         if worst is not None and worst.get("gc_ms", 0) >= 0.5 * worst["open_ms"]:
             text += (f" Of the worst open ({worst['case']}), {worst['gc_ms']:.0f} ms was a garbage collection "
                      "(see above).")
@@ -188,8 +190,10 @@ def closing_note(results: dict) -> str:
         (n0, p0), (n1, p1) = peaks[0], peaks[-1]
         per = 1024 * (p1 - p0) / max(1, n1 - n0)
         notes.append(f"**Memory** grows about {per:.0f} KB per policy (peak {p0:.0f} MB at N = {n0:,}, "
-                     f"{p1:.0f} MB at N = {n1:,}): each entry keeps its policy and envelope text, the "
-                     "parsed policy and its assessment, and the table the rendered cells of its row.")
+                     f"{p1:.0f} MB at N = {n1:,}): each entry keeps its policy and envelope text (what "
+                     "SSM returned, ~2.5 KB), the parsed envelope and its assessment (the YAML check's verdict, "
+                     "not the parsed model, which is parsed again for the entry the detail pane shows), and "
+                     "the table its name cell (the other cells are shared by the rows that read the same).")
     aws_sizes = [(size, rr["aws_like"]) for size, rr in sizes if rr.get("aws_like")]
     if aws_sizes:
         parts = []
@@ -230,7 +234,8 @@ def closing_note(results: dict) -> str:
                 f"to the complete table; the second painted {_num(w.get('first_paint_from_app_start_seconds'))} s after "
                 f"it started and had the whole table from the cache on screen "
                 + ("(never)" if shown is None else f"{shown:.2f} s later") +
-                f" (the cache is keyed by account, so it waits for STS GetCallerIdentity first), and confirmed it "
+                f" (found by the account last seen with this profile and region, without waiting for STS, which "
+                f"checks it afterwards), and confirmed it "
                 f"{_num(w.get('confirmed_from_app_start_seconds'))} s after the start with "
                 f"{', '.join(f'{v} {k}' for k, v in w['calls'].items())} and {w['value_reads']} value reads; the "
                 f"metadata listings alone take {aws['metadata_floor']['seconds']:.2f} s.")

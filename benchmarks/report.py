@@ -145,13 +145,24 @@ def evaluate(results: dict) -> list[dict]:
             target("complete table at N = 5,000 within 1.2x of the load alone",
                    f"{ratio:.2f}x ({app['complete_from_app_start_seconds']:.2f} s from the app's start / "
                    f"{r['load_seconds']:.2f} s load)", "met" if ratio <= 1.2 else "missed")
+        cold = ((r.get("aws_like") or {}).get("app_cold") or {})
+        aws_load = ((r.get("aws_like") or {}).get("load") or {}).get("seconds")
+        if cold.get("complete_from_app_start_seconds") and aws_load:
+            ratio = cold["complete_from_app_start_seconds"] / aws_load
+            target("AWS-like mode: complete table at N = 5,000 within 1.2x of the load alone",
+                   f"{ratio:.2f}x ({cold['complete_from_app_start_seconds']:.2f} s from the app's start / "
+                   f"{aws_load:.2f} s load)", "met" if ratio <= 1.2 else "missed")
         loop = (app or {}).get("loop_during_interaction")
         if loop:
-            target("no stop of the event loop over 100 ms during interaction at N = 5,000 (filter keys, diffs; "
-                   "garbage collection included)",
+            stops = "; ".join(f"{s['ms']:.0f} ms ({s['cpu_ms']:.0f} ms CPU) {s['during']}"
+                              for s in loop.get("longest_stops", [])[:4])
+            target("no stop of the event loop over 100 ms during interaction at N = 5,000 (filter keys, sorting, "
+                   "the attention filter, the detail pane and its tabs, scrolling, diffs; garbage collection "
+                   "included)",
                    f"longest {loop['longest_ms']:.0f} ms of wall time, of which the loop thread's own CPU "
                    f"{loop.get('cpu_longest_ms', 0):.0f} ms; {loop['over_100ms']} stops over 100 ms of wall time, "
-                   f"{loop.get('cpu_over_100ms', 0)} of CPU time ({loop['samples']} wake-ups asked every 5 ms)",
+                   f"{loop.get('cpu_over_100ms', 0)} of CPU time ({loop['samples']} wake-ups asked every 5 ms)"
+                   + (f"; the longest: {stops}" if stops else ""),
                    "met" if loop["longest_ms"] <= 100 else
                    ("missed (wall time; met in the app's own CPU time)" if loop.get("cpu_longest_ms", 1e9) <= 100
                     else "missed"))
@@ -206,11 +217,11 @@ def evaluate(results: dict) -> list[dict]:
 
     filters = {n: _app(r)["filter"] for n, r in sizes.items() if _app(r) and _app(r).get("filter")}
     if filters:
-        n = max(filters)
-        f = filters[n]
-        target(f"filter under 100 ms on the {n:,}-row table",
-               f"median {f['median_ms']:.0f} ms, worst {f['max_ms']:.0f} ms over {len(f['samples_ms'])} filters",
-               "met" if f["max_ms"] < 100 else "missed")
+        for n in [m for m in sorted(filters) if m >= 5000] or [max(filters)]:
+            f = filters[n]
+            target(f"filter under 100 ms on the {n:,}-row table",
+                   f"median {f['median_ms']:.0f} ms, worst {f['max_ms']:.0f} ms over {len(f['samples_ms'])} filters",
+                   "met" if f["max_ms"] < 100 else "missed")
     else:
         target("filter under 100 ms on the 5,000-row table", "the app is not in this tree yet", "not measured")
 
@@ -258,8 +269,12 @@ def render(results: dict, *, json_name: str = "RESULTS.json") -> str:
       f"cryptography {m.get('cryptography')}, ruamel.yaml {m.get('ruamel.yaml')} |")
     w(f"| code | commit {m.get('commit')}"
       + (" plus uncommitted changes in the tree" if m.get("uncommitted_changes") else "") + " |")
+    during = results.get("load_average_during") or {}
     w(f"| load average (1, 5, 15 min) | start {results.get('load_average_start')}, "
-      f"end {results.get('load_average_end')} (other work on the machine shows here) |")
+      f"end {results.get('load_average_end')}"
+      + (f"; 1-minute average during the run {during['min']}-{during['max']} (mean {during['mean']}, "
+         f"{during['samples']} samples)" if during.get("samples") else "")
+      + " (other work on the machine shows here; the benchmark itself adds about 1) |")
     w(f"| emulator | moto's server on 127.0.0.1 in the parent process"
       + (", with AWS paging for SSM listings" if results["settings"]["aws_paging"] else ", stock") + " |\n")
 

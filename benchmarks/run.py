@@ -112,6 +112,37 @@ def load_average() -> list[float] | None:
         return None
 
 
+class LoadSampler:
+    """The 1-minute load average every `every` seconds while the run goes on (other work on
+    the machine shows here: the benchmark's own processes add about one)."""
+
+    def __init__(self, every: float = 15.0) -> None:
+        import threading
+
+        self.every = every
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="load-sampler")
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            found = load_average()
+            if found:
+                self.samples.append(found[0])
+            self._stop.wait(self.every)
+
+    def start(self) -> "LoadSampler":
+        self._thread.start()
+        return self
+
+    def stop(self) -> dict:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        x = self.samples
+        return {"samples": len(x), "every_seconds": self.every, "min": min(x, default=None),
+                "max": max(x, default=None), "mean": round(sum(x) / len(x), 2) if x else None}
+
+
 class Runner:
     def __init__(self, url: str, home: str):
         self.url = url
@@ -219,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
                      "settings": {"sizes": args.sizes, "repeat": args.repeat, "naive_cap": args.naive_cap,
                                   "aws_like": args.aws_like, "aws_naive_cap": args.aws_naive_cap,
                                   "aws_paging": not args.stock_moto, "quick": args.quick}}
+    sampler = LoadSampler().start()
     log(f"starting the emulator ({'stock moto' if args.stock_moto else 'moto with AWS paging'})")
     emu = emulator.start(aws_paging=not args.stock_moto)
     try:
@@ -231,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         emu.stop()
     results["total_seconds"] = time.perf_counter() - started
     results["load_average_end"] = load_average()
+    results["load_average_during"] = sampler.stop()
 
     from .closing import closing_note
     from .report import checks, evaluate, render
