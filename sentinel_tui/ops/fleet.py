@@ -195,6 +195,7 @@ class _ParallelListing:
         self.cancelled = False
         self._queue: queue.Queue = queue.Queue()
         self._stop = threading.Event()
+        self._started = False
 
     def _produce(self, kind: str, path: str) -> None:
         try:
@@ -206,13 +207,21 @@ class _ParallelListing:
         except BaseException as exc:  # handed to the consumer, raised there
             self._queue.put((kind, None, exc))
 
+    def start(self) -> None:
+        """Start both listings (pages wait in the queue until `pages` takes them)."""
+        if self._started:
+            return
+        self._started = True
+        self.store.clients.client("ssm")  # build the client once, before two threads want it
+        for kind, path in self.paths.items():
+            threading.Thread(target=self._produce, args=(kind, path), daemon=True, name=f"sentinel-list-{kind}").start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
     def pages(self, cancelled: Callable[[], bool]):
         """Yield (kind, page) and (kind, None) once a listing is complete; raise its error."""
-        self.store.clients.client("ssm")  # build the client once, before two threads want it
-        threads = [threading.Thread(target=self._produce, args=(kind, path), daemon=True,
-                                    name=f"sentinel-list-{kind}") for kind, path in self.paths.items()]
-        for thread in threads:
-            thread.start()
+        self.start()
         open_kinds = set(self.paths)
         try:
             while open_kinds:
@@ -393,10 +402,15 @@ class FleetService:
         root = self.settings.policy_root
         snap = FleetSnapshot(root=root)
         emit = on_update or (lambda entries: None)
+        # The listings start first: the TVM discovery (one ListFunctions) runs while their first
+        # pages are on their way, instead of before them.
+        listing = _ParallelListing(self.store, {"policy": root, "signature": signature_root(root)})
         try:
+            listing.start()
             snap.tvms = self.tvm_discovery.list()
         except SentinelError as exc:
             if getattr(exc, "kind", "") not in ("access-denied",):
+                listing.stop()
                 snap.error = exc
                 return snap
             snap.tvms = []  # without lambda:ListFunctions the settings stand in
@@ -404,7 +418,6 @@ class FleetService:
         policy_errors: dict[str, str] = {}
         signatures: dict[str, Parameter] = {}
         done: set[str] = set()
-        listing = _ParallelListing(self.store, {"policy": root, "signature": signature_root(root)})
         finished: set[str] = set()
 
         def entry_for(path: str) -> FleetEntry:

@@ -130,3 +130,21 @@ def test_rows_keep_the_checks_verdict_not_the_parsed_model_which_is_parsed_again
         assert entry.policy_check() == fresh
     assert any(e.policy_check().policy is not None for e in checked)
     assert any(e.policy_check().error is not None for e in checked)  # the demo has broken policies
+
+
+def test_the_listings_do_not_wait_for_the_tvm_discovery(ops, demo):
+    """Against AWS each call waits tens of milliseconds: the listings' first pages are asked for
+    while ListFunctions is still on its way, not after it."""
+    import threading
+
+    from sentinel_tui.aws.faults import on_call
+
+    listing = threading.Event()
+    seen_while_discovering = []
+    ops.clients.add_hook(on_call("ssm", "GetParametersByPath", lambda params: listing.set()))
+    ops.clients.add_hook(on_call("lambda", "ListFunctions",
+                                 lambda params: seen_while_discovering.append(listing.wait(10)) and None))
+    snap = ops.fleet.load()
+    assert snap.complete and snap.error is None
+    assert seen_while_discovering and seen_while_discovering[0] is True
+    assert {e.name: e.status for e in snap.entries.values()}["production"] is Status.VALID
