@@ -877,32 +877,14 @@ def cmd_contexts_list(args) -> int:
 
 def cmd_contexts_import(args) -> int:
     """Offer each AWS profile that is not yet a context; write only after a yes (or --yes)."""
-    from dataclasses import replace as dc_replace
+    from .ops.contexts import add_contexts, import_offers
 
-    from .aws.session import aws_config_profiles
-    from .config import CONTEXT_NAME, ContextSpec, save_settings
-
-    settings = load_settings(env={})  # the file alone: never persist flags or environment
-    profiles = aws_config_profiles()
-    taken_profiles = {c.profile for c in settings.contexts}
-    taken_names = {c.name for c in settings.contexts}
-    wanted = list(args.profiles) or sorted(profiles)
-    unknown = [p for p in wanted if p not in profiles]
-    if unknown:
-        raise ConfigError(f"no AWS profile named {', '.join(map(repr, unknown))} in the AWS config file "
-                          f"(profiles: {', '.join(sorted(profiles)) or 'none'})")
-    offers = []
-    for name in wanted:
-        if name in taken_profiles or name in taken_names:
-            continue
-        if not CONTEXT_NAME.match(name):
-            _err(f"skipped profile {name!r}: not usable as a context name (letters, digits, '.', '_', '-')")
-            continue
-        values = profiles[name]
-        offers.append(ContextSpec(name=name, profile=name, region=values.get("region"),
-                                  endpoint_url=values.get("endpoint_url")))
+    found = import_offers(args.profiles)
+    for name, why in found.skipped:
+        _err(f"skipped profile {name!r}: {why}")
+    offers = found.offers
     if not offers:
-        _out("Nothing to import: every AWS profile is already a context." if profiles
+        _out("Nothing to import: every AWS profile is already a context." if found.profiles
              else "No profiles in the AWS config file.")
         return EXIT_OK
     _out(f"Contexts to add to {config_file()}:")
@@ -919,7 +901,7 @@ def cmd_contexts_import(args) -> int:
         if input(f"Add {len(offers)} context{'s' if len(offers) != 1 else ''}? [y/N] ").strip().lower() not in ("y", "yes"):
             _out("Nothing written.")
             return EXIT_FAIL
-    path = save_settings(dc_replace(settings, contexts=settings.contexts + tuple(offers)))
+    path = add_contexts(offers)
     _out(f"Added {len(offers)} context{'s' if len(offers) != 1 else ''} to {path}.")
     return EXIT_OK
 

@@ -52,6 +52,14 @@ class FleetEntry:
     local_path: Path | None = None
     policy_error: str | None = None
     signature_error: str | None = None
+    #: the context (a [contexts.NAME] of the settings) the entry was listed in, when the app shows several
+    context: str | None = None
+
+    @property
+    def key(self) -> str:
+        """What tells the entry apart from every other row: its path, prefixed by its context when it has one
+        (several contexts hold the same paths)."""
+        return self.path if self.context is None else f"{self.context}:{self.path}"
 
     @property
     def signature_path(self) -> str:
