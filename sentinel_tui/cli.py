@@ -1006,10 +1006,12 @@ def cmd_apply(args) -> int:
 
 # -- the app and the demo ----------------------------------------------------------------
 
-def open_app(ops, *, initial_diff: tuple[str, str] | None = None, use_cache: bool = True) -> int:
+def open_app(ops, *, initial_diff: tuple[str, str] | None = None, use_cache: bool = True,
+             targets=(), make_targets=None) -> int:
     from .ui.app import run_app
 
-    return run_app(ops, initial_diff=initial_diff, use_cache=use_cache) or EXIT_OK
+    return run_app(ops, initial_diff=initial_diff, use_cache=use_cache, targets=targets,
+                   make_targets=make_targets) or EXIT_OK
 
 
 def demo_settings(url: str, workspace: Path) -> Settings:
@@ -1103,11 +1105,23 @@ def cmd_demo_accounts(args, workspace: Path) -> int:
                     time.sleep(3600)
             except KeyboardInterrupt:
                 return EXIT_OK
-        _err("The app shows one context at a time for now: opening demo-1; "
-             "`sentinel-tui policy status --all-contexts` lists every account.")
-        ops = ops.switch(**{k: v for k, v in vars(settings_from(args, ops.settings)).items()
-                            if k == "read_only" and v})
-        return open_app(ops)
+        from .demo.fleet import demo_hooks
+        from .ops.multi import build_targets
+
+        base = load_settings()  # the demo's: its endpoint, local folder and one context per account
+        read_only = bool(getattr(args, "read_only", False))
+
+        def make_targets(specs):  # account 1 keeps the demo's one denied read (team/finance)
+            targets = build_targets(base, specs, audit=ops.audit,
+                                    hooks=lambda name: demo_hooks() if name == accounts[0].context else [],
+                                    flags=lambda s: s.with_(read_only=True) if read_only else s)
+            for target in targets:  # the local folder holds account 1's files: the others have none
+                if target.name != accounts[0].context:
+                    target.ops = target.ops.switch(local_dir="")
+            return targets
+
+        targets = make_targets(base.contexts)  # every account at once
+        return open_app(targets[0].ops, use_cache=False, targets=targets, make_targets=make_targets)
     finally:
         emulator.stop()
 
@@ -1188,14 +1202,19 @@ def cmd_demo(args) -> int:
 
 
 def cmd_app(args) -> int:
+    """The app: on the settings' target, or on the contexts named (--context NAME..., --all-contexts: one table)."""
+    from .ops.multi import build_targets, select_contexts
+
     use_cache = not getattr(args, "no_cache", False)
-    if getattr(args, "contexts", None) or getattr(args, "all_contexts", False):
-        targets = make_targets(args)
-        if len(targets) > 1:
-            raise ConfigError("the app opens on one context at a time for now (--context NAME); "
-                              "`sentinel-tui policy status --all-contexts` lists every context")
-        return open_app(targets[0].ops, use_cache=use_cache)
-    return open_app(make_ops(args), use_cache=use_cache)
+    base = load_settings()
+
+    def make_targets(specs):  # also what the app's :context and :contexts open (flags over each context)
+        return build_targets(base, specs, flags=lambda s: settings_from(args, s))
+
+    specs = select_contexts(base, getattr(args, "contexts", None) or (), getattr(args, "all_contexts", False))
+    targets = make_targets(specs) if specs else []
+    ops = targets[0].ops if targets else make_ops(args, base)
+    return open_app(ops, use_cache=use_cache, targets=targets, make_targets=make_targets)
 
 
 def cmd_diff_app(args) -> int:

@@ -28,6 +28,7 @@ from ..ops.fleet import FleetEntry
 from .commands import AppCommand, CommandRegistry, split_args
 from .screens.browser import BrowserScreen
 from .screens.command import CommandScreen
+from .screens.contexts import ContextImportScreen, ContextsScreen
 from .screens.diff import DiffScreen
 from .screens.doctor import DoctorScreen
 from .screens.error import ErrorScreen
@@ -55,7 +56,7 @@ FLOWS = ("sign", "verify", "push", "restore", "resign")
 #: Every screen the app opens (for the help and the tests: one list).
 SCREENS = (BrowserScreen, CommandScreen, DiffScreen, DoctorScreen, ErrorScreen, ExplainScreen, FilePicker,
            HelpScreen, KeySetupScreen, VersionPicker, SignFlow, VerifyFlow, PushFlow, RestoreFlow,
-           BulkResignFlow)
+           BulkResignFlow, ContextsScreen, ContextImportScreen)
 
 
 # -- opening views -------------------------------------------------------------------------------
@@ -65,11 +66,11 @@ def open_flow(app: "SentinelApp", which: str, *, entry: FleetEntry | None = None
               words: Sequence[str] | None = None) -> None:
     """Start a guided flow: from the browser (``entry`` under the cursor, ``marked`` rows) or from a
     `:` command (``words`` typed after it; the selected row stands in for a missing name)."""
-    ops = app.ops
     typed = words is not None
     words = list(words or ())
     if typed:
         entry = app.selected
+    ops = app.ops_for(entry)  # with several contexts, the row's own: a write goes to that row's account
     selected = entry.name if entry is not None else None
     local = str(entry.local_path) if entry is not None and entry.local_path is not None else None
     if which == "sign":
@@ -118,12 +119,13 @@ def open_flow(app: "SentinelApp", which: str, *, entry: FleetEntry | None = None
 def open_diff(app: "SentinelApp", name: str, file: str | None = None, *, key_id: str | None = None,
               signed: bool = False, versions: tuple[int, int] | None = None) -> None:
     """The diff view: against ``file``, between two stored ``versions``, or since the signature (``signed``)."""
+    ops = app.ops  # pinned: with several contexts, the one in focus (the selected row's) when it opened
     if versions is not None:
-        app.push_screen(DiffScreen(name, old_version=versions[0], new_version=versions[1]))
+        app.push_screen(DiffScreen(name, old_version=versions[0], new_version=versions[1], ops=ops))
     elif file:
-        app.push_screen(DiffScreen(name, file, key_id=key_id))
+        app.push_screen(DiffScreen(name, file, key_id=key_id, ops=ops))
     else:
-        app.push_screen(DiffScreen(name, signed=True))
+        app.push_screen(DiffScreen(name, signed=True, ops=ops))
 
 
 def open_doctor(app: "SentinelApp", name: str, ops: Any = None) -> None:
@@ -201,7 +203,61 @@ def install(app: "SentinelApp") -> None:
                                 kind="usage")
         app.push_screen(PlanScreen(app.ops, str(Path(folder).expanduser())))
 
+    def contexts_screen() -> None:
+        def picked(result: tuple[list[str], list] | None) -> None:
+            names, specs = result or ([], None)
+            if specs is not None:
+                app.context_specs = tuple(specs)  # those imported on the screen included
+            if names:
+                try:
+                    app.open_contexts(names)
+                except Exception as exc:  # said, never a traceback
+                    app.show_error(exc)
+
+        shown = [s.name for s in app.fleet_contexts] or ([app.context_name] if app.context_name else [])
+        app.push_screen(ContextsScreen(app.context_specs, shown), picked)
+
+    def contexts(arg: str) -> None:
+        words = split_args(arg)
+        if not words:
+            contexts_screen()
+        elif words == ["import"]:
+            def imported(added: list | None) -> None:
+                known = {c.name for c in app.context_specs}
+                app.context_specs = (*app.context_specs, *(c for c in added or () if c.name not in known))
+
+            app.push_screen(ContextImportScreen(), imported)
+        else:
+            raise SentinelError(f"Unknown :contexts {arg.strip()!r}.",
+                                ":contexts lists the contexts; :contexts import offers the AWS config file's profiles.",
+                                kind="usage")
+
+    def context(arg: str) -> None:
+        words = split_args(arg)
+        known = {c.name for c in app.context_specs}
+        if not words:
+            contexts_screen()
+        elif words[0] == "retry" and len(words) == 2:
+            app.retry_context(words[1])
+        elif words[0] == "retry" and len(words) == 1 and "retry" not in known:
+            shown = [s for s in app.fleet_contexts if s.error is not None]
+            if len(shown) != 1:
+                raise SentinelError("Which context? Type :context retry NAME.", kind="usage")
+            app.retry_context(shown[0].name)
+        elif len(words) == 1:
+            app.open_contexts(words)
+        else:
+            raise SentinelError(f"Unknown :context {arg.strip()!r}.",
+                                ":context NAME shows one context, :context retry NAME loads one again, :contexts "
+                                "lists them (and picks several).", kind="usage")
+
     add("policies", "The policy browser (home)", lambda arg: app.go_home(), aliases=("home", "browser"))
+    add("context", "Show one context (its profile, region, root, endpoint); retry NAME loads a failed one again",
+        context, arg="NAME|retry NAME", optional_arg=True, aliases=("ctx",))
+    add("contexts", "The contexts: which are shown; pick one, several or all (import: from the AWS config file)",
+        contexts, arg="[import]", optional_arg=True)
+    add("watch", "Toggle the watch: poll for changes, mark changed rows, announce a policy no longer valid",
+        lambda arg: app.toggle_watch())
     add("diff", "Byte diff of a policy against a local file (default: its file in the local folder)", diff,
         arg="NAME [FILE]")
     add("open", "Select a policy by name and open its detail pane", open_policy, arg="NAME", aliases=("detail",))

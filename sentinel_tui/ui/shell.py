@@ -51,6 +51,16 @@ class AppShell(Protocol):
     clock: Callable[[], datetime]
     #: Textual's theme variables (``App.theme_variables``), for colour roles.
     theme_variables: dict[str, str]
+    #: "every 5 s" while the watch (`w`) polls, else "".
+    watching: str
+    #: The context shown when it is one of the settings' [contexts.NAME] (--context NAME, :context NAME).
+    context_name: str | None
+
+    @property
+    def fleet_contexts(self) -> list[Any]:
+        """The contexts shown at once (ui/fleet_contexts.py's ContextState: name, account, snapshot,
+        loading, error, ...); [] when the app shows one."""
+        ...
 
     @property
     def settings(self) -> "Settings": ...
@@ -59,7 +69,21 @@ class AppShell(Protocol):
 
     def reload(self, *, full: bool = False) -> None: ...
 
-    def refresh_entry(self, name: str) -> None: ...
+    def refresh_entry(self, name: str, ops: "Ops | None" = None) -> None: ...
+
+    def ops_for(self, entry: "FleetEntry | None") -> "Ops":
+        """The Ops of the context `entry` was listed in (``ops`` with one context)."""
+        ...
+
+    def target_words(self, ops: "Ops") -> str | None:
+        """With several contexts, where a write through `ops` goes, in words; None with one."""
+        ...
+
+    def focus_context(self, name: str | None) -> None: ...
+
+    def retry_context(self, name: str) -> None: ...
+
+    def toggle_watch(self) -> None: ...
 
     def show_error(self, error: BaseException, *, title: str | None = None) -> None: ...
 
