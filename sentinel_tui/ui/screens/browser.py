@@ -68,8 +68,8 @@ class BrowserScreen(Screen):
         Binding("K", "keysetup", "Key setup", show=False, id="browser.keysetup",
                 tooltip="Find or create the signing key; the IAM, Terraform and Lambda settings filled in"),
         Binding("w", "watch", "Watch", show=False, id="browser.watch",
-                tooltip="Watch: poll every context for changes (metadata only); changed rows are marked ◆, a "
-                        "policy that stops being valid is announced"),
+                tooltip="Poll every context for changes (metadata only); changed rows are marked ◆, a policy "
+                        "that stops being valid is announced"),
     ]
 
     _values_timer = None

@@ -66,6 +66,8 @@ class ExplainScreen(Screen):
 
     def _snapshot(self):
         fleet = shell(self).fleet
+        # several contexts: the causes are ranked for the context in focus
+        fleet = next((c.snapshot for c in shell(self).fleet_contexts if c.ops is self.ops), fleet)
         return fleet if fleet is not None and fleet.entries else None
 
     def update_explanation(self, text: str) -> None:

@@ -321,8 +321,9 @@ class KeySetupScreen(Screen):
             self.notify("Read-only mode: no key is created.", severity="warning", timeout=4)
             return
         region = self.ops.clients.region or "?"
+        where = shell(self).target_words(self.ops) or f"region {region}"  # several contexts: the account too
         question = (f"Create an RSA_4096 SIGN_VERIFY KMS key (description and tags Purpose, CreatedBy) with alias "
-                    f"{self.alias} in region {region}? A KMS key costs money each month until it is deleted.")
+                    f"{self.alias} in {where}? A KMS key costs money each month until it is deleted.")
         self.app.push_screen(ConfirmScreen(question), self._create_confirmed)
 
     def _create_confirmed(self, yes: bool | None) -> None:
@@ -415,6 +416,8 @@ class KeySetupScreen(Screen):
             self.notify("Set up a usable key first.", timeout=4)
             return
         fleet = shell(self).fleet
+        # several contexts: only this context's policies (the re-sign flow writes to its account)
+        fleet = next((c.snapshot for c in shell(self).fleet_contexts if c.ops is self.ops), fleet)
         names = ks.unsigned_policies(fleet) if fleet.entries else []
         if not names:
             self.notify("No unsigned policy in the loaded fleet.", timeout=4)

@@ -243,7 +243,7 @@ class FlowScreen(Screen):
     def refresh_app_entry(self, name: str) -> None:
         """Tell the app a pair changed, so the browser shows the new state."""
         try:
-            shell(self).refresh_entry(name)
+            shell(self).refresh_entry(name, self.ops)
         except Exception:  # the browser catches up on the next refresh
             pass
 

@@ -22,6 +22,7 @@ from ....ops.bulk import CANCELLED, FAILED, OK, RUNNING as ITEM_RUNNING, SKIPPED
 from ....ops.context import Ops
 from ....ops.fleet import FleetEntry
 from ...format import clean, role_style, status_text
+from ...shell import shell
 from .base import FAIL, PASS, RUNNING, SKIP, FlowScreen
 
 __all__ = ["BulkResignFlow"]
@@ -124,6 +125,9 @@ class BulkResignFlow(FlowScreen):
             enforcing = sorted({t.source for e in self.entries.values() for t in e.tvms
                                 if t.verifies and t.enforcing})
             text = Text()
+            where = shell(self).target_words(self.ops)
+            if where:  # several contexts: the account written to, in words
+                text.append(f"Re-signs in {clean(where)}.\n", style=role_style(roles, "accent", bold=True))
             text.append("Press enter again to re-sign, esc to cancel (nothing is written).\n",
                         style=Style(bold=True))
             if enforcing:

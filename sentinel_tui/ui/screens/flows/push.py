@@ -25,6 +25,7 @@ from ....ops.context import Ops
 from ....ops.push import PushError, PushPlan, PushResult, execute_push, plan_push
 from ....ops.sign import InvalidPolicy
 from ...format import clean, role_style
+from ...shell import shell
 from .base import FAIL, PASS, PENDING, RUNNING, SKIP, FlowScreen, PolicyFileTree, error_text
 
 from ....ops.diffs import DiffRequest
@@ -48,11 +49,15 @@ EXEC_STEPS = [
 _STATE = {"start": RUNNING, "ok": PASS, "fail": FAIL, "skip": SKIP}
 
 
-def confirm_text(plan: PushPlan, roles, *, verb: str = "Push") -> Text:
-    """Everything the operator confirms: target, create/update, version replaced, size, key, TVMs."""
+def confirm_text(plan: PushPlan, roles, *, verb: str = "Push", where: str | None = None) -> Text:
+    """Everything the operator confirms: target, create/update, version replaced, size, key, TVMs.
+    `where`: with several contexts, the account, context and region written to, in words."""
     bold = Style(bold=True)
     text = Text()
     text.append(f"{verb} {clean(plan.source)}\n", style=bold)
+    if where:
+        text.append(f"{'into':<11}", style=Style(dim=True))
+        text.append(clean(where) + "\n", style=role_style(roles, "accent", bold=True))
     rows = [
         ("target", plan.path),
         ("action", ("create: no policy is stored there yet"
@@ -190,7 +195,8 @@ class WriteFlow(FlowScreen):
         plan = self.plan
         assert plan is not None
         roles = self.app.theme_variables
-        self.query_one("#confirm-text", Static).update(confirm_text(plan, roles, verb=self.VERB))
+        self.query_one("#confirm-text", Static).update(
+            confirm_text(plan, roles, verb=self.VERB, where=shell(self).target_words(self.ops)))
         self._show_access()
         ask = self.query_one("#confirm-ask", Static)
         field = self.query_one("#confirm-name", Input)
