@@ -251,24 +251,35 @@ def test_watch_with_one_context_marks_the_changed_row(ops, demo, tmp_path):
 def test_context_commands_switch_to_one_and_back_to_all(accounts):
     app = new_app(targets_of())
 
+    async def single(pilot, account: str) -> None:
+        await until(pilot, lambda: app.contexts is None and not app.fleet_loading and app.fleet.entries
+                    and app.identity is not None and app.identity.account == account)
+        await settle(app, pilot)
+
     async def body():
         async with app.run_test(size=SIZE) as pilot:
             await loaded(app, pilot)
-            app.execute_command("context demo-2")
-            await until(pilot, lambda: app.contexts is None and not app.fleet_loading and app.fleet.entries)
-            await settle(app, pilot)
             table = app.browser.table
-            assert [c.key for c in table.ordered_columns][:3] == ["name", "status", "tvm"]
-            assert app.identity.account == "222222222222" and app.context_name == "demo-2"
-            assert "context demo-2" in app.browser.query_one("#context-header").render().plain
+            # :contexts, typed in a burst: none, then the second, then show it
             app.execute_command("contexts")
             await until(pilot, lambda: type(app.screen).__name__ == "ContextsScreen")
-            picker = app.screen.query_one("#contexts-list")
-            assert picker.selected == ["demo-2"]  # which are shown
+            assert app.screen.query_one("#contexts-list").selected == ["demo-1", "demo-2"]  # which are shown
+            await pilot.press("a", "down", "down", "space", "enter")
+            await single(pilot, "222222222222")
+            assert [c.key for c in table.ordered_columns][:3] == ["name", "status", "tvm"]
+            assert app.context_name == "demo-2"
+            assert "context demo-2" in app.browser.query_one("#context-header").render().plain
+            # back to both
+            app.execute_command("contexts")
+            await until(pilot, lambda: type(app.screen).__name__ == "ContextsScreen")
+            assert app.screen.query_one("#contexts-list").selected == ["demo-2"]
             await pilot.press("a", "enter")
             await loaded(app, pilot)
             assert app.contexts is not None and app.contexts.names == ["demo-1", "demo-2"]
             assert table.column_keys[1] == "context"
+            # :context NAME: one context
+            app.execute_command("context demo-1")
+            await single(pilot, "123456789012")
             app.execute_command("context nope")
             await until(pilot, lambda: type(app.screen).__name__ == "ErrorScreen")
             assert "No context named 'nope' (known: demo-1, demo-2)" in str(app.screen.error)

@@ -221,7 +221,7 @@ class BrowserScreen(Screen):
         text.append("  ")
         attention = total - valid
         text.append(f"{attention} need attention", style=role_style(roles, "warning" if attention else "muted"))
-        shown = table.row_count
+        shown = table.row_count - len(table.notices)
         if shown != total:
             text.append(f"  showing {shown}", style="bold")
         if table.attention_only:
@@ -238,8 +238,7 @@ class BrowserScreen(Screen):
             if loading:
                 text.append(f"  loading {loading}…", style=role_style(roles, "accent"))
             if failed:
-                text.append(f"  {len(failed)} failed: {', '.join(failed)}", style=role_style(roles, "error"))
-                text.append(" (r on its row retries)", style=Style(dim=True))
+                text.append(f"  ✘ {len(failed)} failed: {', '.join(failed)}", style=role_style(roles, "error"))
         elif app.fleet.from_cache:
             text.append("  from cache", style=role_style(roles, "warning"))
             text.append(" (confirming…)" if app.fleet_loading else "", style=Style(dim=True))

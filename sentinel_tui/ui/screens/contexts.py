@@ -32,15 +32,29 @@ def context_line(spec: ContextSpec, shown: bool, width: int = 14) -> Text:
     """One context: its name, then each field it sets (`inherited` for what it leaves to the settings)."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{clean(spec.name):<{width}}", style=Style(bold=True))
+    text.append("shown " if shown else "      ", style=Style(bold=True, italic=True))
     for label, value in (("profile", spec.profile), ("region", spec.region), ("root", spec.policy_root),
                          ("endpoint", spec.endpoint_url)):
         if value is None and label in ("root", "endpoint"):
             continue
         text.append(f"  {label} ", style=Style(dim=True))
         text.append(clean(value) if value is not None else "(inherited)", style="" if value else Style(dim=True))
-    if shown:
-        text.append("  shown", style=Style(bold=True, italic=True))
     return text
+
+
+class ContextPicker(SelectionList[str], inherit_bindings=False):
+    """A SelectionList whose enter is the screen's (show, add): space alone toggles. (A priority enter on
+    the screen would overtake a space typed just before it.)"""
+
+    BINDINGS = [
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "last", "Last", show=False),
+        Binding("pagedown", "page_down", "Page Down", show=False),
+        Binding("pageup", "page_up", "Page Up", show=False),
+        Binding("space", "select", "Toggle", show=False),
+    ]
 
 
 class ContextsScreen(ModalScreen["tuple[list[str], list[ContextSpec]]"]):
@@ -52,7 +66,7 @@ class ContextsScreen(ModalScreen["tuple[list[str], list[ContextSpec]]"]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Close", id="contexts.close", tooltip="Close; nothing changes"),
-        Binding("enter", "show", "Show picked", id="contexts.show", priority=True,
+        Binding("enter", "show", "Show picked", id="contexts.show",
                 tooltip="Show the picked contexts: one as the whole app, several in one table"),
         Binding("a", "all", "All", id="contexts.all", tooltip="Pick every context (again: none)"),
         Binding("i", "import", "Import", id="contexts.import",
@@ -68,7 +82,7 @@ class ContextsScreen(ModalScreen["tuple[list[str], list[ContextSpec]]"]):
         with Vertical(id="contexts-box"):
             yield Static(id="contexts-title")
             yield Static(id="contexts-help")
-            yield SelectionList[str](id="contexts-list")
+            yield ContextPicker(id="contexts-list")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -137,7 +151,7 @@ class ContextImportScreen(ModalScreen["list[ContextSpec] | None"]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="contexts_import.cancel", tooltip="Close; nothing is written"),
-        Binding("enter", "add", "Add picked", id="contexts_import.add", priority=True,
+        Binding("enter", "add", "Add picked", id="contexts_import.add",
                 tooltip="Add the picked profiles as contexts (asks first, naming the settings file)"),
         Binding("y", "confirm", "Yes, write", show=False, id="contexts_import.confirm",
                 tooltip="Write the picked contexts to the settings file (only after enter)"),
@@ -153,7 +167,7 @@ class ContextImportScreen(ModalScreen["list[ContextSpec] | None"]):
         with Vertical(id="contexts-box"):
             yield Static(id="contexts-title")
             yield Static(id="contexts-help")
-            yield SelectionList[str](id="contexts-list")
+            yield ContextPicker(id="contexts-list")
             yield Static(id="contexts-ask")
         yield Footer()
 
@@ -227,3 +241,4 @@ class ContextImportScreen(ModalScreen["list[ContextSpec] | None"]):
             return
         self.notify(f"Added {len(picked)} context{'s' if len(picked) != 1 else ''} to {path}.", timeout=5)
         self.dismiss(picked)
+

@@ -354,6 +354,7 @@ class PolicyTable(ScrollView, can_focus=True):
         self._flush_timer: Timer | None = None
         self._last_streamed = float("-inf")  # when merged batches were last applied (monotonic)
         self._last_selected: FleetEntry | None = None
+        self._last_notice: str | None = None
         self.marked: set[str] = set()  # paths marked with space
         self.name_width = name_width(0)  # names longer than this end in `…` (see `on_resize`)
         self._hover: tuple[int, int] | None = None  # (row, column) under the mouse; row -1: the header
@@ -825,8 +826,9 @@ class PolicyTable(ScrollView, can_focus=True):
 
     def _notify_selection(self) -> None:
         current = self.selected_entry
-        if current is not self._last_selected:
-            self._last_selected = current
+        notice = self.selected_notice if current is None else None  # another context's error row is news too
+        if current is not self._last_selected or notice != self._last_notice:
+            self._last_selected, self._last_notice = current, notice
             self.post_message(self.Selected(self, current))
 
     # -- mouse ---------------------------------------------------------------------
