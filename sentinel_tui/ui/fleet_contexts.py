@@ -25,7 +25,8 @@ from textual.worker import get_current_worker
 from ..core.status import Status
 from ..errors import SentinelError
 from ..ops.context import Ops
-from ..ops.fleet import FleetEntry, FleetSnapshot
+from ..ops import cache as fleet_cache
+from ..ops.fleet import FleetEntry, FleetSnapshot, keep_values
 from ..ops.multi import Target
 from .messages import FleetUpdated
 
@@ -181,8 +182,15 @@ class FleetContexts:
             if not cancelled():
                 self._call(self._batch, state, load_id, entries)
 
+        use_cache = self.app.use_cache
         try:
-            snap = ops.fleet.load(emit, cancelled) if base is None else ops.fleet.refresh(base, emit, cancelled)
+            # the app's warm start, per context: the cache shown at once, then confirmed with metadata listings
+            cached = fleet_cache.read(ops) if use_cache and base is None and identity_error is None else None
+            if cached is not None:
+                self._call(self._cached, state, load_id, cached)
+                snap = ops.fleet.confirm(cached, emit, cancelled)
+            else:
+                snap = ops.fleet.load(emit, cancelled) if base is None else ops.fleet.refresh(base, emit, cancelled)
             error = snap.error
             if error is None and identity_error is not None and not snap.entries:
                 error = identity_error
@@ -192,6 +200,8 @@ class FleetContexts:
             snap, error = None, SentinelError(f"Loading failed unexpectedly: {type(exc).__name__}: {exc}",
                                               "Run again with SENTINEL_TUI_DEBUG=1 and report it.")
         if not cancelled():
+            if use_cache and snap is not None:
+                fleet_cache.save(ops, snap)
             self._call(self._done, state, load_id, snap, error)
 
     def _call(self, callback: Callable, *args: Any) -> None:
@@ -211,6 +221,13 @@ class FleetContexts:
         if self.app.ops is state.ops:
             self.focus(state.name, force=True)
         self._publish_state()
+
+    def _cached(self, state: ContextState, load_id: int, cached: FleetSnapshot) -> None:
+        if not self._current(state, load_id):
+            return
+        cached.entries = dict(zip(cached.entries, stamp(cached.entries.values(), state.name)))
+        state.snapshot = cached
+        self.replace_rows(state)
 
     def _batch(self, state: ContextState, load_id: int, entries: list[FleetEntry]) -> None:
         if not self._current(state, load_id):
@@ -232,7 +249,8 @@ class FleetContexts:
             error = None
         if snap is None:
             snap = FleetSnapshot(root=state.ops.settings.policy_root, error=error)
-        snap.entries = {path: entry for path, entry in zip(snap.entries, stamp(snap.entries.values(), state.name))}
+        snap.entries = dict(zip(snap.entries, stamp(snap.entries.values(), state.name)))
+        keep_values(snap, state.snapshot)  # rows from the cache whose pair was read since keep their values
         state.snapshot = snap
         state.error = error
         self.replace_rows(state)

@@ -264,7 +264,7 @@ def test_context_commands_switch_to_one_and_back_to_all(accounts):
             app.execute_command("contexts")
             await until(pilot, lambda: type(app.screen).__name__ == "ContextsScreen")
             assert app.screen.query_one("#contexts-list").selected == ["demo-1", "demo-2"]  # which are shown
-            await pilot.press("a", "down", "down", "space", "enter")
+            await pilot.press("a", "down", "space", "enter")
             await single(pilot, "222222222222")
             assert [c.key for c in table.ordered_columns][:3] == ["name", "status", "tvm"]
             assert app.context_name == "demo-2"
@@ -310,6 +310,25 @@ def test_contexts_import_shows_confirms_and_only_then_writes(accounts, tmp_path)
             assert "default" in [c.name for c in app.context_specs]
     run(body())
     assert [c.name for c in load_settings().contexts] == ["demo-1", "demo-2", "default"]
+
+
+def test_each_context_starts_warm_from_its_own_cache(accounts):
+    from .test_cache_app import Calls
+
+    first = new_app(targets_of(), use_cache=True)
+
+    async def load(app) -> dict[str, str]:
+        async with app.run_test(size=SIZE) as pilot:
+            await loaded(app, pilot)
+            return {e.key: str(e.status) for e in app.browser.table.visible()}
+
+    expected = run(load(first))
+    calls = {name: Calls() for name in ("demo-1", "demo-2")}
+    second = new_app(targets_of(hooks=lambda name: [calls[name]]), use_cache=True)
+    assert run(load(second)) == expected
+    for name, counted in calls.items():  # confirmed with metadata listings: no value was read again
+        assert "ssm.DescribeParameters" in counted.calls, name
+        assert counted.values_read() == 0, (name, counted.calls)
 
 
 # -- snapshots --------------------------------------------------------------------------------------------

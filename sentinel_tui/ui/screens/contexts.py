@@ -42,22 +42,43 @@ def context_line(spec: ContextSpec, shown: bool, width: int = 14) -> Text:
     return text
 
 
-class ContextPicker(SelectionList[str], inherit_bindings=False):
-    """A SelectionList whose enter is the screen's (show, add): space alone toggles. (A priority enter on
-    the screen would overtake a space typed just before it.)"""
+class ContextPicker(SelectionList[str], inherit_bindings=False, can_focus=False):
+    """A SelectionList that takes no key itself: its screen's bindings move and toggle it, so every key of
+    a burst (`a`, `↓`, `space`, `enter`) is handled in the order typed, in one place. (Keys the list handled
+    went ahead of those that bubbled up to the screen.) The mouse works as on any SelectionList."""
 
-    BINDINGS = [
-        Binding("down", "cursor_down", "Down", show=False),
-        Binding("up", "cursor_up", "Up", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
-        Binding("pagedown", "page_down", "Page Down", show=False),
-        Binding("pageup", "page_up", "Page Up", show=False),
-        Binding("space", "select", "Toggle", show=False),
+    BINDINGS = []
+
+
+def picker_bindings(prefix: str) -> list[Binding]:
+    """The keys that move the cursor of a screen's ContextPicker and toggle its row."""
+    return [
+        Binding("down", "picker('cursor_down')", "Down", show=False, id=f"{prefix}.down"),
+        Binding("up", "picker('cursor_up')", "Up", show=False, id=f"{prefix}.up"),
+        Binding("home", "picker('first')", "First", show=False, id=f"{prefix}.first"),
+        Binding("end", "picker('last')", "Last", show=False, id=f"{prefix}.last"),
+        Binding("pagedown", "picker('page_down')", "Page down", show=False, id=f"{prefix}.page_down"),
+        Binding("pageup", "picker('page_up')", "Page up", show=False, id=f"{prefix}.page_up"),
+        Binding("space", "picker('select')", "Pick", id=f"{prefix}.pick", tooltip="Pick or unpick the row"),
     ]
 
 
-class ContextsScreen(ModalScreen["tuple[list[str], list[ContextSpec]]"]):
+class _PickerScreen(ModalScreen):
+    def action_picker(self, action: str) -> None:
+        picker = self.query_one("#contexts-list", ContextPicker)
+        if picker.display and not picker.disabled:
+            {"cursor_down": picker.action_cursor_down, "cursor_up": picker.action_cursor_up,
+             "first": picker.action_first, "last": picker.action_last, "page_down": picker.action_page_down,
+             "page_up": picker.action_page_up, "select": self._toggle}[action]()
+
+    def _toggle(self) -> None:
+        """Now, not through SelectionList's message (an enter typed right after would not see it)."""
+        picker = self.query_one("#contexts-list", ContextPicker)
+        if picker.highlighted is not None:
+            picker.toggle(picker.get_option_at_index(picker.highlighted))
+
+
+class ContextsScreen(_PickerScreen):
     """Dismisses with (the names of the contexts to show, [] when closed; every context it knows now,
     those imported here included)."""
 
@@ -71,6 +92,7 @@ class ContextsScreen(ModalScreen["tuple[list[str], list[ContextSpec]]"]):
         Binding("a", "all", "All", id="contexts.all", tooltip="Pick every context (again: none)"),
         Binding("i", "import", "Import", id="contexts.import",
                 tooltip="Offer the profiles of the AWS config file as contexts (asks before writing)"),
+        *picker_bindings("contexts"),
     ]
 
     def __init__(self, specs: Sequence[ContextSpec], shown: Sequence[str]) -> None:
@@ -113,7 +135,8 @@ class ContextsScreen(ModalScreen["tuple[list[str], list[ContextSpec]]"]):
         width = max(len(clean(s.name)) for s in self.specs) + 1
         picker.add_options([Selection(context_line(s, s.name in self.shown, width), s.name, s.name in self.shown)
                             for s in self.specs])
-        picker.focus()
+        if picker.highlighted is None and picker.option_count:
+            picker.highlighted = 0
 
     def action_cancel(self) -> None:
         self.dismiss(([], self.specs))
@@ -141,7 +164,7 @@ class ContextsScreen(ModalScreen["tuple[list[str], list[ContextSpec]]"]):
         self.app.push_screen(ContextImportScreen(), done)
 
 
-class ContextImportScreen(ModalScreen["list[ContextSpec] | None"]):
+class ContextImportScreen(_PickerScreen):
     """The AWS profiles that are not contexts yet; the picked ones are written after a confirmation.
 
     Dismisses with the contexts written to the settings file (None or [] when nothing was)."""
@@ -156,6 +179,7 @@ class ContextImportScreen(ModalScreen["list[ContextSpec] | None"]):
         Binding("y", "confirm", "Yes, write", show=False, id="contexts_import.confirm",
                 tooltip="Write the picked contexts to the settings file (only after enter)"),
         Binding("n", "cancel", "No", show=False, id="contexts_import.no", tooltip="Write nothing"),
+        *picker_bindings("contexts_import"),
     ]
 
     def __init__(self) -> None:
@@ -193,14 +217,16 @@ class ContextImportScreen(ModalScreen["list[ContextSpec] | None"]):
                                   + skipped + " esc closes.", style=role_style(roles, "muted")))
             picker.display = False
             return
-        title.update(Text(f"{len(self.offers)} AWS profile{'s' if len(self.offers) != 1 else ''} could become "
-                          "contexts", style="bold"))
+        n = len(self.offers)
+        title.update(Text(f"{n} AWS profile{'s' if n != 1 else ''} could become {'contexts' if n != 1 else 'a context'}",
+                          style="bold"))
         help_text.update(Text("Each keeps its profile's name, region and endpoint. space picks · enter adds the "
                               f"picked (asks first) · esc: nothing is written{skipped}",
                               style=role_style(roles, "muted")))
         width = max(len(clean(c.name)) for c in self.offers) + 1
         picker.add_options([Selection(context_line(c, False, width), c.name, True) for c in self.offers])
-        picker.focus()
+        if picker.highlighted is None and picker.option_count:
+            picker.highlighted = 0
 
     def action_cancel(self) -> None:
         if self.confirming:
