@@ -336,6 +336,8 @@ class SentinelApp(App[int]):
             self.fleet = message.snapshot
         for entry in message.entries:
             self.fleet.entries[entry.path] = entry
+        if not message.reset and not message.cached:
+            self.fleet_watch.note_entries(message.ops, message.entries)  # read again by the app: not news
         if message.done and message.snapshot is not None:
             # rows from the cache whose pair was read since (selected) keep their values
             keep_values(message.snapshot, self.fleet)

@@ -146,6 +146,7 @@ class FleetContexts:
         state.target = Target(state.target.name, state.ops.switch())
         state.identity = state.identity_error = None
         self.load(state, full=True)
+        self.app.fleet_watch.restart()  # the watch polls the new session
         if self.app.ops is not state.ops and self.state_of(self.app.ops) is None:
             self.focus(state.name)
 
@@ -297,7 +298,8 @@ class FleetContexts:
     def _entry_read(self, state: ContextState, entry: FleetEntry) -> None:
         if state not in self.states or not self.active:
             return
-        self.apply_entries(state, [entry], [])
+        rows = self.apply_entries(state, [entry], [])
+        self.app.fleet_watch.note_entries(state.ops, rows)
 
     def apply_entries(self, state: ContextState, entries: list[FleetEntry], gone: Iterable[str]) -> list[FleetEntry]:
         """Changed entries (and removed paths) of one context into its snapshot and the table."""

@@ -125,6 +125,18 @@ class FleetWatch:
                 state.snapshot = copy
         self._say_interval()
 
+    def note_entries(self, ops: Ops, entries: list[FleetEntry]) -> None:
+        """Pairs the app read again itself (after its own write): not news for the watch's next poll."""
+        watcher = self.watcher
+        if watcher is None or not entries:
+            return
+        for state in watcher.states:
+            old = state.snapshot
+            if state.target.ops is ops and old is not None:
+                # a new snapshot object: the polling thread may be reading the old one
+                state.snapshot = FleetSnapshot(root=old.root, entries={**old.entries, **{e.path: e for e in entries}},
+                                               tvms=list(old.tvms), complete=old.complete, loaded_at=old.loaded_at)
+
     def _say_interval(self) -> None:
         if self.watcher is not None:
             self.app.watching = f"every {self.watcher.describe_interval()}"

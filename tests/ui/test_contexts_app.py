@@ -150,6 +150,33 @@ def test_a_broken_context_shows_its_error_row_and_the_other_works(accounts, faul
     run(body())
 
 
+def test_the_detail_pane_reads_each_rows_history_in_its_own_account(accounts):
+    import hashlib
+
+    from textual.widgets import DataTable
+
+    texts = {1: 'version: "1"\nrules: []\n# one\n', 2: 'version: "1"\nrules: []\n# two\n'}
+    for account, text in texts.items():  # the same path and versions in both accounts, other bytes
+        ssm(account).put_parameter(Name=PRODUCTION, Value=text, Type="String", Overwrite=True)
+    app = new_app(targets_of())
+
+    async def body():
+        async with app.run_test(size=SIZE) as pilot:
+            await loaded(app, pilot)
+            table, detail = app.browser.table, app.browser.detail
+            hashes = {}
+            for context in ("demo-1", "demo-2"):
+                assert table.select_name(f"{context}:production")
+                await pilot.press("4")
+                history = detail.query_one("#history-table", DataTable)
+                await until(pilot, lambda: history.row_count == 3 and detail.entry.context == context)
+                await settle(app, pilot)
+                hashes[context] = " ".join(history.get_row_at(i)[3].plain for i in range(history.row_count))
+            for account, context in ((1, "demo-1"), (2, "demo-2")):
+                assert hashlib.sha256(texts[account].encode()).hexdigest()[:12] in hashes[context], hashes
+    run(body())
+
+
 def test_a_flow_on_a_row_of_the_second_context_writes_to_that_account_only(accounts):
     app = new_app(targets_of())
     one, two = ssm(1), ssm(2)
