@@ -549,8 +549,9 @@ class SentinelApp(App[int]):
 
     def watch_targets(self) -> list[tuple[Target, FleetSnapshot | None]]:
         """What the watch polls: each context with the snapshot the app shows (None while it loads)."""
-        if self.contexts is not None:
-            return [(s.target, None if s.loading else s.snapshot) for s in self.contexts.states]
+        if self.contexts is not None:  # not those that failed to load: their error row says so, r retries
+            return [(s.target, None if s.loading else s.snapshot) for s in self.contexts.states
+                    if s.loading or s.error is None or s.snapshot.entries]
         account = self.identity.account if self.identity is not None else None
         return [(Target(None, self.ops, account), None if self.fleet_loading else self.fleet)]
 
@@ -577,6 +578,8 @@ class SentinelApp(App[int]):
     def watch_error(self, ops: Ops, error: BaseException | None) -> None:
         """A watch poll failed (said once per kind of error), or polls again cleanly (`error` None)."""
         state = self.contexts.state_of(ops) if self.contexts is not None else None
+        if state is not None and state.error is not None:
+            return  # its load failed already: its error row says it
         if state is not None:
             state.watch_error = error
             self.fleet_changed.publish(FleetUpdated(ops))

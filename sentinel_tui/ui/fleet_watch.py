@@ -77,7 +77,8 @@ class FleetWatch:
         else:
             self.start()
             watcher = self.watcher
-            assert watcher is not None
+            if watcher is None:
+                return
             count = len(watcher.targets)
             self.app.notify(f"Watching {count} context{'s' if count != 1 else ''} every "
                             f"{watcher.describe_interval()} (about {watcher.calls_per_minute():,.0f} calls a minute): "
@@ -87,6 +88,10 @@ class FleetWatch:
 
     def start(self) -> None:
         pairs = self.app.watch_targets()
+        if not pairs:
+            self.app.notify("Nothing to watch: no context could be loaded (r on an error row retries it).",
+                            severity="warning", timeout=5)
+            return
         watcher = Watcher([target for target, _ in pairs], interval=self.interval)
         for state, (_, snapshot) in zip(watcher.states, pairs):
             state.snapshot = _copy(snapshot)
