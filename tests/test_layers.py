@@ -1,8 +1,9 @@
 """The layers hold: the import-linter contracts in pyproject.toml, run by the test command.
 
 core/ is pure, boto3 and botocore are imported only in aws/ and demo/, ops/ never imports a
-front end, ui/ and cli.py do not import each other, and nothing below the front ends imports
-Textual. A new import that breaks a contract turns this test red with import-linter's report.
+front end, ui/ and cli/ do not import each other, cli/ reaches AWS only through ops/, and
+nothing below the front ends imports Textual. A new import that breaks a contract turns this
+test red with import-linter's report.
 """
 
 import os

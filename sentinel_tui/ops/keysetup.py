@@ -301,6 +301,11 @@ def _indent(text: str, n: int) -> str:
     return "\n".join(pad + line for line in text.splitlines())
 
 
+def key_home(ops: Ops) -> tuple[str, str | None]:
+    """(account, region) a key created now would live in (one GetCallerIdentity, cached)."""
+    return ops.clients.identity().account, ops.clients.region
+
+
 def documents_for(ops: Ops, alias: str, key: KeyInfo | None) -> dict[str, str]:
     """`iam_documents` with the caller's account, the region and the policy root of `ops`."""
     identity = ops.clients.identity()
