@@ -7,6 +7,7 @@ these commands take are built in cli/parser.py (its section "the app").
 from __future__ import annotations
 
 from ..config import ConfigError
+from ..ops import remedies
 from .base import EXIT_OK, make_ops, make_targets
 
 
@@ -22,7 +23,7 @@ def cmd_app(args) -> int:
         targets = make_targets(args)
         if len(targets) > 1:
             raise ConfigError("the app opens on one context at a time for now (--context NAME); "
-                              "`sentinel-tui policy status --all-contexts` lists every context")
+                              f"`{remedies.status(all_contexts=True)}` lists every context")
         return open_app(targets[0].ops, use_cache=use_cache)
     return open_app(make_ops(args), use_cache=use_cache)
 

@@ -6,6 +6,7 @@ import json
 import sys
 
 from ..config import config_file, load_settings
+from ..ops import remedies
 from .base import EXIT_FAIL, EXIT_OK, err, out
 
 
@@ -17,7 +18,7 @@ def cmd_contexts_list(args) -> int:
         print(json.dumps({"contexts": rows}, indent=2))
         return EXIT_OK
     if not rows:
-        out(f"No contexts in {config_file()}. `sentinel-tui contexts import` offers your AWS profiles.")
+        out(f"No contexts in {config_file()}. `{remedies.CONTEXTS_IMPORT_COMMAND}` offers your AWS profiles.")
         return EXIT_OK
     width = max(len(r["name"]) for r in rows)
     for r in rows:

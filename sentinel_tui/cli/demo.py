@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..config import ConfigError, Settings
+from ..ops import remedies
 from .app import open_app
 from .base import EXIT_OK, err, out, settings_from
 
@@ -103,7 +104,7 @@ def cmd_demo_accounts(args, workspace: Path) -> int:
             out("  export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_DEFAULT_REGION=us-east-1")
             out(f"  export SENTINEL_TUI_CONFIG_DIR={workspace / 'config'} SENTINEL_TUI_STATE_DIR={workspace / 'state'}")
             out(f"  export SENTINEL_TUI_LOCAL_DIR={ops.settings.local_dir}")
-            out("  sentinel-tui policy status --json --all-contexts")
+            out(f"  {remedies.status(json=True, all_contexts=True)}")
             out(f"The default credentials reach {accounts[0].context} ({accounts[0].account}); "
                 f"`aws --profile demo-K` reaches account K.")
             out("Serving until interrupted (Ctrl-C); the demo's folder is removed then.")
@@ -114,7 +115,7 @@ def cmd_demo_accounts(args, workspace: Path) -> int:
             except KeyboardInterrupt:
                 return EXIT_OK
         err("The app shows one context at a time for now: opening demo-1; "
-            "`sentinel-tui policy status --all-contexts` lists every account.")
+            f"`{remedies.status(all_contexts=True)}` lists every account.")
         ops = ops.switch(**{k: v for k, v in vars(settings_from(args, ops.settings)).items()
                             if k == "read_only" and v})
         return open_app(ops)
@@ -164,11 +165,12 @@ def _print_serve(emulator, ops, workspace: Path, empty: bool) -> None:
     out(f"  export SENTINEL_TUI_CONFIG_DIR={workspace / 'config'} SENTINEL_TUI_STATE_DIR={workspace / 'state'}")
     if empty:
         out("The store is empty: no policy, no signing key, no TVM. The way in:")
-        out("  sentinel-tui keys setup --yes                  # create alias/sentinel-policy-signing")
-        out(f"  sentinel-tui policy push dev {Path(ops.settings.local_dir) / 'dev.yaml'}   # sign and push a first policy")
-        out("  sentinel-tui policy status")
+        out(f"  {remedies.keys_setup(yes=True)}                  # create alias/sentinel-policy-signing")
+        out(f"  {remedies.push('dev', str(Path(ops.settings.local_dir) / 'dev.yaml'), sign=False)}   "
+            "# sign and push a first policy")
+        out(f"  {remedies.STATUS_COMMAND}")
     else:
-        out("  sentinel-tui policy status")
+        out(f"  {remedies.STATUS_COMMAND}")
     out("Serving until interrupted (Ctrl-C); the demo's folder is removed then.")
     sys.stdout.flush()
 

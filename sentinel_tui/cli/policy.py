@@ -14,6 +14,7 @@ import sys
 
 from ..core.text import inert
 from ..errors import SentinelError
+from ..ops import remedies
 from .base import EXIT_ERROR, EXIT_FAIL, EXIT_OK, confirm, err, make_ops, out, settings_from
 
 
@@ -120,7 +121,7 @@ def cmd_verify(args) -> int:
     else:
         if not args.file or not args.signature:
             raise SentinelError("verify needs FILE and -s SIG, or --remote NAME.",
-                                "Example: sentinel-tui policy verify policy.yaml --key-id alias/x -s policy.sig",
+                                f"Example: {remedies.verify_file('policy.yaml', 'alias/x', 'policy.sig')}",
                                 kind="usage")
         if not args.key_id:
             raise SentinelError("verify FILE needs --key-id: the key the TVM verifies with.",

@@ -10,6 +10,7 @@ import json
 import shutil
 import sys
 
+from ..ops import remedies
 from .base import EXIT_ERROR, EXIT_OK, err, make_targets, out
 
 
@@ -103,8 +104,8 @@ def cmd_status(args) -> int:
             out(_one_line(f"{lead}{r['name']:{width}}  {r['status'] or '?':11}  {r['version'] or '-':>3}  "
                            f"{r['size'] if r['size'] is not None else '-':>5}  {r['tvm'] or ''}", limit))
         if not rows and not multi:
-            err(f"No policy under {summaries[0]['root']}. To start: `sentinel-tui keys setup`, then "
-                "`sentinel-tui policy push NAME FILE` (it signs with the default key).")
+            err(f"No policy under {summaries[0]['root']}. To start: `{remedies.KEYS_SETUP_COMMAND}`, then "
+                f"`{remedies.push(sign=False)}` (it signs with the default key).")
     failed = 0
     for load in loads:
         if load.error is not None:

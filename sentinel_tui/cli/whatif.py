@@ -12,6 +12,7 @@ import sys
 from datetime import datetime, timezone
 
 from ..errors import SentinelError
+from ..ops import remedies
 from .base import EXIT_ERROR, EXIT_FAIL, EXIT_OK, err, make_ops, out
 
 
@@ -47,7 +48,7 @@ def _load_policy(args) -> tuple[bytes, str, tuple]:
         return stored.data, stored.path, stored.tvms
     if not args.file:
         raise SentinelError("eval needs a POLICY file or --remote NAME.",
-                            "Example: sentinel-tui policy eval policy.yaml --user alice --profile prod", kind="usage")
+                            f"Example: {remedies.evaluate('policy.yaml', user='alice', profile='prod')}", kind="usage")
     return _read_any_bytes(args.file), args.file, ()
 
 
@@ -102,8 +103,8 @@ def cmd_eval(args) -> int:
         return _batch(policy, lines)
     if args.user is None or args.profile is None:
         raise SentinelError("eval needs --user and --profile (or --requests FILE.jsonl).",
-                            "Example: sentinel-tui policy eval policy.yaml --user alice --profile prod "
-                            "--time '2026-03-02 21:00 Europe/Berlin'", kind="usage")
+                            "Example: " + remedies.evaluate("policy.yaml", user="alice", profile="prod",
+                                                            time="2026-03-02 21:00 Europe/Berlin"), kind="usage")
     try:
         if args.time:
             when, nanos = parse_user_time(args.time)

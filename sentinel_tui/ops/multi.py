@@ -17,6 +17,7 @@ from ..errors import SentinelError
 from ..aws.session import aws_config_profiles
 from ..config import CONTEXT_NAME, ConfigError, ContextSpec, Settings, config_file, load_settings, save_settings
 from .audit import AuditLog
+from . import remedies
 from .context import Ops
 from .fleet import FleetSnapshot
 
@@ -64,7 +65,7 @@ def select_contexts(settings: Settings, names: Sequence[str] = (), all_contexts:
         if not settings.contexts:
             raise ConfigError(f"--all-contexts: no contexts are configured in {config_file()}; add "
                               "[contexts.NAME] tables (profile, region, policy_root, endpoint_url) or run "
-                              "`sentinel-tui contexts import` to offer the profiles of your AWS config file")
+                              f"`{remedies.CONTEXTS_IMPORT_COMMAND}` to offer the profiles of your AWS config file")
         return list(settings.contexts)
     chosen: list[ContextSpec] = []
     for name in names:

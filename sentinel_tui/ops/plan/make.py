@@ -16,6 +16,7 @@ from ...core.status import Status
 from ...core.tvm import TvmConfig
 from ...errors import SentinelError
 from ...fileio import read_policy_file
+from .. import remedies
 from ..context import Ops
 from .change import Change, describe_change
 from .model import (CREATE, DELETE, MAX_POLICY_BYTES, NOT_MANAGED, PLAN_FORMAT, RESIGN, SUFFIXES, TESTS_SUFFIX,
@@ -108,7 +109,7 @@ def make_plan(ops: Ops, folder: str | Path, *, prune: bool = False, resign_inval
     if scan.problems:
         n = len(scan.problems)
         raise PlanError(f"The plan could not be made: {n} problem{'s' if n != 1 else ''} in {folder}.",
-                        "Fix every file named above (sentinel-tui policy validate FILE shows the details), "
+                        f"Fix every file named above ({remedies.validate()} shows the details), "
                         "then plan again.", problems=scan.problems, kind="validation")
     if prune and not scan.files:
         raise PlanError(f"{folder} holds no policy files, and --prune would delete every policy under {root}.",
@@ -218,7 +219,7 @@ def make_plan(ops: Ops, folder: str | Path, *, prune: bool = False, resign_inval
     if test_problems:
         n = len(test_problems)
         raise PlanError(f"The plan could not be made: the tests of {n} polic{'y fail' if n == 1 else 'ies fail'}.",
-                        "See each failure with its why-not: sentinel-tui policy test FILE; then fix the policy or "
+                        f"See each failure with its why-not: {remedies.test()}; then fix the policy or "
                         "its tests (apply would stop at them anyway, before signing).",
                         problems=test_problems, kind="validation")
     warnings = _check_keys(ops, items)
@@ -288,7 +289,7 @@ def _check_keys(ops: Ops, items: list[PlanItem]) -> list[str]:
     if problems:
         raise PlanError(f"The plan could not be made: {len(problems)} signing key problem"
                         f"{'s' if len(problems) != 1 else ''}.",
-                        "Create the key (sentinel-tui keys setup), set default_key "
+                        f"Create the key ({remedies.KEYS_SETUP_COMMAND}), set default_key "
                         "(SENTINEL_TUI_DEFAULT_KEY), or fix the TVM's SENTINEL_POLICY_SIGNING_KEY.",
                         problems=problems, kind="no-key")
     return warnings

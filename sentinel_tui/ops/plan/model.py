@@ -16,6 +16,7 @@ from typing import Iterable
 from ...core.envelope import policy_hash
 from ...core.tvm import TvmConfig
 from ...errors import SentinelError
+from .. import remedies
 
 PLAN_FORMAT = "sentinel-tui-plan/1"
 SUFFIXES = (".yaml", ".yml")
@@ -180,14 +181,14 @@ def load_plan(path: str | Path) -> Plan:
     try:
         raw = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise PlanRefused(f"{p}: no such plan file.", "Make one with sentinel-tui plan DIR -o PLAN.json.",
+        raise PlanRefused(f"{p}: no such plan file.", f"Make one with {remedies.plan()}.",
                           kind="not-found") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise PlanRefused(f"{p} is not a plan file: {exc}.", "Make one with sentinel-tui plan DIR -o PLAN.json.",
+        raise PlanRefused(f"{p} is not a plan file: {exc}.", f"Make one with {remedies.plan()}.",
                           kind="validation") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("content"), dict) \
             or raw["content"].get("format") != PLAN_FORMAT:
-        raise PlanRefused(f"{p} is not a {PLAN_FORMAT} plan.", "Make one with sentinel-tui plan DIR -o PLAN.json.",
+        raise PlanRefused(f"{p} is not a {PLAN_FORMAT} plan.", f"Make one with {remedies.plan()}.",
                           kind="validation")
     content = raw["content"]
     recorded = str(raw.get("plan_sha256") or "")
