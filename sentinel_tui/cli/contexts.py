@@ -30,11 +30,11 @@ def cmd_contexts_list(args) -> int:
 
 def cmd_contexts_import(args) -> int:
     """Offer each AWS profile that is not yet a context; write only after a yes (or --yes)."""
-    from ..ops.multi import add_contexts, context_import
+    from ..ops.contexts import add_contexts, import_offers
 
-    found = context_import(args.profiles)
-    for name in found.skipped:
-        err(f"skipped profile {name!r}: not usable as a context name (letters, digits, '.', '_', '-')")
+    found = import_offers(args.profiles)
+    for name, why in found.skipped:
+        err(f"skipped profile {name!r}: {why}")
     offers = found.offers
     if not offers:
         out("Nothing to import: every AWS profile is already a context." if found.profiles
@@ -54,7 +54,7 @@ def cmd_contexts_import(args) -> int:
         if input(f"Add {len(offers)} context{'s' if len(offers) != 1 else ''}? [y/N] ").strip().lower() not in ("y", "yes"):
             out("Nothing written.")
             return EXIT_FAIL
-    path = add_contexts(found)
+    path = add_contexts(offers)
     out(f"Added {len(offers)} context{'s' if len(offers) != 1 else ''} to {path}.")
     return EXIT_OK
 

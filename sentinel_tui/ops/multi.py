@@ -9,15 +9,13 @@ fleet load is the usual one (both listings side by side).
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from ..errors import SentinelError
-from ..aws.session import aws_config_profiles
-from ..config import CONTEXT_NAME, ConfigError, ContextSpec, Settings, config_file, load_settings, save_settings
-from .audit import AuditLog
+from ..config import ConfigError, ContextSpec, Settings, config_file
 from . import remedies
+from .audit import AuditLog
 from .context import Ops
 from .fleet import FleetSnapshot
 
@@ -73,51 +71,6 @@ def select_contexts(settings: Settings, names: Sequence[str] = (), all_contexts:
         if ctx not in chosen:
             chosen.append(ctx)
     return chosen
-
-
-@dataclass(frozen=True)
-class ContextImport:
-    """What `contexts import` offers: the AWS config file's profiles that are not contexts yet."""
-
-    settings: Settings  # the settings file alone (no flags, no environment): what add_contexts writes back
-    offers: tuple[ContextSpec, ...]
-    skipped: tuple[str, ...]  # profiles whose name cannot be a context's name
-    profiles: int  # how many profiles the AWS config and credentials files hold
-
-
-def context_import(wanted: Sequence[str] = ()) -> ContextImport:
-    """The profiles `wanted` (default: every one) as contexts, except those already one.
-
-    Reads the settings file and the AWS config file; writes nothing. A profile asked for
-    that does not exist is a ConfigError. Only names, regions and endpoints are read from
-    the AWS files, never credentials.
-    """
-    settings = load_settings(env={})  # the file alone: never persist flags or environment
-    profiles = aws_config_profiles()
-    taken_profiles = {c.profile for c in settings.contexts}
-    taken_names = {c.name for c in settings.contexts}
-    wanted = list(wanted) or sorted(profiles)
-    unknown = [p for p in wanted if p not in profiles]
-    if unknown:
-        raise ConfigError(f"no AWS profile named {', '.join(map(repr, unknown))} in the AWS config file "
-                          f"(profiles: {', '.join(sorted(profiles)) or 'none'})")
-    offers: list[ContextSpec] = []
-    skipped: list[str] = []
-    for name in wanted:
-        if name in taken_profiles or name in taken_names:
-            continue
-        if not CONTEXT_NAME.match(name):
-            skipped.append(name)
-            continue
-        values = profiles[name]
-        offers.append(ContextSpec(name=name, profile=name, region=values.get("region"),
-                                  endpoint_url=values.get("endpoint_url")))
-    return ContextImport(settings=settings, offers=tuple(offers), skipped=tuple(skipped), profiles=len(profiles))
-
-
-def add_contexts(found: ContextImport) -> Path:
-    """Append the offered contexts to the settings file (atomically, mode 0600); its path."""
-    return save_settings(replace(found.settings, contexts=found.settings.contexts + found.offers))
 
 
 def context_settings(base: Settings, ctx: ContextSpec, flags: Callable[[Settings], Settings] | None = None) -> Settings:
