@@ -53,6 +53,7 @@ from .screens.error import ErrorScreen
 from .screens.file_picker import FilePicker
 from .screens.flows import PushFlow
 from .screens.help import HelpScreen, keys_for
+from .shell import AppScreen
 
 FLEET_GROUP = "fleet"
 _NO_PREVIOUS = object()
@@ -320,7 +321,7 @@ class SentinelApp(App[int]):
             self._check_default_key(message.ops)
         if message.done and message.snapshot is not None:
             error = message.snapshot.error
-            if error is not None and getattr(error, "kind", "") != "cancelled":
+            if error is not None and error.kind != "cancelled":
                 self.show_error(_listing_error(error, message.ops.settings.policy_root),
                                 title="The policies could not all be listed" if self.fleet.entries else None)
 
@@ -483,7 +484,8 @@ class SentinelApp(App[int]):
         if isinstance(self.screen, HelpScreen):
             return
         screen = self.screen
-        title = f"Keys: {getattr(screen, 'HELP_TITLE', None) or type(screen).__name__.replace('Screen', '') or 'app'}"
+        named = screen.HELP_TITLE if isinstance(screen, AppScreen) else ""
+        title = f"Keys: {named or type(screen).__name__.replace('Screen', '') or 'app'}"
         self.push_screen(HelpScreen(keys_for(screen), list(self.commands), title=title))
 
     # -- keys -------------------------------------------------------------------------------------------
@@ -493,7 +495,7 @@ class SentinelApp(App[int]):
         burst after `:`) go to the field it names (`early_keys`), in order, instead of being lost."""
         if isinstance(event, events.Key) and not event.is_forwarded:
             screen = self.screen
-            sink = getattr(screen, "early_keys", None)
+            sink = screen.early_keys if isinstance(screen, AppScreen) else None
             if sink is not None and screen.focused is None and not await self._check_bindings(event.key, True):
                 sink._forward_event(event)
                 return

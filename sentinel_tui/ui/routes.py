@@ -298,7 +298,7 @@ def _highlight(matcher, candidate: str) -> Content:
     if score:
         for offset in offsets:
             if not candidate[offset].isspace():
-                content = content.stylize(matcher._match_style, offset, offset + 1)
+                content = content.stylize(matcher.match_style, offset, offset + 1)
     return content
 
 

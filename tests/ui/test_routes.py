@@ -50,6 +50,52 @@ def test_no_probes_of_the_app_in_ui():
             assert probe not in text, (path, probe)
 
 
+def test_no_getattr_nor_hasattr_anywhere_in_ui():
+    """Not only the app: no attribute probe at all in ui/ (errors are told apart by their class,
+    a screen's help title and early-keys field are declared on `shell.AppScreen`)."""
+    found = []
+    for path in sorted(UI.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            # a call, or the function passed on or reached as builtins.getattr
+            name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+            if name in ("getattr", "hasattr"):
+                found.append(f"{path.relative_to(UI)}:{node.lineno}: {name}")
+    assert not found, found
+
+
+def test_the_error_details_name_the_aws_call_and_what_ssm_holds():
+    from sentinel_tui.aws.errors import AwsError
+    from sentinel_tui.errors import SentinelError
+    from sentinel_tui.ops.push import PushError
+    from sentinel_tui.ui.screens.error import describe
+
+    detail = describe(AwsError("Refused.", kind="access-denied", service="kms", operation="Sign",
+                               code="AccessDeniedException", resource="alias/k", outcome_unknown=True))[3]
+    assert "service: kms" in detail and "operation: Sign" in detail and "AWS code: AccessDeniedException" in detail
+    assert "resource: alias/k" in detail and "re-read before repeating a write" in detail
+    assert describe(PushError("Stopped.", ssm_state="unchanged"))[3] == "SSM now holds: unchanged"
+    assert describe(SentinelError("Nope.", kind="usage"))[3] == ""
+
+
+def test_the_help_is_titled_with_the_screen_it_lists_the_keys_of(shared_ops):
+    app = SentinelApp(shared_ops)
+
+    async def body():
+        async with app.run_test(size=(140, 40)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("question_mark")
+            await pilot.pause()
+            assert isinstance(app.screen, HelpScreen) and app.screen.title_text == "Keys: Browser"
+            await pilot.press("escape", "P")
+            await pilot.pause()
+            assert isinstance(app.screen, PushFlow)
+            await pilot.press("f1")  # ? is text in the flow's name field
+            await pilot.pause()
+            assert isinstance(app.screen, HelpScreen) and app.screen.title_text == "Keys: Push"
+
+    run(body())
+
+
 def test_a_key_remapped_in_the_settings_opens_its_flow(shared_ops):
     settings = shared_ops.settings.with_(keys=(("browser.push", "ctrl+u"),))
     ops = Ops(settings=settings, clients=shared_ops.clients, audit=shared_ops.audit, clock=shared_ops.clock)

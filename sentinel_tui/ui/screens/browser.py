@@ -195,7 +195,7 @@ class BrowserScreen(Screen):
             text.append("  loading…", style=role_style(roles, "accent"))
         else:
             error = app.fleet.error
-            if error is not None and getattr(error, "kind", "") != "cancelled":
+            if error is not None and error.kind != "cancelled":
                 text.append("  partial listing" if total else "  listing failed", style=role_style(roles, "error"))
                 text.append(" (r retries)", style=Style(dim=True))
         self._show_empty(total)

@@ -12,6 +12,7 @@ from textual.suggester import SuggestFromList, Suggester
 from textual.widgets import Input, Static
 
 from ..commands import CommandRegistry
+from ..shell import AppScreen
 
 
 class CommandSuggester(Suggester):
@@ -37,7 +38,7 @@ class CommandSuggester(Suggester):
         return None
 
 
-class CommandScreen(ModalScreen[str | None]):
+class CommandScreen(ModalScreen[str | None], AppScreen):
     """Dismisses with the typed line (without the `:`), or None on esc."""
 
     BINDINGS = [
@@ -53,7 +54,7 @@ class CommandScreen(ModalScreen[str | None]):
         self.registry = registry
         self.prefill = prefill
         # made here so that keys typed before the screen is mounted can be sent to it (app.on_event)
-        self.early_keys = Input(value=prefill, placeholder="command (tab completes, esc cancels)",
+        self.early_keys: Input = Input(value=prefill, placeholder="command (tab completes, esc cancels)",
                                 suggester=CommandSuggester(registry, names),
                                 id="command-input", select_on_focus=False)
 

@@ -81,6 +81,10 @@ class DiffScreen(Screen):
         self._ops = ops
         self._request = request
         self._layout = layout
+        # writes to this policy (app.written) when the screen was mounted: it reads both sides again
+        # on resume when that moved; unknown (no re-read) until mounted
+        self._written_seen: int | None = None
+        self._written_known = False
 
     # -- layout ----------------------------------------------------------------------
 
@@ -92,6 +96,7 @@ class DiffScreen(Screen):
 
     def on_mount(self) -> None:
         self._written_seen = shell(self).written.get(self.policy_name)
+        self._written_known = True
         if self._request is None:
             self.query_one(DiffView).body.loading = True
             self._load()
@@ -100,7 +105,7 @@ class DiffScreen(Screen):
     def on_screen_resume(self) -> None:
         """Back from a write to this policy (P pushed it from here): read both sides again."""
         written = shell(self).written.get(self.policy_name)
-        if written != getattr(self, "_written_seen", written) and (self.signed or self.file is not None):
+        if self._written_known and written != self._written_seen and (self.signed or self.file is not None):
             self._written_seen = written
             self.query_one(DiffView).body.loading = True
             self._load()

@@ -23,7 +23,7 @@ from ...errors import SentinelError
 from ...ops.context import Ops
 from ...ops.doctor import FAIL, KEYSETUP, PASS, PUSH, RESIGN, RESTORE, SKIP, WARN, DoctorCheck, DoctorReport, run_doctor
 from ..format import clean, one_line, role_style
-from ..shell import shell
+from ..shell import AppScreen, shell
 
 STATE_SYMBOL = {PASS: "✔", WARN: "!", FAIL: "✘", SKIP: "–"}
 STATE_ROLE = {PASS: "success", WARN: "warning", FAIL: "error", SKIP: "muted"}
@@ -40,7 +40,7 @@ def state_text(state: str, roles) -> Text:
     return Text(f"{STATE_SYMBOL[state]} {state.upper()}", style=role_style(roles, STATE_ROLE[state], bold=state == FAIL))
 
 
-class DoctorScreen(Screen):
+class DoctorScreen(Screen, AppScreen):
     """Every check the TVM and KMS make on one policy, in order."""
 
     HELP_TITLE = "Doctor"

@@ -22,7 +22,9 @@ from textual.widgets import Button, Static
 
 from ..format import clean
 
+from ...aws.errors import AwsError
 from ...errors import SentinelError
+from ...ops.push import PushError
 
 TITLES = {
     "access-denied": "Access denied",
@@ -46,14 +48,14 @@ def describe(error: BaseException) -> tuple[str, str, str, str]:
     """(kind, what, fix, detail) for any exception; nothing here is a traceback."""
     if isinstance(error, SentinelError):
         details = []
-        for label, attr in (("service", "service"), ("operation", "operation"), ("AWS code", "code"),
-                            ("resource", "resource"), ("principal", "principal")):
-            value = getattr(error, attr, None)
-            if value:
-                details.append(f"{label}: {value}")
-        if getattr(error, "outcome_unknown", False):
-            details.append("The request may have been carried out: re-read before repeating a write.")
-        if getattr(error, "ssm_state", ""):
+        if isinstance(error, AwsError):
+            for label, value in (("service", error.service), ("operation", error.operation), ("AWS code", error.code),
+                                 ("resource", error.resource), ("principal", error.principal)):
+                if value:
+                    details.append(f"{label}: {value}")
+            if error.outcome_unknown:
+                details.append("The request may have been carried out: re-read before repeating a write.")
+        if isinstance(error, PushError) and error.ssm_state:
             details.append(f"SSM now holds: {error.ssm_state}")
         if error.detail:
             details.append(error.detail)

@@ -18,13 +18,13 @@ from textual.widgets import Footer, Static, TextArea
 from ...ops.context import Ops
 from ...ops.explain import LIKELY, POSSIBLE, Explanation, explain
 from ..format import clean, role_style
-from ..shell import shell
+from ..shell import AppScreen, shell
 from .doctor import DoctorScreen
 
 LIKELIHOOD_ROLE = {LIKELY: "error", POSSIBLE: "warning"}
 
 
-class ExplainScreen(Screen):
+class ExplainScreen(Screen, AppScreen):
     """A paste box, the meaning, and the causes ranked for this fleet."""
 
     HELP_TITLE = "Explain an error"

@@ -33,7 +33,7 @@ from ...aws.keys import DEFAULT_ALIAS, KeyInfo
 from ...ops import keysetup as ks
 from ...ops.context import Ops
 from ..format import clean, role_style
-from ..shell import shell
+from ..shell import AppScreen, shell
 
 STEPS = (("detect", "Detect the key"), ("create", "Create the key"), ("documents", "IAM, Terraform, Lambda"),
          ("default", "Make it the default key"), ("sign", "Sign the unsigned policies"))
@@ -97,7 +97,7 @@ class SavePathScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class KeySetupScreen(Screen):
+class KeySetupScreen(Screen, AppScreen):
     """The key setup wizard."""
 
     HELP_TITLE = "Key setup"

@@ -35,7 +35,7 @@ from ...ops.plan import (
     UNCHANGED, UPDATE, ApplyResult, ItemResult, Plan, PlanError, PlanItem, PlanRefused, apply_plan, make_plan,
 )
 from ..format import clean, one_line, role_style
-from ..shell import shell
+from ..shell import AppScreen, shell
 
 ACTION_ROLE = {CREATE: "success", UPDATE: "warning", RESIGN: "warning", DELETE: "error", UNCHANGED: "muted",
                NOT_MANAGED: "muted"}
@@ -51,7 +51,7 @@ def confirm_word(plan: Plan) -> str | None:
     return enforcing[0].name if len(enforcing) == 1 else plan.root
 
 
-class PlanScreen(Screen):
+class PlanScreen(Screen, AppScreen):
     """A folder of policy files against the stored policies, and apply."""
 
     HELP_TITLE = "Plan"
@@ -373,7 +373,7 @@ class PlanScreen(Screen):
         self.phase = "failed"
         self._say(f"Refused: {exc.what}", "error")
         text = Text()
-        for problem in getattr(exc, "problems", []):
+        for problem in exc.problems if isinstance(exc, (PlanError, PlanRefused)) else []:
             text.append("✘ ", style=role_style(self.app.theme_variables, "error"))
             text.append(clean(problem) + "\n")
         if exc.fix:

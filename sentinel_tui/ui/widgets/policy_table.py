@@ -329,6 +329,7 @@ class PolicyTable(ScrollView, can_focus=True):
         self._last_selected: FleetEntry | None = None
         self.marked: set[str] = set()  # paths marked with space
         self.name_width = name_width(0)  # names longer than this end in `…` (see `on_resize`)
+        self._wide = False  # at least WIDE_TABLE columns wide (see `on_resize`)
         self._hover: tuple[int, int] | None = None  # (row, column) under the mouse; row -1: the header
         self._lines: dict[tuple, Strip] = {}  # rendered lines (see `_line`)
         self._layout = 0  # bumped when widths or styles change: every kept line is stale
@@ -650,7 +651,7 @@ class PolicyTable(ScrollView, can_focus=True):
         the width (format.name_width); the full name is in the detail pane and the tooltip."""
         width = name_width(self.size.width)
         wide = self.size.width >= WIDE_TABLE
-        if width != self.name_width or wide != getattr(self, "_wide", False):
+        if width != self.name_width or wide != self._wide:
             self.name_width, self._wide = width, wide
             for path in list(self._rendered):
                 self._store(path, None)

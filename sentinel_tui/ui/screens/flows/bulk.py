@@ -210,6 +210,6 @@ class BulkResignFlow(FlowScreen):
 
     def _failed(self, error: BaseException) -> None:
         self.phase = "done"
-        self.step("resign", SKIP if getattr(error, "kind", "") == "read-only" else FAIL)
+        self.step("resign", SKIP if isinstance(error, SentinelError) and error.kind == "read-only" else FAIL)
         self.show_failure(error, step=None, title="Nothing was re-signed")
         self.keys("esc: close")

@@ -370,7 +370,7 @@ class WriteFlow(FlowScreen):
                 self.step(key, FAIL, what)
             elif state == PENDING:
                 self.step(key, SKIP, "not run")
-        written = bool(getattr(error, "written", False))
+        written = isinstance(error, PushError) and error.written
         if not ssm_state and self.plan is not None and not written:
             ssm_state = "unchanged: nothing was written"
         roles = self.app.theme_variables
@@ -384,7 +384,7 @@ class WriteFlow(FlowScreen):
             text.append("\nSSM now holds: ", style=Style(bold=True))
             text.append(clean(ssm_state) + "\n")
         if written:
-            restored = getattr(error, "restored", None)
+            restored = isinstance(error, PushError) and error.restored
             text.append("\nThe previous policy and signature were put back automatically.\n" if restored else
                         "\nPutting the previous pair back FAILED: repair it now (restore an earlier version).\n",
                         style=role_style(roles, "warning" if restored else "error", bold=True))
@@ -521,7 +521,7 @@ class PushFlow(WriteFlow):
     def _planned(self, plan: PushPlan) -> None:
         warnings = plan.check.warnings
         why = f"valid; {len(plan.data):,} of 4,096 bytes"
-        tests = getattr(plan, "tests", None)  # NAME.tests.yaml beside the file (issue 14)
+        tests = plan.tests  # NAME.tests.yaml beside the file (issue 14)
         if tests is not None:
             why += f"; tests: {tests.summary()}"
         if warnings:

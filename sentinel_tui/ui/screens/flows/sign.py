@@ -54,7 +54,7 @@ class SignFlow(FlowScreen):
 
     def check_action(self, action: str, parameters) -> bool | None:
         if action == "push_signed":
-            return self.phase == "done" and self.result is not None and bool(getattr(self.result, "verified", False))
+            return self.phase == "done" and isinstance(self.result, SignResult) and self.result.verified
         return True
 
     def action_push_signed(self) -> None:
@@ -263,7 +263,7 @@ class SignFlow(FlowScreen):
         self.phase = "done"
         what, _fix, _ = error_text(error)
         output = envelope_path(self.file)
-        if getattr(error, "kind", "") == "read-only":
+        if isinstance(error, SentinelError) and error.kind == "read-only":
             self.step("sign", SKIP, "refused: read-only")
         elif isinstance(error, FileError):
             self.step("sign", PASS)
