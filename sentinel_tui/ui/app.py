@@ -32,7 +32,6 @@ from typing import Any, Callable
 from textual import events, work
 from textual.actions import SkipAction
 from textual.app import App
-from textual.binding import Binding
 from textual.reactive import var
 from textual.screen import Screen
 from textual.signal import Signal
@@ -54,6 +53,7 @@ from .screens.file_picker import FilePicker
 from .screens.flows import PushFlow
 from .screens.help import HelpScreen, keys_for
 from .shell import AppScreen
+from .keymap import KEYS
 
 FLEET_GROUP = "fleet"
 _NO_PREVIOUS = object()
@@ -90,16 +90,7 @@ class SentinelApp(App[int]):
     TITLE = "sentinel-tui"
     COMMANDS = App.COMMANDS | {SentinelCommandProvider}
 
-    BINDINGS = [
-        # priority: the prompt opens while the app reads the key, so the keys typed right after
-        # it reach the prompt and not the widget that had focus (see `on_event`)
-        Binding("colon", "command_line", "Command", id="app.command_line", priority=True,
-                tooltip="Jump to a view, switch profile, region or root (:help lists the commands)"),
-        Binding("question_mark", "help", "Keys", id="app.help", tooltip="The keys that work on this screen"),
-        Binding("f1", "help", "Keys", show=False, id="app.help_f1",
-                tooltip="The keys that work on this screen (also where ? is typed as text)"),
-        Binding("q", "quit", "Quit", show=False, id="app.quit"),
-    ]
+    BINDINGS = KEYS["SentinelApp"]
 
     ops: var[Ops] = var(None, always_update=True)  # type: ignore[assignment]
     identity = var(None)

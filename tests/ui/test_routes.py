@@ -134,7 +134,55 @@ def test_an_unknown_binding_id_is_refused_with_the_ids_there_are(shared_ops):
 
 
 def test_binding_ids_cover_the_app_and_every_screen():
-    ids = routes.binding_ids(SentinelApp)
+    ids = routes.binding_ids()
     assert ids["app.help"] == "question_mark" and ids["browser.push"] == "P"
     assert any(i.startswith("diff.") for i in ids) and any(i.startswith("doctor.") for i in ids)
     assert "diff.next_hunk" in ids and "table.open" in ids  # the reusable widgets' keys too
+    assert "plan.apply" in ids  # the plan screen's keys are remappable too
+
+
+def _owners_of_bindings() -> dict[str, tuple[Path, str]]:
+    """Class name -> (module file, what its BINDINGS is set to), for every class in ui/ that binds keys."""
+    owners: dict[str, tuple[Path, str]] = {}
+    for path in sorted(UI.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                for stmt in node.body:
+                    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] \
+                        if isinstance(stmt, ast.AnnAssign) else []
+                    if any(isinstance(t, ast.Name) and t.id == "BINDINGS" for t in targets):
+                        assert node.name not in owners, f"two classes named {node.name} bind keys"
+                        owners[node.name] = (path, ast.unparse(stmt.value))
+    return owners
+
+
+def test_every_key_of_the_app_is_declared_once_in_the_keymap_table():
+    from sentinel_tui.ui import keymap
+
+    assert routes.KEYS is keymap.KEYS
+    owners = _owners_of_bindings()
+    # each class that binds keys takes its own entry of the table, and no Binding is made elsewhere
+    for name, (path, value) in owners.items():
+        assert value == f"KEYS['{name}']", f"{path.name}: {name}.BINDINGS = {value}, not KEYS[{name!r}]"
+    assert set(owners) == set(keymap.KEYS), set(owners) ^ set(keymap.KEYS)
+    for path in UI.rglob("*.py"):
+        if path.name != "keymap.py":
+            calls = [n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.Call)
+                     and isinstance(n.func, ast.Name) and n.func.id == "Binding"]
+            assert not calls, f"{path}: a Binding made outside ui/keymap.py"
+    ids = [b.id for bindings in keymap.KEYS.values() for b in bindings if b.id]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+def test_every_key_in_the_table_names_an_action_of_its_screen():
+    import importlib
+
+    for name, (path, _) in _owners_of_bindings().items():
+        module = importlib.import_module(".".join(("sentinel_tui", "ui", *path.relative_to(UI).with_suffix("").parts)))
+        owner = vars(module)[name]
+        assert owner.BINDINGS is routes.KEYS[name]
+        for binding in owner.BINDINGS:
+            action = binding.action.split("(")[0]
+            where, _, action = action.rpartition(".")
+            target = SentinelApp if where == "app" else owner
+            assert callable(getattr(target, f"action_{action}", None)), f"{name}: {binding.key} -> {binding.action}"

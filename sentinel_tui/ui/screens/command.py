@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList, Suggester
@@ -13,6 +12,7 @@ from textual.widgets import Input, Static
 
 from ..commands import CommandRegistry
 from ..shell import AppScreen
+from ..keymap import KEYS
 
 
 class CommandSuggester(Suggester):
@@ -41,13 +41,7 @@ class CommandSuggester(Suggester):
 class CommandScreen(ModalScreen[str | None], AppScreen):
     """Dismisses with the typed line (without the `:`), or None on esc."""
 
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="command.cancel"),
-        Binding("tab", "complete", "Complete", id="command.complete"),
-        # the field's own enter runs when it has focus; an enter typed in a burst can reach the
-        # field before the screen has focused it, and then lands here
-        Binding("enter", "submit", "Run", show=False, id="command.submit"),
-    ]
+    BINDINGS = KEYS["CommandScreen"]
 
     def __init__(self, registry: CommandRegistry, prefill: str = "", names: list[str] | tuple[str, ...] = ()) -> None:
         super().__init__()

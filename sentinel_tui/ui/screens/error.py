@@ -15,12 +15,12 @@ import re
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from ..format import clean
+from ..keymap import KEYS
 
 from ...aws.errors import AwsError
 from ...errors import SentinelError
@@ -90,11 +90,7 @@ def app_words(text: str) -> str:
 class ErrorScreen(ModalScreen[None]):
     """What happened, the fix, and the raw details behind `d`."""
 
-    BINDINGS = [
-        Binding("escape", "dismiss_error", "Close", id="error.close"),
-        Binding("enter", "dismiss_error", "Close", show=False, id="error.close_enter"),
-        Binding("d", "toggle_details", "Details", id="error.details"),
-    ]
+    BINDINGS = KEYS["ErrorScreen"]
 
     CSS_PATH = "error.tcss"
 

@@ -22,7 +22,6 @@ from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
@@ -36,6 +35,7 @@ from ...ops.plan import (
 )
 from ..format import clean, one_line, role_style
 from ..shell import AppScreen, shell
+from ..keymap import KEYS
 
 ACTION_ROLE = {CREATE: "success", UPDATE: "warning", RESIGN: "warning", DELETE: "error", UNCHANGED: "muted",
                NOT_MANAGED: "muted"}
@@ -65,11 +65,7 @@ class PlanScreen(Screen, AppScreen):
     PlanScreen #plan-confirm-name { display: none; }
     """
 
-    BINDINGS = [
-        Binding("escape", "close", "Back", id="plan.back", tooltip="Close the plan (during an apply: stop between items)"),
-        Binding("A", "apply", "Apply", id="plan.apply", tooltip="Apply exactly this plan, after a confirmation"),
-        Binding("r", "replan", "Plan again", id="plan.replan", tooltip="Read the folder and the store again"),
-    ]
+    BINDINGS = KEYS["PlanScreen"]
 
     def __init__(self, ops: Ops, folder: str | Path, *, id: str | None = None) -> None:
         super().__init__(id=id)

@@ -21,7 +21,6 @@ from typing import Any, Callable
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DirectoryTree, Footer, Static
@@ -34,6 +33,7 @@ from ....ops.sign import InvalidPolicy
 from ...format import clean, role_style
 from ...shell import AppScreen, shell
 from .steps import FAIL, PASS, PENDING, RUNNING, SKIP, StepList
+from ...keymap import KEYS
 
 __all__ = ["FlowScreen", "PolicyFileTree", "error_text", "FAIL", "PASS", "PENDING", "RUNNING", "SKIP"]
 
@@ -66,13 +66,7 @@ class FlowScreen(Screen, AppScreen):
     FLOW_TITLE = "Flow"
     HELP_TITLE = "Flow"
 
-    BINDINGS = [
-        Binding("escape", "cancel_flow", "Cancel / close", id="flow.cancel",
-                tooltip="Before the first write: cancel, nothing changes. After the result: close."),
-        Binding("q", "quit_flow", "Close", show=False, id="flow.quit",
-                tooltip="Close the flow as esc does (the app's q quits only from the browser); asks while a "
-                        "write runs"),
-    ]
+    BINDINGS = KEYS["FlowScreen"]
 
     def __init__(self, ops: Ops, *, id: str | None = None) -> None:
         super().__init__(id=id)

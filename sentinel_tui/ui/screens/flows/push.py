@@ -16,7 +16,6 @@ from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, DirectoryTree, Input, Static
 
@@ -26,6 +25,7 @@ from ....ops.push import PushError, PushPlan, PushResult, execute_push, plan_pus
 from ....ops.sign import InvalidPolicy
 from ...format import clean, role_style
 from .base import FAIL, PASS, PENDING, RUNNING, SKIP, FlowScreen, PolicyFileTree, error_text
+from ...keymap import KEYS
 
 from ....ops.diffs import DiffRequest
 from ...widgets.diff_view import DiffView
@@ -126,9 +126,7 @@ class WriteFlow(FlowScreen):
     Subclasses make `self.plan` and call `self.review(plan)`; they implement `execute`.
     """
 
-    BINDINGS = [
-        Binding("enter", "proceed", "Continue", id="flow.proceed", tooltip="Go to the next step"),
-    ]
+    BINDINGS = KEYS["WriteFlow"]
 
     def __init__(self, ops: Ops, *, id: str | None = None) -> None:
         super().__init__(ops, id=id)
