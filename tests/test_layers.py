@@ -213,3 +213,30 @@ def test_the_tree_readers_find_what_they_forbid(tmp_path):
         "ui/table.py:2: textual.widgets._data_table"]
     assert forbidden_imports(pkg, aws_sdk_outside_its_layers) == ["ui/table.py:4: botocore.session"]
     assert import_cycles("badpkg", tmp_path)["cycles"] == [["badpkg.a", "badpkg.b"]]
+
+
+def test_no_textual_internals_and_textual_is_not_pinned_exactly():
+    """Only Textual's public modules are imported (a `textual._x` module may change in any release),
+    so the dependency is a compatible range, not `==`."""
+    import ast
+    import tomllib
+
+    found = []
+    for folder in ("sentinel_tui", "tests", "scripts"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                    modules = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+                else:
+                    continue
+                for module in modules:
+                    parts = module.split(".")
+                    if parts[0] == "textual" and any(part.startswith("_") for part in parts[1:]):
+                        found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {module}")
+    assert not found, found
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    (textual,) = [d for d in dependencies if d.replace(" ", "").startswith("textual") and
+                  not d.replace(" ", "").startswith("textual-")]
+    assert "==" not in textual and "<" in textual and ">=" in textual, textual

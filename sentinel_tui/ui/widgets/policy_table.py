@@ -34,7 +34,6 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -47,6 +46,7 @@ from ..format import (
     STATUS_ORDER, WIDE_TABLE, ago, clean, fit, name_width, role_style, signed_at_cell, size_text, status_text,
     status_word, verdict_text,
 )
+from ..keymap import KEYS
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MARK = "● "  # before the name of a row marked with space (for bulk re-signing)
@@ -264,18 +264,7 @@ class PolicyTable(ScrollView, can_focus=True):
         "datatable--header", "datatable--header-hover", "datatable--odd-row", "datatable--even-row",
     }
 
-    BINDINGS = [
-        Binding("enter", "select_cursor", "Detail", show=False, id="table.open"),
-        Binding("up", "cursor_up", "Cursor up", show=False),
-        Binding("down", "cursor_down", "Cursor down", show=False),
-        Binding("right", "scroll_right", "Scroll right", show=False),
-        Binding("left", "scroll_left", "Scroll left", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        # Home/End go to the first/last row (issue 12: Home scrolled sideways); ← → scroll the columns
-        Binding("home,ctrl+home", "first_row", "First row", show=False, id="table.first"),
-        Binding("end,ctrl+end", "last_row", "Last row", show=False, id="table.last"),
-    ]
+    BINDINGS = KEYS["PolicyTable"]
 
     STREAM_INTERVAL = 0.25  # seconds: streamed batches reach the screen at most this often
     CELL_PADDING = 1  # blank cells each side of a cell
@@ -329,6 +318,7 @@ class PolicyTable(ScrollView, can_focus=True):
         self._last_selected: FleetEntry | None = None
         self.marked: set[str] = set()  # paths marked with space
         self.name_width = name_width(0)  # names longer than this end in `…` (see `on_resize`)
+        self._wide = False  # at least WIDE_TABLE columns wide (see `on_resize`)
         self._hover: tuple[int, int] | None = None  # (row, column) under the mouse; row -1: the header
         self._lines: dict[tuple, Strip] = {}  # rendered lines (see `_line`)
         self._layout = 0  # bumped when widths or styles change: every kept line is stale
@@ -650,7 +640,7 @@ class PolicyTable(ScrollView, can_focus=True):
         the width (format.name_width); the full name is in the detail pane and the tooltip."""
         width = name_width(self.size.width)
         wide = self.size.width >= WIDE_TABLE
-        if width != self.name_width or wide != getattr(self, "_wide", False):
+        if width != self.name_width or wide != self._wide:
             self.name_width, self._wide = width, wide
             for path in list(self._rendered):
                 self._store(path, None)
