@@ -204,6 +204,7 @@ class _ParallelListing:
         for thread in threads:
             thread.start()
         open_kinds = set(self.paths)
+        failure: BaseException | None = None
         try:
             while open_kinds:
                 if cancelled():
@@ -214,10 +215,16 @@ class _ParallelListing:
                 except queue.Empty:
                     continue
                 if exc is not None:
-                    raise exc
-                if page is None:
+                    # The other listing goes on: what it reads is shown (as pending rows) before the
+                    # error is raised, whichever of the two threads happened to fail first.
                     open_kinds.discard(kind)
+                    failure = failure or exc
+                    continue
+                if page is None:
+                    open_kinds.discard(kind)  # complete: its partner's rows can be decided
                 yield kind, page
+            if failure is not None:
+                raise failure
         finally:
             self._stop.set()
 

@@ -32,7 +32,6 @@ from typing import Any, Callable, Sequence
 from textual import events, work
 from textual.actions import SkipAction
 from textual.app import App
-from textual.binding import Binding
 from textual.reactive import var
 from textual.screen import Screen
 from textual.signal import Signal
@@ -56,6 +55,8 @@ from .screens.error import ErrorScreen
 from .screens.file_picker import FilePicker
 from .screens.flows import PushFlow
 from .screens.help import HelpScreen, keys_for
+from .shell import AppScreen
+from .keymap import KEYS
 
 FLEET_GROUP = "fleet"
 _NO_PREVIOUS = object()
@@ -92,16 +93,7 @@ class SentinelApp(App[int]):
     TITLE = "sentinel-tui"
     COMMANDS = App.COMMANDS | {SentinelCommandProvider}
 
-    BINDINGS = [
-        # priority: the prompt opens while the app reads the key, so the keys typed right after
-        # it reach the prompt and not the widget that had focus (see `on_event`)
-        Binding("colon", "command_line", "Command", id="app.command_line", priority=True,
-                tooltip="Jump to a view, switch profile, region or root (:help lists the commands)"),
-        Binding("question_mark", "help", "Keys", id="app.help", tooltip="The keys that work on this screen"),
-        Binding("f1", "help", "Keys", show=False, id="app.help_f1",
-                tooltip="The keys that work on this screen (also where ? is typed as text)"),
-        Binding("q", "quit", "Quit", show=False, id="app.quit"),
-    ]
+    BINDINGS = KEYS["SentinelApp"]
 
     ops: var[Ops] = var(None, always_update=True)  # type: ignore[assignment]
     identity = var(None)
@@ -352,7 +344,7 @@ class SentinelApp(App[int]):
             self._check_default_key(message.ops)
         if message.done and message.snapshot is not None:
             error = message.snapshot.error
-            if error is not None and getattr(error, "kind", "") != "cancelled":
+            if error is not None and error.kind != "cancelled":
                 self.show_error(_listing_error(error, message.ops.settings.policy_root),
                                 title="The policies could not all be listed" if self.fleet.entries else None)
 
@@ -633,7 +625,8 @@ class SentinelApp(App[int]):
         if isinstance(self.screen, HelpScreen):
             return
         screen = self.screen
-        title = f"Keys: {getattr(screen, 'HELP_TITLE', None) or type(screen).__name__.replace('Screen', '') or 'app'}"
+        named = screen.HELP_TITLE if isinstance(screen, AppScreen) else ""
+        title = f"Keys: {named or type(screen).__name__.replace('Screen', '') or 'app'}"
         self.push_screen(HelpScreen(keys_for(screen), list(self.commands), title=title))
 
     # -- keys -------------------------------------------------------------------------------------------
@@ -643,7 +636,7 @@ class SentinelApp(App[int]):
         burst after `:`) go to the field it names (`early_keys`), in order, instead of being lost."""
         if isinstance(event, events.Key) and not event.is_forwarded:
             screen = self.screen
-            sink = getattr(screen, "early_keys", None)
+            sink = screen.early_keys if isinstance(screen, AppScreen) else None
             if sink is not None and screen.focused is None and not await self._check_bindings(event.key, True):
                 sink._forward_event(event)
                 return

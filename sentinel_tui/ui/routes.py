@@ -7,9 +7,10 @@ are started, from a key in the browser or from a `:` command; :func:`open_diff` 
 call the app through its shell protocol (``shell(self).open_flow("push", entry=...)``), and
 the app hands the call here.
 
-Keys are declared with an id on the screens' ``BINDINGS`` (``browser.push``,
-``app.help``, ...); :func:`apply_keymap` lets the settings file's ``[keys]`` table remap them
-by id (Textual's ``App.set_keymap``), and :func:`binding_ids` lists every id there is.
+Every key is declared once, with its id (``browser.push``, ``app.help``, ...), in the table
+:data:`KEYS` (``ui/keymap.py``, a leaf module each screen takes its ``BINDINGS`` from, since this
+one imports every screen); :func:`apply_keymap` lets the settings file's ``[keys]`` table remap
+them by id (Textual's ``App.set_keymap``), and :func:`binding_ids` lists every id there is.
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence, cast
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
 from ..errors import SentinelError
 from ..ops.fleet import FleetEntry
 from .commands import AppCommand, CommandRegistry, split_args
+from .keymap import KEYS
 from .screens.browser import BrowserScreen
 from .screens.command import CommandScreen
 from .screens.contexts import ContextImportScreen, ContextsScreen
@@ -39,15 +40,14 @@ from .screens.help import HelpScreen
 from .screens.keysetup import KeySetupScreen
 from .screens.plan import PlanScreen
 from .screens.version_picker import VersionPicker
-from .widgets.diff_view import DiffView
-from .widgets.policy_table import COLUMNS, PolicyTable, find_column
+from .widgets.policy_table import COLUMNS, find_column
 
 if TYPE_CHECKING:  # pragma: no cover
     from .app import SentinelApp
 
 __all__ = [
     "install", "open_flow", "open_diff", "open_doctor", "SentinelCommandProvider", "apply_keymap", "binding_ids",
-    "FLOWS", "SCREENS",
+    "FLOWS", "SCREENS", "KEYS",
 ]
 
 #: The guided flows, by the word a key or a `:` command names them with.
@@ -56,7 +56,7 @@ FLOWS = ("sign", "verify", "push", "restore", "resign")
 #: Every screen the app opens (for the help and the tests: one list).
 SCREENS = (BrowserScreen, CommandScreen, DiffScreen, DoctorScreen, ErrorScreen, ExplainScreen, FilePicker,
            HelpScreen, KeySetupScreen, VersionPicker, SignFlow, VerifyFlow, PushFlow, RestoreFlow,
-           BulkResignFlow, ContextsScreen, ContextImportScreen)
+           BulkResignFlow, PlanScreen, ContextsScreen, ContextImportScreen)
 
 
 # -- opening views -------------------------------------------------------------------------------
@@ -354,21 +354,17 @@ def _highlight(matcher, candidate: str) -> Content:
     if score:
         for offset in offsets:
             if not candidate[offset].isspace():
-                content = content.stylize(matcher._match_style, offset, offset + 1)
+                content = content.stylize(matcher.match_style, offset, offset + 1)
     return content
 
 
 # -- keys --------------------------------------------------------------------------------------------
 
 
-def binding_ids(app_type: type) -> dict[str, str]:
-    """Every binding id of the app and its screens, with the key it has by default."""
-    out: dict[str, str] = {}
-    for owner in (app_type, *SCREENS, DiffView, PolicyTable):
-        for binding in owner.BINDINGS:
-            if isinstance(binding, Binding) and binding.id:
-                out[binding.id] = binding.key
-    return out
+def binding_ids() -> dict[str, str]:
+    """Every binding id of the app, its screens and widgets (the :data:`KEYS` table), with the
+    key it has by default."""
+    return {binding.id: binding.key for bindings in KEYS.values() for binding in bindings if binding.id}
 
 
 def apply_keymap(app: "SentinelApp", keys: Mapping[str, str]) -> None:
@@ -378,7 +374,7 @@ def apply_keymap(app: "SentinelApp", keys: Mapping[str, str]) -> None:
     """
     if not keys:
         return
-    known = binding_ids(type(app))
+    known = binding_ids()
     unknown = sorted(set(keys) - set(known))
     if unknown:
         raise SentinelError(

@@ -12,18 +12,19 @@ Textual's own `App` members (`push_screen`, `notify`, `theme_variables`, `copy_t
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, cast
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol, Sequence, cast
 
 if TYPE_CHECKING:  # pragma: no cover
     from textual.dom import DOMNode
     from textual.signal import Signal
+    from textual.widget import Widget
 
     from ..config import Settings
     from ..ops.context import Ops
     from ..ops.fleet import FleetEntry, FleetSnapshot
     from .commands import CommandRegistry
 
-__all__ = ["AppShell", "shell"]
+__all__ = ["AppShell", "AppScreen", "shell"]
 
 
 class AppShell(Protocol):
@@ -105,6 +106,17 @@ class AppShell(Protocol):
     def pick_file(self, start: str | None, title: str, then: Callable[[str | None], None]) -> None: ...
 
     def start_push(self, name: str, file: str) -> None: ...
+
+
+class AppScreen:
+    """What the app reads of a screen, declared here with defaults so that it never probes a
+    screen for them. Mixed into a screen class: ``class DoctorScreen(Screen, AppScreen)``."""
+
+    #: The title of the `?` help for this screen's keys ("": the class name without "Screen").
+    HELP_TITLE: ClassVar[str] = ""
+    #: The field that gets the keys typed before the screen has focused anything (the `:` line
+    #: opened and typed into in one burst); None: such keys are handled as usual.
+    early_keys: "Widget | None" = None
 
 
 def shell(node: "DOMNode") -> AppShell:

@@ -113,3 +113,23 @@ def test_listing_failure_part_way_marks_the_snapshot_partial(ops, demo):
     assert snap.error is not None and snap.error.kind in ("endpoint-unreachable", "connection-dropped")
     assert snap.entries  # what arrived is kept
     assert any(e.pending for e in snap.entries.values())
+
+
+def test_a_listing_that_fails_first_still_shows_what_the_other_one_reads(ops, demo):
+    """The signature listing fails before the policy listing's first page arrives (the order two
+    threads can take on a loaded machine): the policies read afterwards are still kept, pending."""
+    import time
+
+    from botocore.exceptions import EndpointConnectionError
+
+    from sentinel_tui.aws.faults import on_call
+
+    def slow_policies_failing_signatures(params):
+        if params.get("Path", "").startswith("/sentinel/signatures"):
+            raise EndpointConnectionError(endpoint_url=ops.settings.endpoint_url)
+        time.sleep(0.3)  # the policies' page comes after the failure
+
+    ops.clients.add_hook(on_call("ssm", "GetParametersByPath", slow_policies_failing_signatures))
+    snap = ops.fleet.load()
+    assert not snap.complete and snap.error is not None
+    assert snap.entries and all(e.pending for e in snap.entries.values())

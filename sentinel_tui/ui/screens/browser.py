@@ -7,7 +7,6 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets.input import Selection
@@ -21,56 +20,13 @@ from ..shell import AppShell, shell
 from ..widgets.detail import TABS, DetailPane
 from ..widgets.header import ContextHeader
 from ..widgets.policy_table import PolicyTable
+from ..keymap import KEYS
 
 
 class BrowserScreen(Screen):
     """Every policy under the root with what the TVM would do; `enter` opens the detail pane."""
 
-    BINDINGS = [
-        Binding("slash", "filter", "Filter", id="browser.filter", priority=True,  # see action_filter
-                tooltip="Filter names and statuses (text or regex; a leading ! inverts)"),
-        Binding("a", "attention", "Attention", id="browser.attention",
-                tooltip="Show only the policies that need attention (anything not valid)"),
-        Binding("s", "sort_next", "Sort", id="browser.sort", tooltip="Sort by the next column"),
-        Binding("S", "sort_reverse", "Reverse sort", show=False, id="browser.sort_reverse"),
-        Binding("enter", "open_detail", "Detail", show=False, id="browser.detail",
-                tooltip="Open the detail pane of the selected policy"),
-        Binding("r", "refresh", "Refresh", id="browser.refresh",
-                tooltip="Re-read what changed (only parameters whose version moved)"),
-        Binding("R", "reload", "Reload all", show=False, id="browser.reload", tooltip="Read the whole fleet again"),
-        Binding("escape", "back", "Back", show=False, id="browser.back",
-                tooltip="Close the filter, the detail pane, then clear the filter"),
-        Binding("1", "tab('policy')", "Policy tab", show=False, id="browser.tab_policy"),
-        Binding("2", "tab('signature')", "Signature tab", show=False, id="browser.tab_signature"),
-        Binding("3", "tab('tvms')", "TVMs tab", show=False, id="browser.tab_tvms"),
-        Binding("4", "tab('history')", "History tab", show=False, id="browser.tab_history"),
-        Binding("5", "tab('whatif')", "What-if tab", show=False, id="browser.tab_whatif",
-                tooltip="Decide a request against the selected policy, and see what the TVM does"),
-        Binding("f", "maximize_detail", "Full detail", show=False, id="browser.maximize",
-                tooltip="Show the detail pane on the whole screen (esc restores)"),
-        Binding("D", "doctor", "Doctor", show=False, id="browser.doctor",
-                tooltip="Run every check the TVM and KMS make on the selected policy, each with its fix"),
-        Binding("d", "diff", "Diff", id="browser.diff",
-                tooltip="What pushing the local file would change, byte for byte (picks a file when there is none)"),
-        # the guided flows (ui/screens/flows); not in the footer yet, so its snapshots hold: ? lists them
-        Binding("P", "flow('push')", "Push", show=False, id="browser.push",
-                tooltip="Push the selected policy's local file: validate, diff, confirm, sign, write, verify"),
-        Binding("v", "flow('verify')", "Verify", show=False, id="browser.verify",
-                tooltip="Verify the selected pair through KMS (as the TVM) or offline"),
-        Binding("i", "flow('sign')", "Sign file", show=False, id="browser.sign",
-                tooltip="Sign a local policy file and save FILE.sig (0600)"),
-        Binding("u", "flow('restore')", "Restore", show=False, id="browser.restore",
-                tooltip="Make an earlier version whose signature still verifies current again"),
-        Binding("space", "mark", "Mark", show=False, id="browser.mark",
-                tooltip="Mark or unmark the row for bulk re-signing"),
-        Binding("B", "flow('resign')", "Re-sign marked", show=False, id="browser.resign",
-                tooltip="Re-sign the stored bytes of the marked rows (unsigned or stale, after review)"),
-        Binding("K", "keysetup", "Key setup", show=False, id="browser.keysetup",
-                tooltip="Find or create the signing key; the IAM, Terraform and Lambda settings filled in"),
-        Binding("w", "watch", "Watch", show=False, id="browser.watch",
-                tooltip="Poll every context for changes (metadata only); changed rows are marked ◆, a policy "
-                        "that stops being valid is announced"),
-    ]
+    BINDINGS = KEYS["BrowserScreen"]
 
     _values_timer = None
     _visited: str | None = None  # the key of the row the cursor last rested on
@@ -246,7 +202,7 @@ class BrowserScreen(Screen):
             text.append("  loading…", style=role_style(roles, "accent"))
         else:
             error = app.fleet.error
-            if error is not None and getattr(error, "kind", "") != "cancelled":
+            if error is not None and error.kind != "cancelled":
                 text.append("  partial listing" if total else "  listing failed", style=role_style(roles, "error"))
                 text.append(" (r retries)", style=Style(dim=True))
         self._show_empty(total)

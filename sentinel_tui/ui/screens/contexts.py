@@ -14,7 +14,6 @@ from typing import Sequence
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, SelectionList, Static
@@ -24,6 +23,7 @@ from ...config import ContextSpec, config_file
 from ...errors import SentinelError
 from ...ops.contexts import add_contexts, import_offers
 from ..format import clean, role_style
+from ..keymap import KEYS
 
 __all__ = ["ContextsScreen", "ContextImportScreen", "context_line"]
 
@@ -47,20 +47,7 @@ class ContextPicker(SelectionList[str], inherit_bindings=False, can_focus=False)
     a burst (`a`, `↓`, `space`, `enter`) is handled in the order typed, in one place. (Keys the list handled
     went ahead of those that bubbled up to the screen.) The mouse works as on any SelectionList."""
 
-    BINDINGS = []
-
-
-def picker_bindings(prefix: str) -> list[Binding]:
-    """The keys that move the cursor of a screen's ContextPicker and toggle its row."""
-    return [
-        Binding("down", "picker('cursor_down')", "Down", show=False, id=f"{prefix}.down"),
-        Binding("up", "picker('cursor_up')", "Up", show=False, id=f"{prefix}.up"),
-        Binding("home", "picker('first')", "First", show=False, id=f"{prefix}.first"),
-        Binding("end", "picker('last')", "Last", show=False, id=f"{prefix}.last"),
-        Binding("pagedown", "picker('page_down')", "Page down", show=False, id=f"{prefix}.page_down"),
-        Binding("pageup", "picker('page_up')", "Page up", show=False, id=f"{prefix}.page_up"),
-        Binding("space", "picker('select')", "Pick", id=f"{prefix}.pick", tooltip="Pick or unpick the row"),
-    ]
+    BINDINGS = KEYS["ContextPicker"]
 
 
 class _PickerScreen(ModalScreen):
@@ -85,15 +72,7 @@ class ContextsScreen(_PickerScreen):
     CSS_PATH = "contexts.tcss"
     HELP_TITLE = "Contexts"
 
-    BINDINGS = [
-        Binding("escape", "cancel", "Close", id="contexts.close", tooltip="Close; nothing changes"),
-        Binding("enter", "show", "Show picked", id="contexts.show",
-                tooltip="Show the picked contexts: one as the whole app, several in one table"),
-        Binding("a", "all", "All", id="contexts.all", tooltip="Pick every context (again: none)"),
-        Binding("i", "import", "Import", id="contexts.import",
-                tooltip="Offer the profiles of the AWS config file as contexts (asks before writing)"),
-        *picker_bindings("contexts"),
-    ]
+    BINDINGS = KEYS["ContextsScreen"]
 
     def __init__(self, specs: Sequence[ContextSpec], shown: Sequence[str]) -> None:
         super().__init__()
@@ -172,15 +151,7 @@ class ContextImportScreen(_PickerScreen):
     CSS_PATH = "contexts.tcss"
     HELP_TITLE = "Import contexts"
 
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="contexts_import.cancel", tooltip="Close; nothing is written"),
-        Binding("enter", "add", "Add picked", id="contexts_import.add",
-                tooltip="Add the picked profiles as contexts (asks first, naming the settings file)"),
-        Binding("y", "confirm", "Yes, write", show=False, id="contexts_import.confirm",
-                tooltip="Write the picked contexts to the settings file (only after enter)"),
-        Binding("n", "cancel", "No", show=False, id="contexts_import.no", tooltip="Write nothing"),
-        *picker_bindings("contexts_import"),
-    ]
+    BINDINGS = KEYS["ContextImportScreen"]
 
     def __init__(self) -> None:
         super().__init__()

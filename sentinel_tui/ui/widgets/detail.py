@@ -492,7 +492,7 @@ class DetailPane(Vertical):
         error = self._history_error.get(key)
         if error is not None:
             what = error.what if isinstance(error, SentinelError) else f"{type(error).__name__}: {error}"
-            fix = getattr(error, "fix", "")
+            fix = error.fix if isinstance(error, SentinelError) else ""
             note.update(Text(f"{FAIL} The history could not be read: {clean(what)}"
                              + (f"\n{clean(fix)}" if fix else ""), style=role_style(self.app.theme_variables, "error")))
             return

@@ -34,83 +34,26 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
-from ...core.status import Status, Verdict
+from ...core.status import Status
 from ...ops.fleet import FleetEntry, LocalState
 from ..format import (
-    STATUS_ORDER, WIDE_TABLE, ago, clean, fit, name_width, role_style, signed_at_cell, size_text, status_text,
+    WIDE_TABLE, ago, clean, fit, name_width, role_style, signed_at_cell, size_text, status_text,
     status_word, verdict_text,
 )
+from ..keymap import KEYS
+from .columns import COLUMN_KEYS, COLUMNS, Column, find_column, fleet_columns  # noqa: F401 (also imported from here)
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MARK = "● "  # before the name of a row marked with space (for bulk re-signing)
 CHANGED = "◆ "  # before the name of a row the watch saw change, until the cursor visits it
 NOTICE = "!"  # row keys of a context's notice (its error row) start with it; entry keys never do
-_VERDICT_ORDER = {Verdict.ISSUES: 0, Verdict.UNVERIFIED: 1, Verdict.UNKNOWN: 2, Verdict.DENIES: 3}
 _LOCAL_ROLE = {LocalState.SAME: "muted", LocalState.DIFFERS: "warning", LocalState.LOCAL_ONLY: "accent",
                LocalState.REMOTE_ONLY: "muted"}
-
-
-def _key_id(entry: FleetEntry) -> str:
-    a = entry.assessment
-    return a.envelope.key_id if a and a.envelope else ""
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str
-    sort_key: Callable[[FleetEntry], object]
-    words: str  # what :sort and the help call it
-
-
-COLUMNS: tuple[Column, ...] = (
-    Column("name", "Name", lambda e: e.name.lower(), "name"),
-    Column("status", "Status",
-           lambda e: STATUS_ORDER.get(e.status, 99) if e.status else (98 if e.pending else 100), "status"),
-    Column("tvm", "TVM verdict",
-           lambda e: (_VERDICT_ORDER.get(e.assessment.tvm.kind, 9), e.assessment.tvm.text) if e.assessment
-           else (10, ""), "verdict"),
-    Column("version", "Ver", lambda e: e.policy.version if e.policy else -1, "version"),
-    Column("modified", "Changed",
-           lambda e: e.policy.last_modified if e.policy and e.policy.last_modified else _EPOCH, "modified"),
-    Column("size", "Size", lambda e: e.assessment.size if e.assessment and e.assessment.size is not None else -1,
-           "size"),
-    Column("local", "Local", lambda e: str(e.local) if e.local else "~", "local"),
-    Column("key", "Signer key", _key_id, "key"),
-    Column("signed_at", "Signed at",
-           lambda e: (e.assessment.envelope.signed_at or _EPOCH) if e.assessment and e.assessment.envelope
-           else _EPOCH, "signed_at"),
-)
-COLUMN_KEYS = tuple(c.key for c in COLUMNS)
-
-
-def fleet_columns(accounts: dict[str, str | None]) -> tuple[Column, ...]:
-    """The columns with several contexts: Context beside the name (it tells the rows of the same
-    policy apart), Account after the verdict (Status and the verdict stay on an 80-column screen)."""
-    order = {name: index for index, name in enumerate(accounts)}
-    context = Column("context", "Context", lambda e: (order.get(e.context or "", 99), e.context or ""), "context")
-    account = Column("account", "Account", lambda e: accounts.get(e.context or "") or "", "account")
-    by_key = {c.key: c for c in COLUMNS}
-    return (by_key["name"], context, by_key["status"], by_key["tvm"], account,
-            *(c for c in COLUMNS if c.key not in ("name", "status", "tvm")))
-
-
-def find_column(word: str, columns: tuple[Column, ...] = COLUMNS) -> Column | None:
-    word = word.strip().lower().replace("-", "_")
-    for column in columns:
-        if word in (column.key, column.words, column.label.lower().replace(" ", "_")):
-            return column
-    for column in columns:
-        if column.key.startswith(word) or column.words.startswith(word):
-            return column
-    return None
 
 
 @dataclass(frozen=True)
@@ -278,18 +221,7 @@ class PolicyTable(ScrollView, can_focus=True):
         "datatable--header", "datatable--header-hover", "datatable--odd-row", "datatable--even-row",
     }
 
-    BINDINGS = [
-        Binding("enter", "select_cursor", "Detail", show=False, id="table.open"),
-        Binding("up", "cursor_up", "Cursor up", show=False),
-        Binding("down", "cursor_down", "Cursor down", show=False),
-        Binding("right", "scroll_right", "Scroll right", show=False),
-        Binding("left", "scroll_left", "Scroll left", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        # Home/End go to the first/last row (issue 12: Home scrolled sideways); ← → scroll the columns
-        Binding("home,ctrl+home", "first_row", "First row", show=False, id="table.first"),
-        Binding("end,ctrl+end", "last_row", "Last row", show=False, id="table.last"),
-    ]
+    BINDINGS = KEYS["PolicyTable"]
 
     STREAM_INTERVAL = 0.25  # seconds: streamed batches reach the screen at most this often
     CELL_PADDING = 1  # blank cells each side of a cell
@@ -357,6 +289,7 @@ class PolicyTable(ScrollView, can_focus=True):
         self._last_notice: str | None = None
         self.marked: set[str] = set()  # paths marked with space
         self.name_width = name_width(0)  # names longer than this end in `…` (see `on_resize`)
+        self._wide = False  # at least WIDE_TABLE columns wide (see `on_resize`)
         self._hover: tuple[int, int] | None = None  # (row, column) under the mouse; row -1: the header
         self._lines: dict[tuple, Strip] = {}  # rendered lines (see `_line`)
         self._layout = 0  # bumped when widths or styles change: every kept line is stale
@@ -753,7 +686,7 @@ class PolicyTable(ScrollView, can_focus=True):
         the width (format.name_width); the full name is in the detail pane and the tooltip."""
         width = name_width(self.size.width - self._context_room())
         wide = self.size.width >= WIDE_TABLE
-        if width != self.name_width or wide != getattr(self, "_wide", False):
+        if width != self.name_width or wide != self._wide:
             self.name_width, self._wide = width, wide
             for path in list(self._rendered):
                 self._store(path, None)

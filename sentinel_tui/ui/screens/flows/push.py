@@ -16,7 +16,6 @@ from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, DirectoryTree, Input, Static
 
@@ -27,6 +26,7 @@ from ....ops.sign import InvalidPolicy
 from ...format import clean, role_style
 from ...shell import shell
 from .base import FAIL, PASS, PENDING, RUNNING, SKIP, FlowScreen, PolicyFileTree, error_text
+from ...keymap import KEYS
 
 from ....ops.diffs import DiffRequest
 from ...widgets.diff_view import DiffView
@@ -131,9 +131,7 @@ class WriteFlow(FlowScreen):
     Subclasses make `self.plan` and call `self.review(plan)`; they implement `execute`.
     """
 
-    BINDINGS = [
-        Binding("enter", "proceed", "Continue", id="flow.proceed", tooltip="Go to the next step"),
-    ]
+    BINDINGS = KEYS["WriteFlow"]
 
     def __init__(self, ops: Ops, *, id: str | None = None) -> None:
         super().__init__(ops, id=id)
@@ -376,7 +374,7 @@ class WriteFlow(FlowScreen):
                 self.step(key, FAIL, what)
             elif state == PENDING:
                 self.step(key, SKIP, "not run")
-        written = bool(getattr(error, "written", False))
+        written = isinstance(error, PushError) and error.written
         if not ssm_state and self.plan is not None and not written:
             ssm_state = "unchanged: nothing was written"
         roles = self.app.theme_variables
@@ -390,7 +388,7 @@ class WriteFlow(FlowScreen):
             text.append("\nSSM now holds: ", style=Style(bold=True))
             text.append(clean(ssm_state) + "\n")
         if written:
-            restored = getattr(error, "restored", None)
+            restored = isinstance(error, PushError) and error.restored
             text.append("\nThe previous policy and signature were put back automatically.\n" if restored else
                         "\nPutting the previous pair back FAILED: repair it now (restore an earlier version).\n",
                         style=role_style(roles, "warning" if restored else "error", bold=True))
@@ -527,7 +525,7 @@ class PushFlow(WriteFlow):
     def _planned(self, plan: PushPlan) -> None:
         warnings = plan.check.warnings
         why = f"valid; {len(plan.data):,} of 4,096 bytes"
-        tests = getattr(plan, "tests", None)  # NAME.tests.yaml beside the file (issue 14)
+        tests = plan.tests  # NAME.tests.yaml beside the file (issue 14)
         if tests is not None:
             why += f"; tests: {tests.summary()}"
         if warnings:
