@@ -9,6 +9,8 @@ unsigned and `production` valid.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import boto3
 import pytest
 
@@ -387,3 +389,42 @@ def test_snapshot_two_contexts(snap_compare, accounts, size):
         await loaded(app, pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+CONTEXTS = (ContextSpec("prod", profile="prod-admin", region="eu-west-1"),
+            ContextSpec("staging", profile="staging", region="eu-west-1", policy_root="/acme/policies"),
+            ContextSpec("lab", profile="lab", endpoint_url=SNAPSHOT_ENDPOINT))
+AWS_CONFIG = ("[default]\nregion = us-east-1\n[profile prod-admin]\nregion = eu-west-1\n[profile sandbox]\n"
+              "region = ap-south-1\n[profile lab]\nendpoint_url = http://127.0.0.1:4566\n")
+
+
+def fixed_settings_file(monkeypatch, tmp_path):
+    """A settings file with three contexts, named by a fixed path on screen, and an AWS config file."""
+    from sentinel_tui.ui.screens import contexts as screens
+
+    save_settings(Settings(contexts=CONTEXTS))
+    (tmp_path / "aws-config").write_text(AWS_CONFIG)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+    monkeypatch.setattr(screens, "config_file", lambda: Path("~/.config/sentinel-tui/config.toml"))
+
+
+def test_snapshot_contexts_screen(snap_compare, monkeypatch, tmp_path):
+    from sentinel_tui.ui.screens.contexts import ContextsScreen
+
+    from .diff_data import ScreenHost
+
+    fixed_settings_file(monkeypatch, tmp_path)
+    assert snap_compare(ScreenHost(lambda: ContextsScreen(CONTEXTS, ["prod", "staging"])), terminal_size=(100, 24))
+
+
+def test_snapshot_contexts_import_asking(snap_compare, monkeypatch, tmp_path):
+    from sentinel_tui.ui.screens.contexts import ContextImportScreen
+
+    from .diff_data import ScreenHost
+
+    fixed_settings_file(monkeypatch, tmp_path)
+
+    async def asked(pilot):
+        await pilot.press("down", "space", "enter")  # sandbox unpicked: default only (prod-admin is prod's)
+
+    assert snap_compare(ScreenHost(ContextImportScreen), terminal_size=(100, 24), run_before=asked)

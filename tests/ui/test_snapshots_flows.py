@@ -47,6 +47,8 @@ SNAPSHOT_OF = {
     "RestoreFlow": "test_snapshots_flows::test_restore_flow_review",
     "BulkResignFlow": "test_snapshots_flows::test_bulk_resign_confirmation",
     "PlanScreen": "test_snapshots_flows::test_plan_screen",
+    "ContextsScreen": "test_contexts_app::test_snapshot_contexts_screen",
+    "ContextImportScreen": "test_contexts_app::test_snapshot_contexts_import_asking",
 }
 
 

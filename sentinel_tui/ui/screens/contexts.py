@@ -222,7 +222,7 @@ class ContextImportScreen(_PickerScreen):
         ask.display = True
         names = ", ".join(clean(c.name) for c in picked)
         ask.update(Text(f"Add {len(picked)} context{'s' if len(picked) != 1 else ''} ({names}) to "
-                        f"{clean(config_file())}? y writes them · n or esc: nothing is written",
+                        f"{clean(config_file())}? y writes {'them' if len(picked) != 1 else 'it'} · n or esc: nothing is written",
                         style=role_style(self.app.theme_variables, "warning", bold=True)))
 
     def action_confirm(self) -> None:
