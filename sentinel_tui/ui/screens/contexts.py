@@ -24,6 +24,7 @@ from ...errors import SentinelError
 from ...ops.contexts import add_contexts, import_offers
 from ..format import clean, role_style
 from ..keymap import KEYS
+from ..shell import AppScreen
 
 __all__ = ["ContextsScreen", "ContextImportScreen", "context_line"]
 
@@ -50,7 +51,7 @@ class ContextPicker(SelectionList[str], inherit_bindings=False, can_focus=False)
     BINDINGS = KEYS["ContextPicker"]
 
 
-class _PickerScreen(ModalScreen):
+class _PickerScreen(ModalScreen, AppScreen):
     def action_picker(self, action: str) -> None:
         picker = self.query_one("#contexts-list", ContextPicker)
         if picker.display and not picker.disabled:
