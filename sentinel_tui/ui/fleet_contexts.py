@@ -206,10 +206,9 @@ class FleetContexts:
             self._call(self._done, state, load_id, snap, error)
 
     def _call(self, callback: Callable, *args: Any) -> None:
-        try:
-            self.app.call_from_thread(callback, *args)
-        except RuntimeError:  # the app is closing
-            pass
+        """`callback(*args)` on the app's thread, in the order called; the load goes on meanwhile (posting
+        is thread-safe; waiting for each page, as call_from_thread does, held every load back)."""
+        self.app.call_later(callback, *args)
 
     def _current(self, state: ContextState, load_id: int) -> bool:
         return self.active and state in self.states and state.load_id == load_id

@@ -169,10 +169,7 @@ class FleetWatch:
             self._call(self._polled, watcher, results, changes, errors)
 
     def _call(self, callback: Callable, *args: Any) -> None:
-        try:
-            self.app.call_from_thread(callback, *args)
-        except RuntimeError:  # the app is closing
-            pass
+        self.app.call_later(callback, *args)  # on the app's thread (posting is thread-safe)
 
     # -- back on the app's thread -------------------------------------------------------
 

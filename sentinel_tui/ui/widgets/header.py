@@ -11,6 +11,8 @@ yield a `ContextHeader()`; it never calls AWS itself.
 
 from __future__ import annotations
 
+from time import monotonic
+
 from rich.style import Style
 from rich.text import Text
 from textual.geometry import Size
@@ -61,8 +63,16 @@ class ContextHeader(Widget):
             self.watch(self.app, name, self._context_changed, init=False)
         shell(self).fleet_changed.subscribe(self, self._fleet_changed)
 
-    def _fleet_changed(self, _message) -> None:
-        if shell(self).fleet_contexts:  # each context's progress and counts
+    _refreshed_at = float("-inf")
+
+    def _fleet_changed(self, message) -> None:
+        if not shell(self).fleet_contexts:
+            return
+        # each context's progress and counts: at once when a load starts or ends, at most twice a second
+        # while pages stream in (a refresh re-lays the screen)
+        now = monotonic()
+        if not message.entries or now - self._refreshed_at >= 0.5:
+            self._refreshed_at = now
             self.refresh(layout=True)
 
     def _context_changed(self, *_args) -> None:
