@@ -406,10 +406,12 @@ class PolicyTable(ScrollView, can_focus=True):
             self.apply()
 
     def _context_room(self) -> int:
-        """The Context column's width with its padding, beside the name (0 with one context)."""
+        """The Context and Account columns' widths with their padding (0 with one context)."""
         if not self.accounts:
             return 0
-        return max(len("Context"), *(len(clean(name)) for name in self.accounts)) + 2 * self.CELL_PADDING
+        account = max(len("Account"), *(len(clean(a or "")) for a in self.accounts.values())) + 2 * self.CELL_PADDING
+        # the Account column too: an account id cut short reads as another account's
+        return max(len("Context"), *(len(clean(name)) for name in self.accounts)) + 2 * self.CELL_PADDING + account
 
     def set_notices(self, notices: dict[str, Text]) -> None:
         """The notice rows (context -> its line), on top of the rows whatever the sort or filter."""
