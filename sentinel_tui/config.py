@@ -68,6 +68,8 @@ class Settings:
     region: str | None = None
     endpoint_url: str | None = None
     read_only: bool = False
+    #: the terminal bell with the app's watch announcements (a valid policy that turned into anything else)
+    bell: bool = False
     contexts: tuple[ContextSpec, ...] = ()
 
     def context(self, name: str) -> ContextSpec:
@@ -100,6 +102,7 @@ ENV_NAMES = {
     "region": "AWS_REGION",
     "endpoint_url": "AWS_ENDPOINT_URL",
     "read_only": "SENTINEL_TUI_READ_ONLY",
+    "bell": "SENTINEL_TUI_BELL",
 }
 
 
@@ -143,14 +146,14 @@ def _keymap(value, source: str) -> tuple[tuple[str, str], ...]:
 def _coerce(name: str, value, source: str):
     if name == "keys":
         return _keymap(value, source)
-    if name == "read_only":
+    if name in ("read_only", "bell"):
         if isinstance(value, bool):
             return value
         if isinstance(value, str) and value.lower() in {"1", "true", "yes", "on"}:
             return True
         if isinstance(value, str) and value.lower() in {"0", "false", "no", "off", ""}:
             return False
-        raise ConfigError(f"{source}: read_only must be true or false, not {value!r}")
+        raise ConfigError(f"{source}: {name} must be true or false, not {value!r}")
     if not isinstance(value, str):
         raise ConfigError(f"{source}: {name} must be a string, not {value!r}")
     if name == "policy_root":

@@ -170,6 +170,29 @@ def test_remote_policy_that_does_not_exist_is_a_clear_error(ops, demo, endpoint,
     assert "No policy is stored at /sentinel/policies/nope" in err
 
 
+
+def test_remote_policy_when_the_tvms_cannot_be_listed_is_decided_with_a_note(ops, demo, endpoint, capsys,
+                                                                            monkeypatch):
+    """A denied lambda:ListFunctions does not stop the decision: it is said, and a default TVM assumed."""
+    from sentinel_tui.aws import faults
+    from sentinel_tui.ops import context
+
+    original = context.Ops.from_settings.__func__
+
+    def with_fault(cls, settings, **kw):
+        made = original(cls, settings, **kw)
+        made.clients.add_hook(faults.deny("lambda", "ListFunctions",
+                                          "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: "
+                                          "lambda:ListFunctions"))
+        return made
+
+    monkeypatch.setattr(context.Ops, "from_settings", classmethod(with_fault))
+    code, out, err = run(capsys, "--remote", "production", "--endpoint-url", endpoint, "--user", "oncall-primary",
+                         "--profile", "production", "--time", "2026-03-02T08:00:00Z")
+    assert code == 0
+    assert "note: the TVMs could not be listed (" in err and "a Lambda TVM with defaults is assumed" in err
+    assert "sentinel-tvm-production" not in out and "none found serving it" in out
+
 @pytest.mark.parametrize("content,needle", [
     (b"", "parse error: empty policy"),
     (b'version: "1"\nrules: []\n\x00', "parse error: yaml: yaml: control characters are not allowed"),

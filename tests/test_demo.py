@@ -128,6 +128,7 @@ def test_demo_app_exit_and_ctrl_c_remove_the_folder(tmp_path, monkeypatch):
     import tempfile
 
     from sentinel_tui import cli
+    from sentinel_tui.cli import demo as cli_demo
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     seen = {}
@@ -137,7 +138,7 @@ def test_demo_app_exit_and_ctrl_c_remove_the_folder(tmp_path, monkeypatch):
         assert os.path.isfile(os.path.join(ops.settings.local_dir, "dev.yaml"))
         return 0
 
-    monkeypatch.setattr(cli, "open_app", app_quits)
+    monkeypatch.setattr(cli_demo, "open_app", app_quits)
     assert cli.main(["demo", "--empty"]) == 0
     assert seen["local"].startswith(str(tmp_path)) and not os.path.exists(seen["local"])
 
@@ -146,6 +147,6 @@ def test_demo_app_exit_and_ctrl_c_remove_the_folder(tmp_path, monkeypatch):
 
     monkeypatch.setattr("sentinel_tui.demo.fleet.seed", interrupted)
     assert cli.main(["demo"]) == 130
-    monkeypatch.setattr(cli, "open_app", lambda ops, **kw: (_ for _ in ()).throw(KeyboardInterrupt()))
+    monkeypatch.setattr(cli_demo, "open_app", lambda ops, **kw: (_ for _ in ()).throw(KeyboardInterrupt()))
     assert cli.main(["demo", "--empty"]) == 130
     assert not [p for p in os.listdir(tmp_path) if p.startswith("sentinel-tui-demo-")]

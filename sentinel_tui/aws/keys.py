@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..core.crypto import PublicKeyError, verify_pss_sha256
 from ..core.envelope import ALGORITHM
 from ..core.policy import MAX_POLICY_BYTES
+from botocore.exceptions import ClientError
+
 from .errors import AwsError, SentinelError
 from .session import Clients
 
@@ -70,15 +73,69 @@ def check_signable(message: bytes) -> None:
         )
 
 
+#: How KMS words its refusal of a key in each state that is not Enabled (the exception, and the
+#: words after the key's ARN). AWS refuses Sign, Verify and GetPublicKey alike; the emulator does not.
+_STATE_REFUSALS = {
+    "Disabled": ("DisabledException", "is disabled."),
+    "PendingDeletion": ("KMSInvalidStateException", "is pending deletion."),
+    "PendingReplicaDeletion": ("KMSInvalidStateException", "is pending replica deletion."),
+    "PendingImport": ("KMSInvalidStateException", "is pending import."),
+    "Unavailable": ("KMSInvalidStateException", "is unavailable."),
+    "Creating": ("KMSInvalidStateException", "is creating."),
+    "Updating": ("KMSInvalidStateException", "is updating."),
+}
+
+
+def state_refusal(arn: str, state: str) -> tuple[str, str] | None:
+    """(error code, message) KMS answers a cryptographic call on a key in `state` with; None if Enabled.
+
+    The message is AWS's form ("<key ARN> is disabled."): a prediction, since the emulator this
+    project is tested on signs and verifies with a disabled key.
+    """
+    if state == "Enabled":
+        return None
+    code, words = _STATE_REFUSALS.get(state, ("KMSInvalidStateException", f"is {state}."))
+    return code, f"{arn} {words}"
+
+
 @dataclass
 class KeyService:
     clients: Clients
     _public: dict[str, PublicKey] = field(default_factory=dict)
     _describe: dict[str, KeyInfo] = field(default_factory=dict)
 
+    #: A key's state is looked up again after this many seconds (the TVM caches a load for 30 s).
+    STATE_TTL = 30.0
+
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self.public_key_fetches = 0
+        self._states: dict[str, tuple[float, KeyInfo | None]] = {}
+
+    def check_usable(self, key_id: str, operation: str) -> None:
+        """Refuse, as KMS on AWS does, a Sign/Verify/GetPublicKey with a key that is not Enabled.
+
+        One DescribeKey per key every STATE_TTL seconds. When the state cannot be read (DescribeKey
+        denied, no such key) nothing is decided here: the call itself answers.
+        """
+        now = time.monotonic()
+        with self._lock:
+            seen = self._states.get(key_id)
+        if seen is None or now - seen[0] > self.STATE_TTL:
+            try:
+                info: KeyInfo | None = self.describe(key_id, fresh=True)
+            except SentinelError:
+                info = None
+            with self._lock:
+                self._states[key_id] = (now, info)
+        else:
+            info = seen[1]
+        refusal = state_refusal(info.arn, info.state) if info is not None else None
+        if refusal is not None:
+            code, message = refusal
+            shaped = ClientError({"Error": {"Code": code, "Message": message},
+                                  "ResponseMetadata": {"HTTPStatusCode": 400}}, operation)
+            raise self._fail(shaped, operation, key_id)
 
     @property
     def _kms(self):
@@ -90,6 +147,7 @@ class KeyService:
     def sign(self, key_id: str, message: bytes) -> bytes:
         """KMS Sign, RAW, RSASSA_PSS_SHA_256: the exact call the Go CLI makes."""
         check_signable(message)
+        self.check_usable(key_id, "Sign")
         try:
             answer = self._kms.sign(
                 KeyId=key_id, Message=message, MessageType="RAW", SigningAlgorithm=ALGORITHM
@@ -100,6 +158,7 @@ class KeyService:
 
     def verify_kms(self, key_id: str, message: bytes, signature: bytes) -> bool:
         """KMS Verify, as the TVM does. A bad signature is a verdict (False), not an error."""
+        self.check_usable(key_id, "Verify")
         try:
             answer = self._kms.verify(
                 KeyId=key_id, Message=message, MessageType="RAW",
@@ -118,6 +177,7 @@ class KeyService:
             cached = self._public.get(key_id)
         if cached is not None:
             return cached
+        self.check_usable(key_id, "GetPublicKey")
         try:
             answer = self._kms.get_public_key(KeyId=key_id)
         except Exception as exc:
@@ -146,7 +206,9 @@ class KeyService:
                 self._public.setdefault(key_id, key)
 
     def verify_local(self, key_id: str, message: bytes, signature: bytes) -> bool:
-        """Verify with the cached public key; no KMS call after the first for a key."""
+        """Verify with the cached public key; no KMS call after the first for a key but the state check
+        (KMS on AWS refuses a key that is not Enabled, even for GetPublicKey)."""
+        self.check_usable(key_id, "Verify")
         key = self.public_key(key_id)
         if key.usage and key.usage != "SIGN_VERIFY":
             raise SentinelError(

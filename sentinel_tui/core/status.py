@@ -111,6 +111,13 @@ _KEY_ERRORS = frozenset({
     "NotFoundException", "DisabledException", "KMSInvalidStateException", "InvalidKeyUsageException",
     "KeyUnavailableException", "InvalidArnException",
 })
+# A key that is not Enabled: refused by KMS on AWS for every cryptographic call, not by moto.
+_STATE_ERRORS = frozenset({"DisabledException", "KMSInvalidStateException"})
+_KEY_STATE_NOTE = (
+    "predicted for AWS: KMS refuses Verify (and GetPublicKey) with a key that is not Enabled, so the TVM "
+    "logs this error and denies; the message is AWS's form (\"<key ARN> is disabled.\"), not measured here. "
+    "An emulator such as moto verifies with a disabled key, and a TVM pointed at it would issue credentials."
+)
 _MAX_SIGNATURE_BYTES = 6144  # KMS Verify: Signature length 1..6144
 
 
@@ -275,9 +282,11 @@ def tvm_outcome(
         why = verified.error if verified else "the TVM's key could not be checked"
         if verified is not None and verified.code in _KEY_ERRORS and verified.message is not None:
             line = error_prefix + kms_verify_error(verified.code, verified.message, verified.status or 400)
-            return TvmOutcome(D, f"denies: {error_prefix}{verified.code} for the TVM's key {verified.key}", line,
-                              "KMS gives the same answer about the TVM's key to the TVM's own Verify call; "
-                              "the message is the one AWS (or the emulator) gave here.")
+            note = ("KMS gives the same answer about the TVM's key to the TVM's own Verify call; "
+                    "the message is the one AWS (or the emulator) gave here.")
+            if verified.code in _STATE_ERRORS:
+                note = _KEY_STATE_NOTE
+            return TvmOutcome(D, f"denies: {error_prefix}{verified.code} for the TVM's key {verified.key}", line, note)
         return TvmOutcome(Verdict.UNKNOWN, f"unknown: could not verify here ({why})")
     if not verified.valid:
         return TvmOutcome(D, f"denies: {path}: the signature does not verify with the TVM's key {verified.key}",

@@ -18,6 +18,7 @@ from ..errors import SentinelError
 from ..core.access import AccessDiff, access_diff
 from ..core.paths import policy_path
 from ..core.policy import Policy, PolicyError, parse_policy
+from . import remedies
 
 __all__ = ["Side", "parse_side", "compare_access", "load_side", "access_between"]
 
@@ -38,7 +39,7 @@ def parse_side(data: bytes | None, label: str) -> Policy | None:
         return parse_policy(data)
     except PolicyError as exc:
         raise SentinelError(f"{label} does not parse, so it has no access to compare: {exc}",
-                            "Fix the policy (sentinel-tui policy validate FILE shows where), or compare bytes "
+                            f"Fix the policy ({remedies.validate()} shows where), or compare bytes "
                             "with policy diff.", kind="validation") from None
 
 

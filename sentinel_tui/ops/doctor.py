@@ -493,8 +493,8 @@ class _Doctor:
         more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
         at = f"line {first.line}: " if first.line else ""
         self.add(13, WARN, f"{at}{first.message} [{first.code}]{more}",
-                 f"See every finding and try requests: sentinel-tui policy validate FILE; sentinel-tui policy eval "
-                 f"--remote {self.report.name} --user U --profile P.")
+                 f"See every finding and try requests: {remedies.validate()}; "
+                 f"{remedies.evaluate(remote=self.report.name)}.")
 
     # -- 4 -----------------------------------------------------------------------------------
 

@@ -371,7 +371,7 @@ def _verification_failed(fleet: _Fleet, m: _Match, wrapped: bool) -> tuple[str, 
          0.03, fixed_since, "Run the doctor to confirm; nothing to do if it passes.", DOCTOR),
         ("The policy changed since the log line and now fails for another reason (its current status): fix "
          "that first; the signature can only match once the policy itself is sound.", 0.0, now_failing_otherwise,
-         f"Run the doctor on it (sentinel-tui policy doctor {_name(fleet)}): it names the check that fails now "
+         f"Run the doctor on it ({remedies.doctor(_name(fleet))}): it names the check that fails now "
          "and its fix.", DOCTOR),
     ]
     return "The signature does not verify with the TVM's key", meaning, _rank(fleet, candidates), detail

@@ -53,6 +53,14 @@ class FleetEntry:
     local_path: Path | None = None
     policy_error: str | None = None
     signature_error: str | None = None
+    #: the context (a [contexts.NAME] of the settings) the entry was listed in, when the app shows several
+    context: str | None = None
+
+    @property
+    def key(self) -> str:
+        """What tells the entry apart from every other row: its path, prefixed by its context when it has one
+        (several contexts hold the same paths)."""
+        return self.path if self.context is None else f"{self.context}:{self.path}"
 
     @property
     def signature_path(self) -> str:
@@ -223,6 +231,7 @@ class _ParallelListing:
         """Yield (kind, page) and (kind, None) once a listing is complete; raise its error."""
         self.start()
         open_kinds = set(self.paths)
+        failure: BaseException | None = None
         try:
             while open_kinds:
                 if cancelled():
@@ -233,10 +242,16 @@ class _ParallelListing:
                 except queue.Empty:
                     continue
                 if exc is not None:
-                    raise exc
-                if page is None:
+                    # The other listing goes on: what it reads is shown (as pending rows) before the
+                    # error is raised, whichever of the two threads happened to fail first.
                     open_kinds.discard(kind)
+                    failure = failure or exc
+                    continue
+                if page is None:
+                    open_kinds.discard(kind)  # complete: its partner's rows can be decided
                 yield kind, page
+            if failure is not None:
+                raise failure
         finally:
             self._stop.set()
 

@@ -30,6 +30,7 @@ from ..core.policy import MAX_POLICY_BYTES
 from ..core.status import Status
 from ..core.tvm import ENV_ENFORCE, ENV_POLICY_PARAMETER, ENV_SIGNING_KEY
 from ..fileio import write_private
+from . import remedies
 from .context import Ops
 from .fleet import FleetSnapshot
 from .push import LOCK_PREFIX
@@ -237,7 +238,7 @@ def iam_documents(account: str, region: str, key_arn: str | None, alias: str,
     key_id = key.rsplit("/", 1)[-1] if key_arn else None
     imports = ""
     if key_id:
-        imports = (f'# The key and alias exist already (sentinel-tui keys setup made or found them): these\n'
+        imports = (f'# The key and alias exist already ({remedies.KEYS_SETUP_COMMAND} made or found them): these\n'
                    f'# import blocks (Terraform >= 1.5) adopt them instead of creating new ones.\n'
                    f'import {{\n  to = aws_kms_key.sentinel_policy_signing\n  id = "{key_id}"\n}}\n\n'
                    f'import {{\n  to = aws_kms_alias.sentinel_policy_signing\n  id = "{alias}"\n}}\n\n')
@@ -299,6 +300,11 @@ def iam_documents(account: str, region: str, key_arn: str | None, alias: str,
 def _indent(text: str, n: int) -> str:
     pad = " " * n
     return "\n".join(pad + line for line in text.splitlines())
+
+
+def key_home(ops: Ops) -> tuple[str, str | None]:
+    """(account, region) a key created now would live in (one GetCallerIdentity, cached)."""
+    return ops.clients.identity().account, ops.clients.region
 
 
 def documents_for(ops: Ops, alias: str, key: KeyInfo | None) -> dict[str, str]:

@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 
 from ..errors import SentinelError
 from ..config import ConfigError, ContextSpec, Settings, config_file
+from . import remedies
 from .audit import AuditLog
 from .context import Ops
 from .fleet import FleetSnapshot
@@ -62,7 +63,7 @@ def select_contexts(settings: Settings, names: Sequence[str] = (), all_contexts:
         if not settings.contexts:
             raise ConfigError(f"--all-contexts: no contexts are configured in {config_file()}; add "
                               "[contexts.NAME] tables (profile, region, policy_root, endpoint_url) or run "
-                              "`sentinel-tui contexts import` to offer the profiles of your AWS config file")
+                              f"`{remedies.CONTEXTS_IMPORT_COMMAND}` to offer the profiles of your AWS config file")
         return list(settings.contexts)
     chosen: list[ContextSpec] = []
     for name in names:

@@ -47,6 +47,7 @@ from ..core.evaluate import (
 )
 from ..core.policy import Policy, PolicyError, parse_policy
 from ..core.tvm import TvmConfig
+from . import remedies
 from .whatif import describe, trace_lines, what_if
 
 TESTS_SUFFIX = ".tests.yaml"
@@ -56,7 +57,7 @@ class TestsError(SentinelError):
     """A tests file that cannot be read."""
 
     def __init__(self, what: str, fix: str = "") -> None:
-        super().__init__(what, fix or "Fix the tests file (its format is in `sentinel-tui policy test --help`).",
+        super().__init__(what, fix or f"Fix the tests file (its format is in `{remedies.test_help()}`).",
                          kind="validation")
 
 
@@ -328,7 +329,7 @@ def run_policy_tests_file(policy_file: str | Path, tests_file: str | Path | None
     tests_path = Path(tests_file) if tests_file else tests_file_for(policy_file)
     if not tests_path.is_file():
         raise SentinelError(f"{tests_path}: no such tests file.",
-                            f"Write one next to the policy (NAME{TESTS_SUFFIX}); see `sentinel-tui policy test --help`.",
+                            f"Write one next to the policy (NAME{TESTS_SUFFIX}); see `{remedies.test_help()}`.",
                             kind="not-found")
     if data is None:
         data = read_policy_file(policy_file)

@@ -241,7 +241,7 @@ def check_signing_key(ops: Ops, path: str, key_id: str | None, *, defaulted: boo
     `path` is what would be signed (a parameter, or a file for `policy sign`).
     """
     how = "the default signing key" if defaulted else "the signing key"
-    fix_alt = ("Create it with `sentinel-tui keys setup`, or pass --key-id KEY (the TVM's key)"
+    fix_alt = (f"Create it with `{remedies.KEYS_SETUP_COMMAND}`, or pass --key-id KEY (the TVM's key)"
                + ("; or push unsigned with --allow-unsigned (an enforcing TVM then denies the policy)."
                   if for_push else "."))
     if not key_id:
@@ -257,7 +257,7 @@ def check_signing_key(ops: Ops, path: str, key_id: str | None, *, defaulted: boo
     problems = info.problems()
     if problems:
         raise PushError(f"{how.capitalize()} {key_id} cannot sign: {'; '.join(problems)}. Nothing was written.",
-                        "Run `sentinel-tui keys setup` to see what is wrong with it, or pass --key-id with "
+                        f"Run `{remedies.KEYS_SETUP_COMMAND}` to see what is wrong with it, or pass --key-id with "
                         "another key.", kind="no-key")
 
 
@@ -272,7 +272,7 @@ def _run_tests(file: str | Path, data: bytes, serving: tuple[TvmConfig, ...]):
             f"{report.tests_label}: {report.summary()}"
             + (f" (first: {first.case.name}: {'; '.join(first.problems)})" if first else "")
             + ": nothing was signed or written.",
-            f"See each failure with its why-not: sentinel-tui policy test {file}; then fix the policy or the tests.",
+            f"See each failure with its why-not: {remedies.test(file)}; then fix the policy or the tests.",
             kind="validation")
     return report
 

@@ -18,11 +18,22 @@ POLICY = f"{PROG} policy"
 STATUS_COMMAND = f"{POLICY} status"
 #: Creates the signing key and shows the IAM and TVM settings.
 KEYS_SETUP_COMMAND = f"{PROG} keys setup"
+#: Offers the profiles of the AWS config file as contexts.
+CONTEXTS_IMPORT_COMMAND = f"{PROG} contexts import"
 
 __all__ = [
-    "PROG", "POLICY", "STATUS_COMMAND", "KEYS_SETUP_COMMAND", "resign", "restore", "push", "push_quoted",
-    "pull", "validate", "doctor", "diff", "verify_remote", "sign",
+    "PROG", "POLICY", "STATUS_COMMAND", "KEYS_SETUP_COMMAND", "CONTEXTS_IMPORT_COMMAND", "resign", "restore",
+    "push", "push_quoted", "pull", "validate", "doctor", "diff", "verify_remote", "verify_file", "sign", "status",
+    "keys_setup", "evaluate", "test", "test_help", "plan",
 ]
+
+
+def status(*, json: bool = False, all_contexts: bool = False) -> str:
+    return STATUS_COMMAND + (" --json" if json else "") + (" --all-contexts" if all_contexts else "")
+
+
+def keys_setup(*, yes: bool = False) -> str:
+    return KEYS_SETUP_COMMAND + (" --yes" if yes else "")
 
 
 def resign(name: str = "NAME", key: str | None = None) -> str:
@@ -47,8 +58,9 @@ def pull(name: str = "NAME", out: str = "FILE") -> str:
     return f"{POLICY} pull {name} -o {out}"
 
 
-def validate(file: str = "FILE") -> str:
-    return f"{POLICY} validate {file}"
+def validate(file: str | None = "FILE") -> str:
+    """`None`: the command alone, without a file."""
+    return f"{POLICY} validate" + (f" {file}" if file else "")
 
 
 def doctor(name: str = "NAME") -> str:
@@ -65,3 +77,30 @@ def verify_remote(name: str = "NAME") -> str:
 
 def sign(file: str = "FILE") -> str:
     return f"{POLICY} sign {file}"
+
+
+
+def verify_file(file: str = "FILE", key: str = "K", signature: str = "SIG") -> str:
+    return f"{POLICY} verify {file} --key-id {key} -s {signature}"
+
+
+def evaluate(file: str | None = None, *, remote: str | None = None, user: str = "U", profile: str = "P",
+             time: str | None = None) -> str:
+    """`policy eval` of a file or a stored policy (`remote`); values shell-quoted where they need it."""
+    q = shlex.quote
+    words = ([q(file)] if file else []) + ([f"--remote {q(remote)}"] if remote else [])
+    words += [f"--user {q(user)}", f"--profile {q(profile)}"] + ([f"--time {q(time)}"] if time else [])
+    return f"{POLICY} eval " + " ".join(words)
+
+
+def test(file: str = "FILE") -> str:
+    return f"{POLICY} test {file}"
+
+
+def test_help() -> str:
+    """Where the tests file format is described."""
+    return f"{POLICY} test --help"
+
+
+def plan(folder: str = "DIR", output: str = "PLAN.json") -> str:
+    return f"{PROG} plan {folder} -o {output}"

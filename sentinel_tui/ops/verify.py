@@ -134,7 +134,7 @@ def verify_bytes(ops: Ops, subject: str, data: bytes, envelope_text: str | bytes
                 report.checks.append(Check(
                     "policy parse", False,
                     f"the TVM cannot parse the stored policy, so it denies every request: {check.error.detail}",
-                    "Fix the policy YAML (sentinel-tui policy validate), then push it signed."))
+                    f"Fix the policy YAML ({remedies.validate(None)}), then push it signed."))
             else:
                 report.checks.append(Check("policy parse", True, "the TVM's YAML parse (ParsePolicy) succeeds"))
         return report

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import SentinelError
 from ..core.evaluate import (
@@ -29,6 +29,10 @@ from ..core.evaluate import (
 )
 from ..core.policy import Policy, format_go_duration
 from ..core.tvm import TvmConfig
+from . import remedies
+
+if TYPE_CHECKING:  # the evaluator itself needs no AWS client
+    from .context import Ops
 
 
 @dataclass(frozen=True)
@@ -170,3 +174,35 @@ def read_posture(spec: str) -> DevicePosture | None:
 
 def serving_tvm(tvms: tuple[TvmConfig, ...] | list[TvmConfig]) -> TvmConfig | None:
     return tvms[0] if tvms else None
+
+
+@dataclass(frozen=True)
+class StoredPolicy:
+    """A stored policy's bytes and the TVMs serving it, for `policy eval --remote`."""
+
+    path: str
+    data: bytes
+    tvms: tuple[TvmConfig, ...]
+    note: str = ""  # set when the TVMs could not be listed: a Lambda TVM with defaults is assumed
+
+
+def stored_policy(ops: Ops, name: str) -> StoredPolicy:
+    """The policy NAME under the root and the TVMs serving it (SentinelError when none is stored).
+
+    When the TVMs cannot be listed (whatever the reason) the policy is still returned, with
+    no TVM and a note saying so: the decision does not need them.
+    """
+    from ..core.paths import policy_path
+
+    path = policy_path(name, ops.settings.policy_root)
+    param = ops.store.get(path)
+    if param is None:
+        raise SentinelError(f"No policy is stored at {path}.",
+                            f"Check the name ({remedies.STATUS_COMMAND} lists them), or --policy-root.",
+                            kind="not-found")
+    try:
+        tvms = ops.fleet.serving(path, ops.tvms.list())
+    except SentinelError as exc:
+        return StoredPolicy(path, param.data, (), note=f"the TVMs could not be listed ({exc.what}); a Lambda TVM "
+                                                        "with defaults is assumed")
+    return StoredPolicy(path, param.data, tvms)

@@ -27,12 +27,11 @@ from time import monotonic
 
 import inspect
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from textual import events, work
 from textual.actions import SkipAction
 from textual.app import App
-from textual.binding import Binding
 from textual.reactive import var
 from textual.screen import Screen
 from textual.signal import Signal
@@ -43,8 +42,11 @@ from ..errors import SentinelError
 from ..ops.context import Ops
 from ..ops import cache as fleet_cache
 from ..ops.fleet import FleetEntry, FleetSnapshot, keep_values
+from ..ops.multi import Target, build_targets
 from . import routes
 from .commands import CommandRegistry, split_args
+from .fleet_contexts import FleetContexts
+from .fleet_watch import FleetWatch
 from .messages import FleetUpdated, IdentityLoaded
 from .routes import SentinelCommandProvider
 from .screens.browser import BrowserScreen
@@ -53,6 +55,8 @@ from .screens.error import ErrorScreen
 from .screens.file_picker import FilePicker
 from .screens.flows import PushFlow
 from .screens.help import HelpScreen, keys_for
+from .shell import AppScreen
+from .keymap import KEYS
 
 FLEET_GROUP = "fleet"
 _NO_PREVIOUS = object()
@@ -89,16 +93,7 @@ class SentinelApp(App[int]):
     TITLE = "sentinel-tui"
     COMMANDS = App.COMMANDS | {SentinelCommandProvider}
 
-    BINDINGS = [
-        # priority: the prompt opens while the app reads the key, so the keys typed right after
-        # it reach the prompt and not the widget that had focus (see `on_event`)
-        Binding("colon", "command_line", "Command", id="app.command_line", priority=True,
-                tooltip="Jump to a view, switch profile, region or root (:help lists the commands)"),
-        Binding("question_mark", "help", "Keys", id="app.help", tooltip="The keys that work on this screen"),
-        Binding("f1", "help", "Keys", show=False, id="app.help_f1",
-                tooltip="The keys that work on this screen (also where ? is typed as text)"),
-        Binding("q", "quit", "Quit", show=False, id="app.quit"),
-    ]
+    BINDINGS = KEYS["SentinelApp"]
 
     ops: var[Ops] = var(None, always_update=True)  # type: ignore[assignment]
     identity = var(None)
@@ -108,10 +103,23 @@ class SentinelApp(App[int]):
     fleet_loading = var(False)
     # True once the settings' default key was looked up and KMS does not have it (the header says so)
     default_key_missing = var(False)
+    # "every 5 s" while the watch (w) polls, else "" (the browser's status line says it)
+    watching = var("")
 
     def __init__(self, ops: Ops, *, clock: Callable[[], datetime] | None = None,
-                 initial_diff: tuple[str, str] | None = None, use_cache: bool = False) -> None:
+                 initial_diff: tuple[str, str] | None = None, use_cache: bool = False,
+                 targets: Sequence[Target] = (), make_targets: Callable[[Sequence[Any]], list[Target]] | None = None,
+                 watch_interval: float | None = None) -> None:
         super().__init__()
+        # Several contexts at once (ui/fleet_contexts.py): `targets` opens on them; `make_targets` builds the
+        # targets of [contexts.NAME] specs for :context and :contexts (default: over `ops`'s settings and hooks).
+        self.contexts: FleetContexts | None = None
+        self._initial_targets = list(targets)
+        self.make_targets = make_targets or (lambda specs: build_targets(
+            ops.settings, specs, audit=ops.audit, hooks=lambda name: list(ops.clients.hooks)))
+        self.context_specs = tuple(ops.settings.contexts)  # what :contexts offers (grows with :contexts import)
+        self.context_name: str | None = targets[0].name if len(targets) == 1 else None  # the one context shown
+        self.fleet_watch = FleetWatch(self, watch_interval)
         # The fleet cache (ops/cache.py): shown at launch, confirmed, kept after each complete load.
         # Off unless asked for (the command line asks, `--no-cache` not): tests and embedders opt in.
         self.use_cache = use_cache
@@ -143,6 +151,9 @@ class SentinelApp(App[int]):
         except SentinelError as exc:
             self.show_error(exc, title="Keys not remapped")
         self._freeze_fleet()  # what start-up made (modules, botocore's models) is walked by no collection
+        if len(self._initial_targets) > 1:
+            self.show_contexts(self._initial_targets)  # every context at once (ui/fleet_contexts.py)
+            return
         self._load_identity(self.ops)
         self.reload(full=True, cached=self.use_cache)
         if self.initial_diff:
@@ -164,6 +175,7 @@ class SentinelApp(App[int]):
         self._frozen_at = monotonic()
 
     def on_unmount(self) -> None:
+        self.fleet_watch.shutdown()
         gc.unfreeze()  # what `on_fleet_updated` froze is the collector's again once the app is gone
 
     def _open_initial_diff(self) -> None:
@@ -227,6 +239,8 @@ class SentinelApp(App[int]):
     # -- the fleet --------------------------------------------------------------------------
 
     def entry(self, name: str) -> FleetEntry | None:
+        if self.contexts is not None:  # in the context in focus first (or CONTEXT:NAME)
+            return self.contexts.entry(name, self.ops)
         for entry in self.fleet.entries.values():
             if entry.name == name or entry.path == name:
                 return entry
@@ -237,6 +251,9 @@ class SentinelApp(App[int]):
 
         `cached` (at launch): show the fleet cache first, then confirm it with metadata
         listings; a full reload (`R`) reads everything again whatever the cache holds."""
+        if self.contexts is not None:
+            self.contexts.reload(full=full)
+            return
         ops = self.ops
         if full:
             self._key_checked = None  # the default key is looked up again
@@ -290,9 +307,13 @@ class SentinelApp(App[int]):
         names = ", ".join([*changed, *gone][:5]) + ("…" if len(changed) + len(gone) > 5 else "")
         self.notify(f"Refreshed: {len(changed)} changed or new, {len(gone)} gone ({names}).", timeout=4)
 
-    def refresh_entry(self, name: str) -> None:
-        """Re-read one policy/signature pair (after a write) and update the snapshot."""
+    def refresh_entry(self, name: str, ops: Ops | None = None) -> None:
+        """Re-read one policy/signature pair (after a write) and update the snapshot. `ops`: the context
+        written to (with several contexts; the one in focus when left out)."""
         self.written[name] = self.written.get(name, 0) + 1
+        if self.contexts is not None:
+            self.contexts.refresh_entry(name, ops or self.ops)
+            return
         self._entry_worker(self.ops, name, self._load_id)
 
     @work(thread=True, exit_on_error=False, group="fleet-entry")
@@ -309,12 +330,15 @@ class SentinelApp(App[int]):
             self.fleet = message.snapshot
         for entry in message.entries:
             self.fleet.entries[entry.path] = entry
+        if not message.reset and not message.cached:
+            self.fleet_watch.note_entries(message.ops, message.entries)  # read again by the app: not news
         if message.done and message.snapshot is not None:
             # rows from the cache whose pair was read since (selected) keep their values
             keep_values(message.snapshot, self.fleet)
             self.fleet = message.snapshot
             self.fleet_loading = False
             self._say_what_changed(message.snapshot)
+            self.fleet_watch.reseed(message.ops, message.snapshot)
         if message.done or message.cached or (message.entries and monotonic() - self._frozen_at >= 0.5):
             self._freeze_fleet()
         self.fleet_changed.publish(message)
@@ -322,7 +346,7 @@ class SentinelApp(App[int]):
             self._check_default_key(message.ops)
         if message.done and message.snapshot is not None:
             error = message.snapshot.error
-            if error is not None and getattr(error, "kind", "") != "cancelled":
+            if error is not None and error.kind != "cancelled":
                 self.show_error(_listing_error(error, message.ops.settings.policy_root),
                                 title="The policies could not all be listed" if self.fleet.entries else None)
 
@@ -377,18 +401,23 @@ class SentinelApp(App[int]):
 
     # -- context switch -------------------------------------------------------------------------
 
-    def switch_context(self, **changes: Any) -> None:
-        """Another profile, region, endpoint or policy root, without restarting: new Ops, then reload."""
+    def switch_context(self, *, ops: Ops | None = None, label: str | None = None, **changes: Any) -> None:
+        """Another profile, region, endpoint or policy root, without restarting: new Ops, then reload.
+        `ops`: a whole other target (`:context NAME`), said as `label`. Leaves several contexts for one."""
         try:
-            ops = self.ops.switch(**changes)
+            ops = ops or self.ops.switch(**changes)
         except ValueError as exc:
             self.show_error(SentinelError(str(exc), "Give an absolute path such as /sentinel/policies.",
                                           kind="usage"))
             return
         if "aws_profile" in changes and (changes["aws_profile"] or None) != self.ops.settings.aws_profile:
             self._previous_profile = self.ops.settings.aws_profile
+        self.context_name = None  # :context NAME names it again after this
         self.workers.cancel_group(self, FLEET_GROUP)
         self.workers.cancel_group(self, "identity")
+        if self.contexts is not None:
+            self.contexts.stop()
+            self.contexts = None
         self.go_home()
         self.identity = None
         self.identity_error = None
@@ -399,8 +428,9 @@ class SentinelApp(App[int]):
         self.fleet = FleetSnapshot(root=ops.settings.policy_root)
         self._load_identity(ops)
         self.reload(full=True)
-        what = ", ".join(_profile_words(v) if k == "aws_profile" else f"{k.replace('_', ' ')} {v}"
-                         for k, v in changes.items())
+        self.fleet_watch.restart()
+        what = label or ", ".join(_profile_words(v) if k == "aws_profile" else f"{k.replace('_', ' ')} {v}"
+                                  for k, v in changes.items())
         self.notify(inert(f"Switched to {what}"), timeout=3, markup=False)  # typed text is not markup
 
     def switch_profile(self, name: str) -> None:
@@ -439,6 +469,118 @@ class SentinelApp(App[int]):
         if not check.ok:
             raise SentinelError(check.reason, f"{check.fix} Nothing was switched.".strip(), kind="usage")
         self.switch_context(region=name.strip())
+
+    # -- several contexts at once, and the watch ------------------------------------------------
+
+    @property
+    def fleet_contexts(self) -> list:
+        """The contexts shown at once (`ContextState`s of ui/fleet_contexts.py); [] with one."""
+        return self.contexts.states if self.contexts is not None else []
+
+    def show_contexts(self, targets: Sequence[Target]) -> None:
+        """Several contexts in one table, each loaded on its own (with its own progress, error, retry)."""
+        self.workers.cancel_group(self, FLEET_GROUP)
+        self.workers.cancel_group(self, "identity")
+        if self.contexts is not None:
+            self.contexts.stop()
+        self.go_home()
+        self.contexts = FleetContexts(self, targets)
+        self.context_name = None
+        self.selected = None
+        self.fleet = FleetSnapshot(root=targets[0].ops.settings.policy_root)
+        self.contexts.focus(self.contexts.states[0].name, force=True)
+        self.fleet_changed.publish(FleetUpdated(self.ops, reset=True))
+        self.contexts.start()
+        self.fleet_watch.restart()
+
+    def open_contexts(self, names: Sequence[str]) -> None:
+        """`:context NAME` (one context, as --context NAME) or several at once (`:contexts`)."""
+        specs = []
+        for name in names:
+            spec = next((c for c in self.context_specs if c.name == name), None)
+            if spec is None:
+                known = ", ".join(c.name for c in self.context_specs) or "none configured"
+                raise SentinelError(f"No context named {name!r} (known: {known}).",
+                                    ":contexts lists them; :contexts import offers the profiles of your AWS config "
+                                    "file as contexts.", kind="usage")
+            if spec not in specs:
+                specs.append(spec)
+        if not specs:
+            raise SentinelError("No context was picked.", ":contexts lists them; space picks one.", kind="usage")
+        targets = self.make_targets(specs)
+        if len(targets) == 1:
+            self.switch_context(ops=targets[0].ops, label=f"context {specs[0].name}")
+            self.context_name = specs[0].name
+            return
+        self.show_contexts(targets)
+        self.notify(f"Showing {len(targets)} contexts: {', '.join(s.name for s in specs)}.", timeout=3)
+
+    def focus_context(self, name: str | None) -> None:
+        """With several contexts: make `name`'s the Ops in force (the row under the cursor is there)."""
+        if self.contexts is not None and name:
+            self.contexts.focus(name)
+
+    def ops_for(self, entry: FleetEntry | None) -> Ops:
+        """The Ops of the context `entry` was listed in (the Ops in force with one context)."""
+        if self.contexts is not None and entry is not None:
+            return self.contexts.ops_for(entry) or self.ops
+        return self.ops
+
+    def target_words(self, ops: Ops) -> str | None:
+        """With several contexts, where a write through `ops` goes, in words (account, context, region)."""
+        state = self.contexts.state_of(ops) if self.contexts is not None else None
+        return state.words() if state is not None else None
+
+    def retry_context(self, name: str) -> None:
+        """Load one context again on a fresh session (its error row's `r`, `:context retry NAME`)."""
+        if self.contexts is None:
+            raise SentinelError("Only one context is shown: r reads it again.", kind="usage")
+        self.contexts.retry(name)
+        self.notify(f"Loading context {name} again…", timeout=3)
+
+    def toggle_watch(self) -> None:
+        self.fleet_watch.toggle()
+
+    def watch_targets(self) -> list[tuple[Target, FleetSnapshot | None]]:
+        """What the watch polls: each context with the snapshot the app shows (None while it loads)."""
+        if self.contexts is not None:  # not those that failed to load: their error row says so, r retries
+            return [(s.target, None if s.loading else s.snapshot) for s in self.contexts.states
+                    if s.loading or s.error is None or s.snapshot.entries]
+        account = self.identity.account if self.identity is not None else None
+        return [(Target(None, self.ops, account), None if self.fleet_loading else self.fleet)]
+
+    def apply_watched(self, ops: Ops, moved: list[FleetEntry], gone: list[str]) -> None:
+        """What a watch poll found moved (and the paths gone): into the fleet, the rows marked."""
+        if self.contexts is not None:
+            state = self.contexts.state_of(ops)
+            if state is None or state.loading:
+                return  # the running load reads the store as it is now
+            rows = self.contexts.apply_entries(state, moved, gone)
+        else:
+            if ops is not self.ops or self.fleet_loading:
+                return
+            for entry in moved:
+                self.fleet.entries[entry.path] = entry
+            for path in gone:
+                self.fleet.entries.pop(path, None)
+            rows = moved
+            self.fleet_changed.publish(FleetUpdated(ops, moved, done=bool(gone),
+                                                    snapshot=self.fleet if gone else None))
+        if rows:
+            self.fleet_changed.publish(FleetUpdated(ops, watched=[e.key for e in rows]))
+
+    def watch_error(self, ops: Ops, error: BaseException | None) -> None:
+        """A watch poll failed (said once per kind of error), or polls again cleanly (`error` None)."""
+        state = self.contexts.state_of(ops) if self.contexts is not None else None
+        if state is not None and state.error is not None:
+            return  # its load failed already: its error row says it
+        if state is not None:
+            state.watch_error = error
+            self.fleet_changed.publish(FleetUpdated(ops))
+        if error is not None:
+            where = f" of context {state.name}" if state is not None else ""
+            what = error.what if isinstance(error, SentinelError) else str(error)
+            self.notify(f"The watch{where} could not poll: {what}", severity="warning", timeout=8)
 
     # -- commands ---------------------------------------------------------------------------------
 
@@ -485,7 +627,8 @@ class SentinelApp(App[int]):
         if isinstance(self.screen, HelpScreen):
             return
         screen = self.screen
-        title = f"Keys: {getattr(screen, 'HELP_TITLE', None) or type(screen).__name__.replace('Screen', '') or 'app'}"
+        named = screen.HELP_TITLE if isinstance(screen, AppScreen) else ""
+        title = f"Keys: {named or type(screen).__name__.replace('Screen', '') or 'app'}"
         self.push_screen(HelpScreen(keys_for(screen), list(self.commands), title=title))
 
     # -- keys -------------------------------------------------------------------------------------------
@@ -495,7 +638,7 @@ class SentinelApp(App[int]):
         burst after `:`) go to the field it names (`early_keys`), in order, instead of being lost."""
         if isinstance(event, events.Key) and not event.is_forwarded:
             screen = self.screen
-            sink = getattr(screen, "early_keys", None)
+            sink = screen.early_keys if isinstance(screen, AppScreen) else None
             if sink is not None and screen.focused is None and not await self._check_bindings(event.key, True):
                 sink._forward_event(event)
                 return
@@ -511,9 +654,11 @@ class SentinelApp(App[int]):
             self.show_error(worker.error)
 
 
-def run_app(ops: Ops, initial_diff: tuple[str, str] | None = None, *, use_cache: bool = True) -> int:
-    """Open the app on `ops`; returns the exit code."""
-    app = SentinelApp(ops, initial_diff=initial_diff, use_cache=use_cache)
+def run_app(ops: Ops, initial_diff: tuple[str, str] | None = None, *, use_cache: bool = True,
+            targets: Sequence[Target] = (), make_targets: Callable[[Sequence[Any]], list[Target]] | None = None) -> int:
+    """Open the app on `ops` (or, with several `targets`, on every one of them); returns the exit code."""
+    app = SentinelApp(ops, initial_diff=initial_diff, use_cache=use_cache, targets=targets,
+                      make_targets=make_targets)
     result = app.run()
     if app.return_code:
         return app.return_code

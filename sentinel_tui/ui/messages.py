@@ -21,12 +21,14 @@ class FleetUpdated(Message, bubble=False):
     - `done`: the load or refresh finished; `snapshot` is then the whole result
       (entries that disappeared are absent from it; `snapshot.error` says why a
       load stopped early).
+    - `watched`: the keys (`FleetEntry.key`) of rows the watch (`w`) saw change: marked.
     """
 
     def __init__(self, ops, entries: list[FleetEntry] | None = None, *, reset: bool = False,
                  done: bool = False, snapshot: FleetSnapshot | None = None, load_id: int | None = None,
-                 cached: bool = False) -> None:
+                 cached: bool = False, watched: list[str] | tuple[str, ...] = ()) -> None:
         super().__init__()
+        self.watched = tuple(watched)
         self.load_id = load_id  # which load this belongs to: the app drops updates of replaced loads
         self.ops = ops
         self.entries = list(entries or [])

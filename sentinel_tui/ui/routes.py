@@ -7,9 +7,10 @@ are started, from a key in the browser or from a `:` command; :func:`open_diff` 
 call the app through its shell protocol (``shell(self).open_flow("push", entry=...)``), and
 the app hands the call here.
 
-Keys are declared with an id on the screens' ``BINDINGS`` (``browser.push``,
-``app.help``, ...); :func:`apply_keymap` lets the settings file's ``[keys]`` table remap them
-by id (Textual's ``App.set_keymap``), and :func:`binding_ids` lists every id there is.
+Every key is declared once, with its id (``browser.push``, ``app.help``, ...), in the table
+:data:`KEYS` (``ui/keymap.py``, a leaf module each screen takes its ``BINDINGS`` from, since this
+one imports every screen); :func:`apply_keymap` lets the settings file's ``[keys]`` table remap
+them by id (Textual's ``App.set_keymap``), and :func:`binding_ids` lists every id there is.
 """
 
 from __future__ import annotations
@@ -19,15 +20,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence, cast
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
 from ..errors import SentinelError
 from ..ops.fleet import FleetEntry
 from .commands import AppCommand, CommandRegistry, split_args
+from .keymap import KEYS
 from .screens.browser import BrowserScreen
 from .screens.command import CommandScreen
+from .screens.contexts import ContextImportScreen, ContextsScreen
 from .screens.diff import DiffScreen
 from .screens.doctor import DoctorScreen
 from .screens.error import ErrorScreen
@@ -38,15 +40,14 @@ from .screens.help import HelpScreen
 from .screens.keysetup import KeySetupScreen
 from .screens.plan import PlanScreen
 from .screens.version_picker import VersionPicker
-from .widgets.diff_view import DiffView
-from .widgets.policy_table import COLUMNS, PolicyTable, find_column
+from .widgets.policy_table import COLUMNS, find_column
 
 if TYPE_CHECKING:  # pragma: no cover
     from .app import SentinelApp
 
 __all__ = [
     "install", "open_flow", "open_diff", "open_doctor", "SentinelCommandProvider", "apply_keymap", "binding_ids",
-    "FLOWS", "SCREENS",
+    "FLOWS", "SCREENS", "KEYS",
 ]
 
 #: The guided flows, by the word a key or a `:` command names them with.
@@ -55,7 +56,7 @@ FLOWS = ("sign", "verify", "push", "restore", "resign")
 #: Every screen the app opens (for the help and the tests: one list).
 SCREENS = (BrowserScreen, CommandScreen, DiffScreen, DoctorScreen, ErrorScreen, ExplainScreen, FilePicker,
            HelpScreen, KeySetupScreen, VersionPicker, SignFlow, VerifyFlow, PushFlow, RestoreFlow,
-           BulkResignFlow)
+           BulkResignFlow, PlanScreen, ContextsScreen, ContextImportScreen)
 
 
 # -- opening views -------------------------------------------------------------------------------
@@ -65,11 +66,11 @@ def open_flow(app: "SentinelApp", which: str, *, entry: FleetEntry | None = None
               words: Sequence[str] | None = None) -> None:
     """Start a guided flow: from the browser (``entry`` under the cursor, ``marked`` rows) or from a
     `:` command (``words`` typed after it; the selected row stands in for a missing name)."""
-    ops = app.ops
     typed = words is not None
     words = list(words or ())
     if typed:
         entry = app.selected
+    ops = app.ops_for(entry)  # with several contexts, the row's own: a write goes to that row's account
     selected = entry.name if entry is not None else None
     local = str(entry.local_path) if entry is not None and entry.local_path is not None else None
     if which == "sign":
@@ -118,12 +119,13 @@ def open_flow(app: "SentinelApp", which: str, *, entry: FleetEntry | None = None
 def open_diff(app: "SentinelApp", name: str, file: str | None = None, *, key_id: str | None = None,
               signed: bool = False, versions: tuple[int, int] | None = None) -> None:
     """The diff view: against ``file``, between two stored ``versions``, or since the signature (``signed``)."""
+    ops = app.ops  # pinned: with several contexts, the one in focus (the selected row's) when it opened
     if versions is not None:
-        app.push_screen(DiffScreen(name, old_version=versions[0], new_version=versions[1]))
+        app.push_screen(DiffScreen(name, old_version=versions[0], new_version=versions[1], ops=ops))
     elif file:
-        app.push_screen(DiffScreen(name, file, key_id=key_id))
+        app.push_screen(DiffScreen(name, file, key_id=key_id, ops=ops))
     else:
-        app.push_screen(DiffScreen(name, signed=True))
+        app.push_screen(DiffScreen(name, signed=True, ops=ops))
 
 
 def open_doctor(app: "SentinelApp", name: str, ops: Any = None) -> None:
@@ -201,7 +203,61 @@ def install(app: "SentinelApp") -> None:
                                 kind="usage")
         app.push_screen(PlanScreen(app.ops, str(Path(folder).expanduser())))
 
+    def contexts_screen() -> None:
+        def picked(result: tuple[list[str], list] | None) -> None:
+            names, specs = result or ([], None)
+            if specs is not None:
+                app.context_specs = tuple(specs)  # those imported on the screen included
+            if names:
+                try:
+                    app.open_contexts(names)
+                except Exception as exc:  # said, never a traceback
+                    app.show_error(exc)
+
+        shown = [s.name for s in app.fleet_contexts] or ([app.context_name] if app.context_name else [])
+        app.push_screen(ContextsScreen(app.context_specs, shown), picked)
+
+    def contexts(arg: str) -> None:
+        words = split_args(arg)
+        if not words:
+            contexts_screen()
+        elif words == ["import"]:
+            def imported(added: list | None) -> None:
+                known = {c.name for c in app.context_specs}
+                app.context_specs = (*app.context_specs, *(c for c in added or () if c.name not in known))
+
+            app.push_screen(ContextImportScreen(), imported)
+        else:
+            raise SentinelError(f"Unknown :contexts {arg.strip()!r}.",
+                                ":contexts lists the contexts; :contexts import offers the AWS config file's profiles.",
+                                kind="usage")
+
+    def context(arg: str) -> None:
+        words = split_args(arg)
+        known = {c.name for c in app.context_specs}
+        if not words:
+            contexts_screen()
+        elif words[0] == "retry" and len(words) == 2:
+            app.retry_context(words[1])
+        elif words[0] == "retry" and len(words) == 1 and "retry" not in known:
+            shown = [s for s in app.fleet_contexts if s.error is not None]
+            if len(shown) != 1:
+                raise SentinelError("Which context? Type :context retry NAME.", kind="usage")
+            app.retry_context(shown[0].name)
+        elif len(words) == 1:
+            app.open_contexts(words)
+        else:
+            raise SentinelError(f"Unknown :context {arg.strip()!r}.",
+                                ":context NAME shows one context, :context retry NAME loads one again, :contexts "
+                                "lists them (and picks several).", kind="usage")
+
     add("policies", "The policy browser (home)", lambda arg: app.go_home(), aliases=("home", "browser"))
+    add("context", "Show one context (its profile, region, root, endpoint); retry NAME loads a failed one again",
+        context, arg="NAME|retry NAME", optional_arg=True, aliases=("ctx",))
+    add("contexts", "The contexts: which are shown; pick one, several or all (import: from the AWS config file)",
+        contexts, arg="[import]", optional_arg=True)
+    add("watch", "Toggle the watch: poll for changes, mark changed rows, announce a policy no longer valid",
+        lambda arg: app.toggle_watch())
     add("diff", "Byte diff of a policy against a local file (default: its file in the local folder)", diff,
         arg="NAME [FILE]")
     add("open", "Select a policy by name and open its detail pane", open_policy, arg="NAME", aliases=("detail",))
@@ -298,21 +354,17 @@ def _highlight(matcher, candidate: str) -> Content:
     if score:
         for offset in offsets:
             if not candidate[offset].isspace():
-                content = content.stylize(matcher._match_style, offset, offset + 1)
+                content = content.stylize(matcher.match_style, offset, offset + 1)
     return content
 
 
 # -- keys --------------------------------------------------------------------------------------------
 
 
-def binding_ids(app_type: type) -> dict[str, str]:
-    """Every binding id of the app and its screens, with the key it has by default."""
-    out: dict[str, str] = {}
-    for owner in (app_type, *SCREENS, DiffView, PolicyTable):
-        for binding in owner.BINDINGS:
-            if isinstance(binding, Binding) and binding.id:
-                out[binding.id] = binding.key
-    return out
+def binding_ids() -> dict[str, str]:
+    """Every binding id of the app, its screens and widgets (the :data:`KEYS` table), with the
+    key it has by default."""
+    return {binding.id: binding.key for bindings in KEYS.values() for binding in bindings if binding.id}
 
 
 def apply_keymap(app: "SentinelApp", keys: Mapping[str, str]) -> None:
@@ -322,7 +374,7 @@ def apply_keymap(app: "SentinelApp", keys: Mapping[str, str]) -> None:
     """
     if not keys:
         return
-    known = binding_ids(type(app))
+    known = binding_ids()
     unknown = sorted(set(keys) - set(known))
     if unknown:
         raise SentinelError(

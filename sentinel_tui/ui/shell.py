@@ -12,18 +12,19 @@ Textual's own `App` members (`push_screen`, `notify`, `theme_variables`, `copy_t
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, cast
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol, Sequence, cast
 
 if TYPE_CHECKING:  # pragma: no cover
     from textual.dom import DOMNode
     from textual.signal import Signal
+    from textual.widget import Widget
 
     from ..config import Settings
     from ..ops.context import Ops
     from ..ops.fleet import FleetEntry, FleetSnapshot
     from .commands import CommandRegistry
 
-__all__ = ["AppShell", "shell"]
+__all__ = ["AppShell", "AppScreen", "shell"]
 
 
 class AppShell(Protocol):
@@ -51,6 +52,16 @@ class AppShell(Protocol):
     clock: Callable[[], datetime]
     #: Textual's theme variables (``App.theme_variables``), for colour roles.
     theme_variables: dict[str, str]
+    #: "every 5 s" while the watch (`w`) polls, else "".
+    watching: str
+    #: The context shown when it is one of the settings' [contexts.NAME] (--context NAME, :context NAME).
+    context_name: str | None
+
+    @property
+    def fleet_contexts(self) -> list[Any]:
+        """The contexts shown at once (ui/fleet_contexts.py's ContextState: name, account, snapshot,
+        loading, error, ...); [] when the app shows one."""
+        ...
 
     @property
     def settings(self) -> "Settings": ...
@@ -59,7 +70,21 @@ class AppShell(Protocol):
 
     def reload(self, *, full: bool = False) -> None: ...
 
-    def refresh_entry(self, name: str) -> None: ...
+    def refresh_entry(self, name: str, ops: "Ops | None" = None) -> None: ...
+
+    def ops_for(self, entry: "FleetEntry | None") -> "Ops":
+        """The Ops of the context `entry` was listed in (``ops`` with one context)."""
+        ...
+
+    def target_words(self, ops: "Ops") -> str | None:
+        """With several contexts, where a write through `ops` goes, in words; None with one."""
+        ...
+
+    def focus_context(self, name: str | None) -> None: ...
+
+    def retry_context(self, name: str) -> None: ...
+
+    def toggle_watch(self) -> None: ...
 
     def show_error(self, error: BaseException, *, title: str | None = None) -> None: ...
 
@@ -81,6 +106,17 @@ class AppShell(Protocol):
     def pick_file(self, start: str | None, title: str, then: Callable[[str | None], None]) -> None: ...
 
     def start_push(self, name: str, file: str) -> None: ...
+
+
+class AppScreen:
+    """What the app reads of a screen, declared here with defaults so that it never probes a
+    screen for them. Mixed into a screen class: ``class DoctorScreen(Screen, AppScreen)``."""
+
+    #: The title of the `?` help for this screen's keys ("": the class name without "Screen").
+    HELP_TITLE: ClassVar[str] = ""
+    #: The field that gets the keys typed before the screen has focused anything (the `:` line
+    #: opened and typed into in one burst); None: such keys are handled as usual.
+    early_keys: "Widget | None" = None
 
 
 def shell(node: "DOMNode") -> AppShell:

@@ -148,3 +148,23 @@ def test_the_listings_do_not_wait_for_the_tvm_discovery(ops, demo):
     assert snap.complete and snap.error is None
     assert seen_while_discovering and seen_while_discovering[0] is True
     assert {e.name: e.status for e in snap.entries.values()}["production"] is Status.VALID
+
+
+def test_a_listing_that_fails_first_still_shows_what_the_other_one_reads(ops, demo):
+    """The signature listing fails before the policy listing's first page arrives (the order two
+    threads can take on a loaded machine): the policies read afterwards are still kept, pending."""
+    import time
+
+    from botocore.exceptions import EndpointConnectionError
+
+    from sentinel_tui.aws.faults import on_call
+
+    def slow_policies_failing_signatures(params):
+        if params.get("Path", "").startswith("/sentinel/signatures"):
+            raise EndpointConnectionError(endpoint_url=ops.settings.endpoint_url)
+        time.sleep(0.3)  # the policies' page comes after the failure
+
+    ops.clients.add_hook(on_call("ssm", "GetParametersByPath", slow_policies_failing_signatures))
+    snap = ops.fleet.load()
+    assert not snap.complete and snap.error is not None
+    assert snap.entries and all(e.pending for e in snap.entries.values())

@@ -385,7 +385,7 @@ def test_independent_check_on_the_demo_folder(ops, demo, tmp_path):
 # -- what a change does: the seam ---------------------------------------------------------
 
 def test_the_meaning_diff_stands_in_when_the_access_diff_is_missing_or_fails(monkeypatch):
-    from sentinel_tui.ops import plan as plan_mod
+    from sentinel_tui.ops.plan import change as plan_mod
 
     def broken(old, new, now=None):
         raise RuntimeError("a bug in the access diff")

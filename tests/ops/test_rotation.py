@@ -26,7 +26,9 @@ def test_switching_to_the_legacy_key(ops, snapshot, call_counter):
     counter = type(call_counter)()
     fresh.clients.add_hook(counter)
     rows = rows_by_name(rotation_report(fresh, snapshot, LEGACY_ALIAS))
-    assert counter.calls == ["kms.GetPublicKey"]  # one public key for the whole fleet; no Verify, no write
+    # the key's state once (KMS refuses a key that is not Enabled) and one public key for the whole
+    # fleet; no Verify, no write
+    assert counter.calls == ["kms.DescribeKey", "kms.GetPublicKey"]
 
     security = rows["team/security"]
     assert security.ok is True and "the switch fixes it" in security.reason

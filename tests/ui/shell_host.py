@@ -31,6 +31,9 @@ class ShellHost(App):
         self.refreshed: list[str] = []
         self.errors: list[BaseException] = []
         self.flows: list[tuple] = []
+        self.fleet_contexts: list = []
+        self.watching = ""
+        self.context_name = None
 
     @property
     def settings(self):
@@ -42,8 +45,23 @@ class ShellHost(App):
     def reload(self, *, full: bool = False) -> None:
         pass
 
-    def refresh_entry(self, name: str) -> None:
+    def refresh_entry(self, name: str, ops=None) -> None:
         self.refreshed.append(name)
+
+    def ops_for(self, entry):
+        return self.ops
+
+    def target_words(self, ops):
+        return None
+
+    def focus_context(self, name) -> None:
+        pass
+
+    def retry_context(self, name) -> None:
+        pass
+
+    def toggle_watch(self) -> None:
+        pass
 
     def show_error(self, error, *, title=None) -> None:
         self.errors.append(error)

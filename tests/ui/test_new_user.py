@@ -198,11 +198,12 @@ def burst(app, keys) -> None:
     import unicodedata
 
     from textual import events
-    from textual.keys import _character_to_key
 
     for key in keys:
-        if len(key) == 1 and not key.isalnum():
-            key = _character_to_key(key)
+        if len(key) == 1 and not key.isalnum():  # Textual's key name: "/" is slash, ":" colon, " " space
+            key = unicodedata.name(key).lower().replace("-", "_").replace(" ", "_")
+            key = {"solidus": "slash", "hyphen_minus": "minus", "low_line": "underscore", "commercial_at": "at",
+                   "plus_sign": "plus"}.get(key, key)
         char = key if len(key) == 1 else {"colon": ":", "slash": "/", "space": " ", "minus": "-"}.get(key)
         event = events.Key(key, char)
         event.set_sender(app)

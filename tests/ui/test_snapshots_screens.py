@@ -2,8 +2,9 @@
 steps and the file picker (the browser, the detail pane and the diff view have theirs elsewhere).
 
 Deterministic as tests/ui/test_snapshots.py is: a fixed clock, keys by alias, a fixed endpoint in
-the header; screens that show AWS-made ids or dates (doctor, key setup, version picker) are covered
-by Pilot tests instead. Update with `--snapshot-update` after a deliberate change and look at the SVGs.
+the header; where a screen shows a date AWS made (the doctor), it is shown fixed. The flows, the
+plan and the version picker have theirs in test_snapshots_flows.py, which also checks that every
+screen has one. Update with `--snapshot-update` after a deliberate change and look at the SVGs.
 """
 
 from __future__ import annotations

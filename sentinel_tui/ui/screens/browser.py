@@ -7,68 +7,29 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets.input import Selection
 from textual.widgets import Footer, Input, ProgressBar, Static, TextArea
 
 from ...core.status import Status
+from ...errors import SentinelError
 from ..format import clean, role_style
 from ..messages import FleetUpdated
 from ..shell import AppShell, shell
 from ..widgets.detail import TABS, DetailPane
 from ..widgets.header import ContextHeader
-from ..widgets.policy_table import COLUMNS, PolicyTable
+from ..widgets.policy_table import PolicyTable
+from ..keymap import KEYS
 
 
 class BrowserScreen(Screen):
     """Every policy under the root with what the TVM would do; `enter` opens the detail pane."""
 
-    BINDINGS = [
-        Binding("slash", "filter", "Filter", id="browser.filter", priority=True,  # see action_filter
-                tooltip="Filter names and statuses (text or regex; a leading ! inverts)"),
-        Binding("a", "attention", "Attention", id="browser.attention",
-                tooltip="Show only the policies that need attention (anything not valid)"),
-        Binding("s", "sort_next", "Sort", id="browser.sort", tooltip="Sort by the next column"),
-        Binding("S", "sort_reverse", "Reverse sort", show=False, id="browser.sort_reverse"),
-        Binding("enter", "open_detail", "Detail", show=False, id="browser.detail",
-                tooltip="Open the detail pane of the selected policy"),
-        Binding("r", "refresh", "Refresh", id="browser.refresh",
-                tooltip="Re-read what changed (only parameters whose version moved)"),
-        Binding("R", "reload", "Reload all", show=False, id="browser.reload", tooltip="Read the whole fleet again"),
-        Binding("escape", "back", "Back", show=False, id="browser.back",
-                tooltip="Close the filter, the detail pane, then clear the filter"),
-        Binding("1", "tab('policy')", "Policy tab", show=False, id="browser.tab_policy"),
-        Binding("2", "tab('signature')", "Signature tab", show=False, id="browser.tab_signature"),
-        Binding("3", "tab('tvms')", "TVMs tab", show=False, id="browser.tab_tvms"),
-        Binding("4", "tab('history')", "History tab", show=False, id="browser.tab_history"),
-        Binding("5", "tab('whatif')", "What-if tab", show=False, id="browser.tab_whatif",
-                tooltip="Decide a request against the selected policy, and see what the TVM does"),
-        Binding("f", "maximize_detail", "Full detail", show=False, id="browser.maximize",
-                tooltip="Show the detail pane on the whole screen (esc restores)"),
-        Binding("D", "doctor", "Doctor", show=False, id="browser.doctor",
-                tooltip="Run every check the TVM and KMS make on the selected policy, each with its fix"),
-        Binding("d", "diff", "Diff", id="browser.diff",
-                tooltip="What pushing the local file would change, byte for byte (picks a file when there is none)"),
-        # the guided flows (ui/screens/flows); not in the footer yet, so its snapshots hold: ? lists them
-        Binding("P", "flow('push')", "Push", show=False, id="browser.push",
-                tooltip="Push the selected policy's local file: validate, diff, confirm, sign, write, verify"),
-        Binding("v", "flow('verify')", "Verify", show=False, id="browser.verify",
-                tooltip="Verify the selected pair through KMS (as the TVM) or offline"),
-        Binding("i", "flow('sign')", "Sign file", show=False, id="browser.sign",
-                tooltip="Sign a local policy file and save FILE.sig (0600)"),
-        Binding("u", "flow('restore')", "Restore", show=False, id="browser.restore",
-                tooltip="Make an earlier version whose signature still verifies current again"),
-        Binding("space", "mark", "Mark", show=False, id="browser.mark",
-                tooltip="Mark or unmark the row for bulk re-signing"),
-        Binding("B", "flow('resign')", "Re-sign marked", show=False, id="browser.resign",
-                tooltip="Re-sign the stored bytes of the marked rows (unsigned or stale, after review)"),
-        Binding("K", "keysetup", "Key setup", show=False, id="browser.keysetup",
-                tooltip="Find or create the signing key; the IAM, Terraform and Lambda settings filled in"),
-    ]
+    BINDINGS = KEYS["BrowserScreen"]
 
     _values_timer = None
+    _visited: str | None = None  # the key of the row the cursor last rested on
 
     def compose(self) -> ComposeResult:
         clock = shell(self).clock
@@ -95,6 +56,8 @@ class BrowserScreen(Screen):
         app.fleet_changed.subscribe(self, self._fleet_changed)
         self.watch(self.app, "fleet_loading", self._loading_changed)
         self.watch(self.app, "default_key_missing", lambda _missing: self._update_summary(), init=False)
+        self.watch(self.app, "watching", lambda _watching: self._update_summary(), init=False)
+        self._sync_contexts()
         if app.fleet.entries:
             self.table.replace_all(app.fleet.entries.values())
         self.table.focus()
@@ -110,6 +73,10 @@ class BrowserScreen(Screen):
         return self.query_one("#detail", DetailPane)
 
     def _fleet_changed(self, message: FleetUpdated) -> None:
+        if message.watched:
+            self.table.mark_changed(message.watched)
+        if message.reset or message.done or not message.entries:
+            self._sync_contexts()
         if message.reset:
             self.table.clear_entries()
         if message.cached and message.snapshot is not None:
@@ -135,7 +102,16 @@ class BrowserScreen(Screen):
     # -- table events ----------------------------------------------------------------------
 
     def on_policy_table_selected(self, message: PolicyTable.Selected) -> None:
-        shell(self).selected = message.entry
+        app = shell(self)
+        if app.fleet_contexts:  # the context of the row under the cursor is the one in force
+            app.focus_context(message.entry.context if message.entry is not None else self.table.selected_notice)
+        key = message.entry.key if message.entry is not None else None
+        if key != self._visited:  # the cursor moved: the rows it left and reached have been seen
+            for seen in (self._visited, key):
+                if seen is not None:
+                    self.table.clear_changed(seen)
+        self._visited = key
+        app.selected = message.entry
         if self.detail.display:
             self.detail.show(message.entry)
             self._read_values_soon(message.entry)
@@ -173,9 +149,32 @@ class BrowserScreen(Screen):
         message.stop()
         self.action_open_detail()
 
+    def on_policy_table_notice_selected(self, message: PolicyTable.NoticeSelected) -> None:
+        """enter on a context's error row: the whole error, what to do, and r to retry."""
+        message.stop()
+        state = next((s for s in shell(self).fleet_contexts if s.name == message.context), None)
+        error = (state.error or state.watch_error) if state is not None else None
+        if error is not None:
+            shell(self).show_error(error, title=f"Context {message.context} ({state.account or 'account unknown'}): "
+                                                "r on its row retries")
+
+    # -- several contexts -------------------------------------------------------------------
+
+    def _sync_contexts(self) -> None:
+        """The Context and Account columns with several contexts, and a notice row for each that failed."""
+        contexts = shell(self).fleet_contexts
+        table = self.table
+        if not contexts and not table.accounts and not table.notices:
+            return
+        table.set_contexts({s.name: s.account for s in contexts} if contexts else None)
+        roles = self.app.theme_variables
+        table.set_notices({s.name: notice_text(s, roles) for s in contexts if s.error or s.watch_error})
+        self._update_summary()
+
     def _update_summary(self) -> None:
         roles = self.app.theme_variables
         table = self.table
+        contexts = shell(self).fleet_contexts
         entries = list(table.entries.values())
         total = len(entries)
         valid = sum(1 for e in entries if e.status is Status.VALID)
@@ -186,7 +185,7 @@ class BrowserScreen(Screen):
         text.append("  ")
         attention = total - valid
         text.append(f"{attention} need attention", style=role_style(roles, "warning" if attention else "muted"))
-        shown = table.row_count
+        shown = table.row_count - len(table.notices)
         if shown != total:
             text.append(f"  showing {shown}", style="bold")
         if table.attention_only:
@@ -196,26 +195,37 @@ class BrowserScreen(Screen):
             text.append(f"  filter {kind}: ", style=Style(dim=True))
             text.append(table.filter.text, style=role_style(roles, "accent"))
         app = shell(self)
-        if app.fleet.from_cache:
+        if contexts:
+            failed = [s.name for s in contexts if s.error is not None]
+            loading = sum(1 for s in contexts if s.loading)
+            text.append(f"  {len(contexts)} contexts", style=Style(dim=True))
+            if loading:
+                text.append(f"  loading {loading}…", style=role_style(roles, "accent"))
+            if failed:
+                text.append(f"  ✘ {len(failed)} failed: {', '.join(failed)}", style=role_style(roles, "error"))
+        elif app.fleet.from_cache:
             text.append("  from cache", style=role_style(roles, "warning"))
             text.append(" (confirming…)" if app.fleet_loading else "", style=Style(dim=True))
         elif app.fleet_loading:
             text.append("  loading…", style=role_style(roles, "accent"))
         else:
             error = app.fleet.error
-            if error is not None and getattr(error, "kind", "") != "cancelled":
+            if error is not None and error.kind != "cancelled":
                 text.append("  partial listing" if total else "  listing failed", style=role_style(roles, "error"))
                 text.append(" (r retries)", style=Style(dim=True))
         self._show_empty(total)
-        column = next(c for c in COLUMNS if c.key == table.sort_column)
+        column = next(c for c in table.columns if c.key == table.sort_column)
         text.append(f"  sort {column.words} {'▼' if table.sort_reverse else '▲'}", style=Style(dim=True))
+        if app.watching:
+            text.append(f"  ◉ watching {app.watching}", style=role_style(roles, "accent", bold=True))
         self.query_one("#browser-summary", Static).update(text)
 
     def _show_empty(self, total: int) -> None:
         """An empty store (listed without error, no local file either): say what to do first."""
         app = shell(self)
         ops, fleet = app.ops, app.fleet
-        empty = (total == 0 and not app.fleet_loading and fleet.complete and fleet.error is None)
+        empty = (total == 0 and not app.fleet_loading and fleet.complete and fleet.error is None
+                 and not app.fleet_contexts)
         box = self.query_one("#browser-empty", Static)
         box.display = empty
         self.set_class(empty, "-empty")
@@ -307,6 +317,8 @@ class BrowserScreen(Screen):
     def action_flow(self, which: str) -> None:
         if which != "resign" and self._values_missing(self.table.selected_entry):
             return
+        if which == "resign" and not self._one_context(self.table.marked_entries()):
+            return
         try:
             shell(self).open_flow(which, entry=self.table.selected_entry, marked=self.table.marked_names())
         except Exception as exc:  # e.g. nothing selected: said, never a traceback
@@ -344,7 +356,25 @@ class BrowserScreen(Screen):
                       picked)
 
     def action_refresh(self) -> None:
+        context = self.table.selected_notice
+        if context is not None:  # on a context's error row: that context again, on a fresh session
+            shell(self).retry_context(context)
+            return
         shell(self).reload()
+
+    def action_watch(self) -> None:
+        shell(self).toggle_watch()
+
+    def _one_context(self, entries) -> bool:
+        """Bulk re-signing writes to one account: marked rows of several contexts are refused, said."""
+        contexts = sorted({e.context for e in entries if e.context})
+        if len(contexts) <= 1:
+            return True
+        shell(self).show_error(SentinelError(
+            f"The marked rows are in {len(contexts)} contexts ({', '.join(contexts)}); re-signing writes to one "
+            "account at a time.", "Unmark the rows of all but one context (space), then press B again.",
+            kind="usage"), title="Nothing was re-signed")
+        return False
 
     def action_reload(self) -> None:
         shell(self).reload(full=True)
@@ -367,6 +397,25 @@ class BrowserScreen(Screen):
         elif self.table.attention_only:
             self.table.set_attention_only(False)
         self._update_summary()
+
+
+def notice_text(state, roles) -> Text:
+    """A context's error row: which context and account, what happened, what to do; r and enter."""
+    error = state.error or state.watch_error
+    what = error.what if isinstance(error, SentinelError) else str(error)
+    fix = error.fix if isinstance(error, SentinelError) else ""
+    kind = error.kind.replace("-", " ") if isinstance(error, SentinelError) and error.kind else "error"
+    partial = bool(state.snapshot.entries) and state.error is not None
+    text = Text()
+    text.append(f"✘ {clean(state.name)}", style=role_style(roles, "error", bold=True))
+    text.append(f" ({clean(state.account or 'account unknown')}): ", style=Style(dim=True))
+    head = "partial listing, " if partial else ("watch: " if state.error is None else "not loaded, ")
+    text.append(f"{head}{kind}", style=role_style(roles, "error", bold=True))
+    text.append(" · r retries · enter: details · ", style=Style(dim=True))
+    text.append(clean(" ".join(what.split())))
+    if fix:
+        text.append(" " + clean(" ".join(fix.split())), style=role_style(roles, "accent"))
+    return text
 
 
 def empty_fleet_text(app: AppShell, ops) -> Group:

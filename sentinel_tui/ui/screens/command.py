@@ -5,13 +5,14 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList, Suggester
 from textual.widgets import Input, Static
 
 from ..commands import CommandRegistry
+from ..shell import AppScreen
+from ..keymap import KEYS
 
 
 class CommandSuggester(Suggester):
@@ -37,23 +38,17 @@ class CommandSuggester(Suggester):
         return None
 
 
-class CommandScreen(ModalScreen[str | None]):
+class CommandScreen(ModalScreen[str | None], AppScreen):
     """Dismisses with the typed line (without the `:`), or None on esc."""
 
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="command.cancel"),
-        Binding("tab", "complete", "Complete", id="command.complete"),
-        # the field's own enter runs when it has focus; an enter typed in a burst can reach the
-        # field before the screen has focused it, and then lands here
-        Binding("enter", "submit", "Run", show=False, id="command.submit"),
-    ]
+    BINDINGS = KEYS["CommandScreen"]
 
     def __init__(self, registry: CommandRegistry, prefill: str = "", names: list[str] | tuple[str, ...] = ()) -> None:
         super().__init__()
         self.registry = registry
         self.prefill = prefill
         # made here so that keys typed before the screen is mounted can be sent to it (app.on_event)
-        self.early_keys = Input(value=prefill, placeholder="command (tab completes, esc cancels)",
+        self.early_keys: Input = Input(value=prefill, placeholder="command (tab completes, esc cancels)",
                                 suggester=CommandSuggester(registry, names),
                                 id="command-input", select_on_focus=False)
 

@@ -23,7 +23,6 @@ from pathlib import Path
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -34,6 +33,7 @@ from ..shell import shell
 from ..widgets.diff_view import DiffView, safe_label
 from .file_picker import FilePicker
 from .version_picker import VersionPicker
+from ..keymap import KEYS
 
 __all__ = ["DiffScreen"]
 
@@ -43,15 +43,7 @@ class DiffScreen(Screen):
 
     CSS_PATH = "diff.tcss"
 
-    BINDINGS = [
-        Binding("escape", "back", "Back", id="diff.back", tooltip="Close the diff"),
-        Binding("P", "push", "Push", id="diff.push", tooltip="Push the local file (signed)"),
-        Binding("o", "pick_file", "File", id="diff.pick_file", tooltip="Compare with another local file"),
-        Binding("h", "pick_versions", "Versions", id="diff.versions", tooltip="Compare two stored versions"),
-        Binding("s", "signed", "Signed", id="diff.signed",
-                tooltip="The version the signature was made for against the stored policy now"),
-        Binding("r", "reload", "Reload", show=False, id="diff.reload", tooltip="Read the stored policy and the file again"),
-    ]
+    BINDINGS = KEYS["DiffScreen"]
 
     class Loaded(Message):
         def __init__(self, request: DiffRequest):
@@ -81,6 +73,10 @@ class DiffScreen(Screen):
         self._ops = ops
         self._request = request
         self._layout = layout
+        # writes to this policy (app.written) when the screen was mounted: it reads both sides again
+        # on resume when that moved; unknown (no re-read) until mounted
+        self._written_seen: int | None = None
+        self._written_known = False
 
     # -- layout ----------------------------------------------------------------------
 
@@ -92,6 +88,7 @@ class DiffScreen(Screen):
 
     def on_mount(self) -> None:
         self._written_seen = shell(self).written.get(self.policy_name)
+        self._written_known = True
         if self._request is None:
             self.query_one(DiffView).body.loading = True
             self._load()
@@ -100,7 +97,7 @@ class DiffScreen(Screen):
     def on_screen_resume(self) -> None:
         """Back from a write to this policy (P pushed it from here): read both sides again."""
         written = shell(self).written.get(self.policy_name)
-        if written != getattr(self, "_written_seen", written) and (self.signed or self.file is not None):
+        if self._written_known and written != self._written_seen and (self.signed or self.file is not None):
             self._written_seen = written
             self.query_one(DiffView).body.loading = True
             self._load()

@@ -13,7 +13,6 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
@@ -23,7 +22,8 @@ from ...errors import SentinelError
 from ...ops.context import Ops
 from ...ops.doctor import FAIL, KEYSETUP, PASS, PUSH, RESIGN, RESTORE, SKIP, WARN, DoctorCheck, DoctorReport, run_doctor
 from ..format import clean, one_line, role_style
-from ..shell import shell
+from ..shell import AppScreen, shell
+from ..keymap import KEYS
 
 STATE_SYMBOL = {PASS: "✔", WARN: "!", FAIL: "✘", SKIP: "–"}
 STATE_ROLE = {PASS: "success", WARN: "warning", FAIL: "error", SKIP: "muted"}
@@ -40,20 +40,13 @@ def state_text(state: str, roles) -> Text:
     return Text(f"{STATE_SYMBOL[state]} {state.upper()}", style=role_style(roles, STATE_ROLE[state], bold=state == FAIL))
 
 
-class DoctorScreen(Screen):
+class DoctorScreen(Screen, AppScreen):
     """Every check the TVM and KMS make on one policy, in order."""
 
     HELP_TITLE = "Doctor"
     CSS_PATH = "doctor.tcss"
 
-    BINDINGS = [
-        Binding("escape", "close", "Back", id="doctor.back", tooltip="Close the doctor"),
-        Binding("f", "fix", "Fix", id="doctor.fix", tooltip="Start the fixing flow of the selected check"),
-        Binding("F", "fix_other", "Other fix", show=False, id="doctor.fix_other",
-                tooltip="Start the other fixing flow of the selected check (e.g. restore instead of re-sign)"),
-        Binding("r", "rerun", "Run again", id="doctor.rerun", tooltip="Run every check again"),
-        Binding("c", "copy", "Copy", id="doctor.copy", tooltip="Copy the report as text"),
-    ]
+    BINDINGS = KEYS["DoctorScreen"]
 
     def __init__(self, ops: Ops, name: str, key_id: str | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id)

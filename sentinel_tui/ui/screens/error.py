@@ -15,14 +15,16 @@ import re
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from ..format import clean
+from ..keymap import KEYS
 
+from ...aws.errors import AwsError
 from ...errors import SentinelError
+from ...ops.push import PushError
 
 TITLES = {
     "access-denied": "Access denied",
@@ -46,14 +48,14 @@ def describe(error: BaseException) -> tuple[str, str, str, str]:
     """(kind, what, fix, detail) for any exception; nothing here is a traceback."""
     if isinstance(error, SentinelError):
         details = []
-        for label, attr in (("service", "service"), ("operation", "operation"), ("AWS code", "code"),
-                            ("resource", "resource"), ("principal", "principal")):
-            value = getattr(error, attr, None)
-            if value:
-                details.append(f"{label}: {value}")
-        if getattr(error, "outcome_unknown", False):
-            details.append("The request may have been carried out: re-read before repeating a write.")
-        if getattr(error, "ssm_state", ""):
+        if isinstance(error, AwsError):
+            for label, value in (("service", error.service), ("operation", error.operation), ("AWS code", error.code),
+                                 ("resource", error.resource), ("principal", error.principal)):
+                if value:
+                    details.append(f"{label}: {value}")
+            if error.outcome_unknown:
+                details.append("The request may have been carried out: re-read before repeating a write.")
+        if isinstance(error, PushError) and error.ssm_state:
             details.append(f"SSM now holds: {error.ssm_state}")
         if error.detail:
             details.append(error.detail)
@@ -88,11 +90,7 @@ def app_words(text: str) -> str:
 class ErrorScreen(ModalScreen[None]):
     """What happened, the fix, and the raw details behind `d`."""
 
-    BINDINGS = [
-        Binding("escape", "dismiss_error", "Close", id="error.close"),
-        Binding("enter", "dismiss_error", "Close", show=False, id="error.close_enter"),
-        Binding("d", "toggle_details", "Details", id="error.details"),
-    ]
+    BINDINGS = KEYS["ErrorScreen"]
 
     CSS_PATH = "error.tcss"
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TextArea
@@ -18,26 +17,20 @@ from textual.widgets import Footer, Static, TextArea
 from ...ops.context import Ops
 from ...ops.explain import LIKELY, POSSIBLE, Explanation, explain
 from ..format import clean, role_style
-from ..shell import shell
+from ..shell import AppScreen, shell
 from .doctor import DoctorScreen
+from ..keymap import KEYS
 
 LIKELIHOOD_ROLE = {LIKELY: "error", POSSIBLE: "warning"}
 
 
-class ExplainScreen(Screen):
+class ExplainScreen(Screen, AppScreen):
     """A paste box, the meaning, and the causes ranked for this fleet."""
 
     HELP_TITLE = "Explain an error"
     CSS_PATH = "explain.tcss"
 
-    BINDINGS = [
-        Binding("escape", "close", "Back", priority=True, id="explain.back", tooltip="Close"),
-        Binding("ctrl+r", "doctor", "Run doctor", priority=True, id="explain.doctor",
-                tooltip="Run the doctor on the policy the text names"),
-        Binding("ctrl+l", "clear", "Clear", priority=True, id="explain.clear", tooltip="Clear the text"),
-        # ? is text in the box: f1 shows the keys here
-        Binding("f1", "app.help", "Keys", priority=True, id="explain.help", tooltip="The keys of this screen"),
-    ]
+    BINDINGS = KEYS["ExplainScreen"]
 
     def __init__(self, ops: Ops, text: str = "", *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -66,6 +59,8 @@ class ExplainScreen(Screen):
 
     def _snapshot(self):
         fleet = shell(self).fleet
+        # several contexts: the causes are ranked for the context in focus
+        fleet = next((c.snapshot for c in shell(self).fleet_contexts if c.ops is self.ops), fleet)
         return fleet if fleet is not None and fleet.entries else None
 
     def update_explanation(self, text: str) -> None:

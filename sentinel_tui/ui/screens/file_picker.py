@@ -8,12 +8,12 @@ from pathlib import Path
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, Input, Static
 
 from ..widgets.diff_view import safe_label
+from ..keymap import KEYS
 
 __all__ = ["FilePicker"]
 
@@ -23,7 +23,7 @@ class FilePicker(ModalScreen[str | None]):
 
     CSS_PATH = "file_picker.tcss"
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = KEYS["FilePicker"]
 
     def __init__(self, start: str | os.PathLike | None = None, *, title: str = "Pick a policy file"):
         super().__init__()

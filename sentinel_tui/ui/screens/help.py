@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from ...core.status import STATUS_MEANING, STATUS_SYMBOL, Status
 from ..format import clean
+from ..keymap import KEYS
 
 
 @dataclass(frozen=True)
@@ -49,9 +49,7 @@ def keys_for(screen: Screen) -> list[KeyHelp]:
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [
-        Binding("escape,question_mark,q", "close", "Close", id="help.close"),
-    ]
+    BINDINGS = KEYS["HelpScreen"]
 
     def __init__(self, keys: list[KeyHelp], commands=(), *, title: str = "Keys") -> None:
         super().__init__()

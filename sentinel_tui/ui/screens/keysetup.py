@@ -22,7 +22,6 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Input, Label, Static, TabbedContent, TabPane
@@ -33,7 +32,8 @@ from ...aws.keys import DEFAULT_ALIAS, KeyInfo
 from ...ops import keysetup as ks
 from ...ops.context import Ops
 from ..format import clean, role_style
-from ..shell import shell
+from ..shell import AppScreen, shell
+from ..keymap import KEYS
 
 STEPS = (("detect", "Detect the key"), ("create", "Create the key"), ("documents", "IAM, Terraform, Lambda"),
          ("default", "Make it the default key"), ("sign", "Sign the unsigned policies"))
@@ -47,7 +47,7 @@ class ConfirmScreen(ModalScreen[bool]):
     """A yes/no question; `y` or the button says yes, anything else no."""
 
     CSS_PATH = "keysetup.tcss"
-    BINDINGS = [Binding("y", "yes", "Yes"), Binding("n,escape", "no", "No")]
+    BINDINGS = KEYS["ConfirmScreen"]
 
     def __init__(self, question: str) -> None:
         super().__init__()
@@ -74,7 +74,7 @@ class SavePathScreen(ModalScreen[str | None]):
     """Ask where to save a document (enter saves, esc cancels)."""
 
     CSS_PATH = "keysetup.tcss"
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = KEYS["SavePathScreen"]
 
     def __init__(self, default: str) -> None:
         super().__init__()
@@ -97,23 +97,14 @@ class SavePathScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class KeySetupScreen(Screen):
+class KeySetupScreen(Screen, AppScreen):
     """The key setup wizard."""
 
     HELP_TITLE = "Key setup"
     AUTO_FOCUS = None
     CSS_PATH = "keysetup.tcss"
 
-    BINDINGS = [
-        Binding("escape", "close", "Back", id="keysetup.back"),
-        Binding("n", "create", "Create key", id="keysetup.create", tooltip="Create the key and its alias"),
-        Binding("y", "copy", "Copy", id="keysetup.copy", tooltip="Copy the document shown"),
-        Binding("w", "save", "Save", id="keysetup.save", tooltip="Save the document shown to a file (0600)"),
-        Binding("m", "make_default", "Default", id="keysetup.default", tooltip="Make it the default key"),
-        Binding("u", "sign_unsigned", "Sign unsigned", id="keysetup.sign",
-                tooltip="Sign the unsigned policies through the bulk re-sign flow"),
-        Binding("a", "edit_alias", "Alias", id="keysetup.alias", tooltip="Check another alias"),
-    ]
+    BINDINGS = KEYS["KeySetupScreen"]
 
     def __init__(self, ops: Ops, alias: str | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -321,8 +312,9 @@ class KeySetupScreen(Screen):
             self.notify("Read-only mode: no key is created.", severity="warning", timeout=4)
             return
         region = self.ops.clients.region or "?"
+        where = shell(self).target_words(self.ops) or f"region {region}"  # several contexts: the account too
         question = (f"Create an RSA_4096 SIGN_VERIFY KMS key (description and tags Purpose, CreatedBy) with alias "
-                    f"{self.alias} in region {region}? A KMS key costs money each month until it is deleted.")
+                    f"{self.alias} in {where}? A KMS key costs money each month until it is deleted.")
         self.app.push_screen(ConfirmScreen(question), self._create_confirmed)
 
     def _create_confirmed(self, yes: bool | None) -> None:
@@ -415,6 +407,8 @@ class KeySetupScreen(Screen):
             self.notify("Set up a usable key first.", timeout=4)
             return
         fleet = shell(self).fleet
+        # several contexts: only this context's policies (the re-sign flow writes to its account)
+        fleet = next((c.snapshot for c in shell(self).fleet_contexts if c.ops is self.ops), fleet)
         names = ks.unsigned_policies(fleet) if fleet.entries else []
         if not names:
             self.notify("No unsigned policy in the loaded fleet.", timeout=4)

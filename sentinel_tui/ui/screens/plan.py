@@ -22,7 +22,6 @@ from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
@@ -35,7 +34,8 @@ from ...ops.plan import (
     UNCHANGED, UPDATE, ApplyResult, ItemResult, Plan, PlanError, PlanItem, PlanRefused, apply_plan, make_plan,
 )
 from ..format import clean, one_line, role_style
-from ..shell import shell
+from ..shell import AppScreen, shell
+from ..keymap import KEYS
 
 ACTION_ROLE = {CREATE: "success", UPDATE: "warning", RESIGN: "warning", DELETE: "error", UNCHANGED: "muted",
                NOT_MANAGED: "muted"}
@@ -51,7 +51,7 @@ def confirm_word(plan: Plan) -> str | None:
     return enforcing[0].name if len(enforcing) == 1 else plan.root
 
 
-class PlanScreen(Screen):
+class PlanScreen(Screen, AppScreen):
     """A folder of policy files against the stored policies, and apply."""
 
     HELP_TITLE = "Plan"
@@ -65,11 +65,7 @@ class PlanScreen(Screen):
     PlanScreen #plan-confirm-name { display: none; }
     """
 
-    BINDINGS = [
-        Binding("escape", "close", "Back", id="plan.back", tooltip="Close the plan (during an apply: stop between items)"),
-        Binding("A", "apply", "Apply", id="plan.apply", tooltip="Apply exactly this plan, after a confirmation"),
-        Binding("r", "replan", "Plan again", id="plan.replan", tooltip="Read the folder and the store again"),
-    ]
+    BINDINGS = KEYS["PlanScreen"]
 
     def __init__(self, ops: Ops, folder: str | Path, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -373,7 +369,7 @@ class PlanScreen(Screen):
         self.phase = "failed"
         self._say(f"Refused: {exc.what}", "error")
         text = Text()
-        for problem in getattr(exc, "problems", []):
+        for problem in exc.problems if isinstance(exc, (PlanError, PlanRefused)) else []:
             text.append("✘ ", style=role_style(self.app.theme_variables, "error"))
             text.append(clean(problem) + "\n")
         if exc.fix:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
@@ -18,6 +17,7 @@ from ...core.envelope import policy_hash
 from ...core.paths import policy_path, signature_path
 from ...ops.diffs import find_signed_version
 from ..widgets.diff_view import safe_label
+from ..keymap import KEYS
 
 __all__ = ["VersionPicker", "version_line"]
 
@@ -41,7 +41,7 @@ class VersionPicker(ModalScreen["tuple[int, int] | None"]):
 
     CSS_PATH = "version_picker.tcss"
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = KEYS["VersionPicker"]
 
     class _Loaded(Message):
         def __init__(self, history: list[Parameter], signed: int | None, error: SentinelError | None = None):

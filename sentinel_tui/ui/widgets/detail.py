@@ -480,7 +480,7 @@ class DetailPane(Vertical):
     def show(self, entry: FleetEntry | None) -> None:
         previous = self.entry
         self.entry = entry
-        if previous is None or entry is None or previous.path != entry.path:
+        if previous is None or entry is None or previous.key != entry.key:
             self.cancel_work()
         self.render_entry()
 
@@ -492,7 +492,7 @@ class DetailPane(Vertical):
 
     @staticmethod
     def _version_key(entry: FleetEntry) -> tuple:
-        return (entry.path, entry.policy.version if entry.policy else None,
+        return (entry.key, entry.policy.version if entry.policy else None,
                 entry.signature.version if entry.signature else None, entry.tvms)
 
     def render_entry(self) -> None:
@@ -537,7 +537,7 @@ class DetailPane(Vertical):
         error = self._history_error.get(key)
         if error is not None:
             what = error.what if isinstance(error, SentinelError) else f"{type(error).__name__}: {error}"
-            fix = getattr(error, "fix", "")
+            fix = error.fix if isinstance(error, SentinelError) else ""
             note.update(Text(f"{FAIL} The history could not be read: {clean(what)}"
                              + (f"\n{clean(fix)}" if fix else ""), style=role_style(self.app.theme_variables, "error")))
             return
@@ -573,13 +573,13 @@ class DetailPane(Vertical):
             self._pending.add((tab, key))
             self._load_history(entry, key)
 
-    def _ops(self):
-        return shell(self).ops
+    def _ops(self, entry: FleetEntry | None = None):
+        return shell(self).ops_for(entry if entry is not None else self.entry)  # the entry's own context
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail-tvms")
     def _assess_tvms(self, entry: FleetEntry, key: tuple) -> None:
         worker = get_current_worker()
-        fleet = self._ops().fleet
+        fleet = self._ops(entry).fleet
         tvms = list(entry.tvms) or [fleet.settings_tvm()]
         rows = []
         for tvm in tvms:
@@ -596,7 +596,7 @@ class DetailPane(Vertical):
     def _load_history(self, entry: FleetEntry, key: tuple) -> None:
         worker = get_current_worker()
         try:
-            versions = self._ops().store.history(entry.path)
+            versions = self._ops(entry).store.history(entry.path)
             error = None
         except SentinelError as exc:
             versions, error = None, exc

@@ -32,7 +32,6 @@ from rich.syntax import PygmentsSyntaxTheme
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
@@ -47,6 +46,7 @@ from ...ops.diffs import (
     MEANING_SYNC_LIMIT, DiffInputError, DiffModel, DiffRequest, Meaning, build_diff, compare_meaning,
     with_meaning,
 )
+from ..keymap import KEYS
 
 __all__ = ["DiffView", "DiffBody", "safe_label", "side_names"]
 
@@ -604,18 +604,7 @@ class DiffView(Widget):
     }
     """
 
-    BINDINGS = [
-        Binding("n", "next_hunk", "Next", id="diff.next_hunk", tooltip="Scroll to the next change"),
-        Binding("p", "previous_hunk", "Prev", id="diff.previous_hunk", tooltip="Scroll to the previous change"),
-        Binding("plus,equals_sign", "more_context", "Context", key_display="+", id="diff.more_context",
-                tooltip="Show more unchanged lines around each change"),
-        Binding("minus", "less_context", "Less context", key_display="-", show=False, id="diff.less_context",
-                tooltip="Show fewer unchanged lines around each change"),
-        Binding("t", "toggle_layout", "Layout", id="diff.layout", tooltip="Side by side or unified"),
-        Binding("m", "toggle_mode", "Bytes/Meaning", id="diff.mode",
-                tooltip="Bytes: what the signature covers. Meaning: the policy as the TVM reads it. "
-                        "Access: which requests change decision"),
-    ]
+    BINDINGS = KEYS["DiffView"]
 
     split: reactive[bool] = reactive(True, init=False)
     mode: reactive[str] = reactive("bytes", init=False)

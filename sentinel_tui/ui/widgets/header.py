@@ -11,11 +11,14 @@ yield a `ContextHeader()`; it never calls AWS itself.
 
 from __future__ import annotations
 
+from time import monotonic
+
 from rich.style import Style
 from rich.text import Text
 from textual.geometry import Size
 from textual.widget import Widget
 
+from ...errors import SentinelError
 from ..format import clean, role_style
 from ..shell import shell
 
@@ -58,6 +61,19 @@ class ContextHeader(Widget):
     def on_mount(self) -> None:
         for name in self.WATCHED:  # reactives of the app shell (ui/shell.py)
             self.watch(self.app, name, self._context_changed, init=False)
+        shell(self).fleet_changed.subscribe(self, self._fleet_changed)
+
+    _refreshed_at = float("-inf")
+
+    def _fleet_changed(self, message) -> None:
+        if not shell(self).fleet_contexts:
+            return
+        # each context's progress and counts: at once when a load starts or ends, at most twice a second
+        # while pages stream in (a refresh re-lays the screen)
+        now = monotonic()
+        if not message.entries or now - self._refreshed_at >= 0.5:
+            self._refreshed_at = now
+            self.refresh(layout=True)
 
     def _context_changed(self, *_args) -> None:
         self.refresh(layout=True)
@@ -78,6 +94,11 @@ class ContextHeader(Widget):
         out: list[Text] = []
         if settings.read_only:
             out.append(Text(" READ-ONLY ", style=role_style(roles, "warning", bold=True) + Style(reverse=True)))
+        contexts = app.fleet_contexts
+        focused = next((c for c in contexts if c.ops is ops), None)
+        if focused is not None or app.context_name:  # several contexts: the one of the row under the cursor
+            name = focused.name if focused is not None else app.context_name or ""
+            out.append(self._field("context", name, style=role_style(roles, "accent", bold=True)))
         identity = app.identity
         error = app.identity_error
         if identity is not None:
@@ -109,7 +130,28 @@ class ContextHeader(Widget):
         mode_text = self._field("mode", mode, style=role_style(roles, mode_role, bold=True))
         mode_text.append(f" ({clean(source)})", style=Style(dim=True))
         out.append(mode_text)
+        out.extend(self._context_summary(context, roles) for context in contexts)
         return out
+
+    def _context_summary(self, context, roles) -> Text:
+        """One context of several: its name, then valid / need attention, its progress or its error."""
+        text = Text()
+        text.append(f"{clean(context.name)} ", style=Style(bold=True, underline=context.ops is shell(self).ops))
+        if context.loading:
+            text.append(f"loading {context.loaded}…", style=role_style(roles, "accent"))
+            return text
+        error = context.error or context.watch_error
+        if error is not None and not context.snapshot.entries:
+            kind = error.kind.replace("-", " ") if isinstance(error, SentinelError) else "error"
+            text.append(f"✘ {kind}", style=role_style(roles, "error", bold=True))
+            return text
+        valid, attention = context.counts()
+        text.append(f"✔ {valid}", style=role_style(roles, "success"))
+        text.append(" ")
+        text.append(f"! {attention}", style=role_style(roles, "warning" if attention else "muted"))
+        if error is not None:
+            text.append(" ✘", style=role_style(roles, "error", bold=True))
+        return text
 
     def _lines(self, width: int) -> list[Text]:
         return pack(self.fields(), width)

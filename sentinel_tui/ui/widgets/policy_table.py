@@ -34,71 +34,26 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
-from ...core.status import Status, Verdict
+from ...core.status import Status
 from ...ops.fleet import FleetEntry, LocalState
 from ..format import (
-    STATUS_ORDER, WIDE_TABLE, ago, clean, fit, name_width, role_style, signed_at_cell, size_text, status_text,
+    WIDE_TABLE, ago, clean, fit, name_width, role_style, signed_at_cell, size_text, status_text,
     status_word, verdict_short, verdict_text,
 )
+from ..keymap import KEYS
+from .columns import COLUMN_KEYS, COLUMNS, Column, find_column, fleet_columns  # noqa: F401 (also imported from here)
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MARK = "● "  # before the name of a row marked with space (for bulk re-signing)
-_VERDICT_ORDER = {Verdict.ISSUES: 0, Verdict.UNVERIFIED: 1, Verdict.UNKNOWN: 2, Verdict.DENIES: 3}
+CHANGED = "◆ "  # before the name of a row the watch saw change, until the cursor visits it
+NOTICE = "!"  # row keys of a context's notice (its error row) start with it; entry keys never do
 _LOCAL_ROLE = {LocalState.SAME: "muted", LocalState.DIFFERS: "warning", LocalState.LOCAL_ONLY: "accent",
                LocalState.REMOTE_ONLY: "muted"}
-
-
-def _key_id(entry: FleetEntry) -> str:
-    a = entry.assessment
-    return a.envelope.key_id if a and a.envelope else ""
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str
-    sort_key: Callable[[FleetEntry], object]
-    words: str  # what :sort and the help call it
-
-
-COLUMNS: tuple[Column, ...] = (
-    Column("name", "Name", lambda e: e.name.lower(), "name"),
-    Column("status", "Status",
-           lambda e: STATUS_ORDER.get(e.status, 99) if e.status else (98 if e.pending else 100), "status"),
-    Column("tvm", "TVM verdict",
-           lambda e: (_VERDICT_ORDER.get(e.assessment.tvm.kind, 9), e.assessment.tvm.text) if e.assessment
-           else (10, ""), "verdict"),
-    Column("version", "Ver", lambda e: e.policy.version if e.policy else -1, "version"),
-    Column("modified", "Changed",
-           lambda e: e.policy.last_modified if e.policy and e.policy.last_modified else _EPOCH, "modified"),
-    Column("size", "Size", lambda e: e.assessment.size if e.assessment and e.assessment.size is not None else -1,
-           "size"),
-    Column("local", "Local", lambda e: str(e.local) if e.local else "~", "local"),
-    Column("key", "Signer key", _key_id, "key"),
-    Column("signed_at", "Signed at",
-           lambda e: (e.assessment.envelope.signed_at or _EPOCH) if e.assessment and e.assessment.envelope
-           else _EPOCH, "signed_at"),
-)
-COLUMN_KEYS = tuple(c.key for c in COLUMNS)
-_BY_KEY = {c.key: c for c in COLUMNS}
-
-
-def find_column(word: str) -> Column | None:
-    word = word.strip().lower().replace("-", "_")
-    for column in COLUMNS:
-        if word in (column.key, column.words, column.label.lower().replace(" ", "_")):
-            return column
-    for column in COLUMNS:
-        if column.key.startswith(word) or column.words.startswith(word):
-            return column
-    return None
 
 
 @dataclass(frozen=True)
@@ -155,13 +110,15 @@ def needs_attention(entry: FleetEntry) -> bool:
 class _Rendered:
     """The cells of one version of an entry (and of its mark), with their widths."""
 
-    __slots__ = ("entry", "marked", "cells", "widths")
+    __slots__ = ("entry", "marked", "cells", "widths", "notice")
 
-    def __init__(self, entry: FleetEntry, marked: bool, cells: list[Text], widths: list[int] | None = None) -> None:
-        self.entry = entry
-        self.marked = marked
+    def __init__(self, entry: FleetEntry | None, marked: object, cells: list[Text],
+                 notice: Text | None = None, widths: list[int] | None = None) -> None:
+        self.entry = entry  # None on a context's notice row
+        self.marked = marked  # (marked with space, changed under watch)
         self.cells = cells
         self.widths = widths if widths is not None else [cell.cell_len for cell in cells]
+        self.notice = notice  # the whole line of a notice row
 
 
 class _Descending:
@@ -265,18 +222,7 @@ class PolicyTable(ScrollView, can_focus=True):
         "datatable--header", "datatable--header-hover", "datatable--odd-row", "datatable--even-row",
     }
 
-    BINDINGS = [
-        Binding("enter", "select_cursor", "Detail", show=False, id="table.open"),
-        Binding("up", "cursor_up", "Cursor up", show=False),
-        Binding("down", "cursor_down", "Cursor down", show=False),
-        Binding("right", "scroll_right", "Scroll right", show=False),
-        Binding("left", "scroll_left", "Scroll left", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        # Home/End go to the first/last row (issue 12: Home scrolled sideways); ← → scroll the columns
-        Binding("home,ctrl+home", "first_row", "First row", show=False, id="table.first"),
-        Binding("end,ctrl+end", "last_row", "Last row", show=False, id="table.last"),
-    ]
+    BINDINGS = KEYS["PolicyTable"]
 
     STREAM_INTERVAL = 0.25  # seconds: streamed batches reach the screen at most this often...
     STREAM_INTERVAL_FULL = 1.0  # ...and once a screenful of rows is shown, at most this often
@@ -299,6 +245,14 @@ class PolicyTable(ScrollView, can_focus=True):
             self.table = table
             self.entry = entry
 
+    class NoticeSelected(Message):
+        """Enter, or a click, on a context's notice row."""
+
+        def __init__(self, table: "PolicyTable", context: str) -> None:
+            super().__init__()
+            self.table = table
+            self.context = context
+
     class ViewChanged(Message):
         """Rows, filter or sort changed: `shown` of `total` rows are visible."""
 
@@ -316,7 +270,12 @@ class PolicyTable(ScrollView, can_focus=True):
         self.sort_column = "name"
         self.sort_reverse = False
         self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.columns: tuple[Column, ...] = COLUMNS  # fleet_columns(...) with several contexts
+        self.column_keys = COLUMN_KEYS
+        self.accounts: dict[str, str | None] = {}  # context -> account id, with several contexts
         self.ordered_columns = [TableColumn(c.key, Text(c.label), len(c.label)) for c in COLUMNS]
+        self.changed: set[str] = set()  # keys of rows the watch saw change (shown with CHANGED)
+        self.notices: dict[str, Text] = {}  # context -> its notice row (an error: what happened, what to do)
         self.cursor_row = 0
         self.marked: set[str] = set()  # paths marked with space
         self._keep: Callable[[FleetEntry], bool] = self._matcher()
@@ -329,8 +288,10 @@ class PolicyTable(ScrollView, can_focus=True):
         self._flush_timer: Timer | None = None
         self._last_streamed = float("-inf")  # when merged batches were last applied (monotonic)
         self._last_selected: FleetEntry | None = None
+        self._last_notice: str | None = None
         self.marked: set[str] = set()  # paths marked with space
         self.name_width = name_width(0)  # names longer than this end in `…` (see `on_resize`)
+        self._wide = False  # at least WIDE_TABLE columns wide (see `on_resize`)
         self._hover: tuple[int, int] | None = None  # (row, column) under the mouse; row -1: the header
         self._lines: dict[tuple, Strip] = {}  # rendered lines (see `_line`)
         self._shared: dict[tuple, tuple[Text, int]] = {}  # cells that read the same, shared (see `_cells`)
@@ -351,8 +312,8 @@ class PolicyTable(ScrollView, can_focus=True):
         the next ones, when that interval is over (or sooner, at the next `apply`).
         """
         for entry in entries:
-            self.entries[entry.path] = entry
-            self._pending[entry.path] = None
+            self.entries[entry.key] = entry
+            self._pending[entry.key] = None
         if self._flush_timer is not None:
             return
         full = len(self._order) >= max(self.size.height, 1)
@@ -369,7 +330,7 @@ class PolicyTable(ScrollView, can_focus=True):
         self.apply(())
 
     def replace_all(self, entries: Iterable[FleetEntry]) -> None:
-        self.entries = {e.path: e for e in entries}
+        self.entries = {e.key: e for e in entries}
         self.apply()
 
     def clear_entries(self) -> None:
@@ -392,28 +353,90 @@ class PolicyTable(ScrollView, can_focus=True):
         return list(self._shown[path].cells)
 
     def get_cell(self, path: str, column: str) -> Text:
-        return self._shown[path].cells[COLUMN_KEYS.index(column)]
+        return self._shown[path].cells[self.column_keys.index(column)]
 
     @property
     def selected_entry(self) -> FleetEntry | None:
+        """The entry under the cursor (None on a context's notice row)."""
         if not self._order:
             return None
         return self._shown[self._order[min(self.cursor_row, len(self._order) - 1)]].entry
 
+    @property
+    def selected_notice(self) -> str | None:
+        """The context whose notice row is under the cursor, else None."""
+        if not self._order:
+            return None
+        key = self._order[min(self.cursor_row, len(self._order) - 1)]
+        return key[len(NOTICE):] if key.startswith(NOTICE) else None
+
     def visible(self) -> list[FleetEntry]:
-        """The rows, in display order (merged batches still waiting are applied first)."""
+        """The rows, in display order (merged batches still waiting are applied first); notices left out."""
         if self._pending:
             self.apply(())
-        return [self._shown[path].entry for path in self._order]
+        return [entry for entry in (self._shown[path].entry for path in self._order) if entry is not None]
 
     def select_name(self, name: str) -> bool:
+        """Put the cursor on the policy `name` (or `CONTEXT:NAME` with several contexts)."""
         if self._pending:
             self.apply(())
         for index, path in enumerate(self._order):
-            if self._shown[path].entry.name == name:
+            entry = self._shown[path].entry
+            if entry is not None and (entry.name == name or (entry.context and f"{entry.context}:{entry.name}" == name)):
                 self.move_cursor(row=index)
                 return True
         return False
+
+    # -- contexts: their columns and notice rows, changed rows -----------------------
+
+    def set_contexts(self, accounts: dict[str, str | None] | None) -> None:
+        """With several contexts (context -> account id), the Context and Account columns; None: without."""
+        accounts = dict(accounts) if accounts else {}
+        if accounts == self.accounts:
+            return
+        had = bool(self.accounts)
+        self.accounts = accounts
+        if bool(accounts) != had or accounts:
+            self.columns = fleet_columns(accounts) if accounts else COLUMNS
+            self.column_keys = tuple(c.key for c in self.columns)
+            self.ordered_columns = [TableColumn(c.key, Text(c.label), len(c.label)) for c in self.columns]
+            self._widths = [Counter() for _ in self.columns]
+            self._rendered.clear()
+            self._sort_keys.clear()
+            self._lines.clear()
+            self._layout += 1
+            if self.sort_column not in self.column_keys:
+                self.sort_column, self.sort_reverse = "name", False
+            self.on_resize()
+            self.apply()
+
+    def _context_room(self) -> int:
+        """The Context and Account columns' widths with their padding (0 with one context)."""
+        if not self.accounts:
+            return 0
+        account = max(len("Account"), *(len(clean(a or "")) for a in self.accounts.values())) + 2 * self.CELL_PADDING
+        # the Account column too: an account id cut short reads as another account's
+        return max(len("Context"), *(len(clean(name)) for name in self.accounts)) + 2 * self.CELL_PADDING + account
+
+    def set_notices(self, notices: dict[str, Text]) -> None:
+        """The notice rows (context -> its line), on top of the rows whatever the sort or filter."""
+        if notices == self.notices:
+            return
+        self.notices = dict(notices)
+        self.apply()
+
+    def mark_changed(self, keys: Iterable[str]) -> None:
+        """Rows the watch saw change: marked until the cursor visits them."""
+        new = {key for key in keys if key not in self.changed}
+        if new:
+            self.changed |= new
+            self.apply([key for key in new if key in self.entries])
+
+    def clear_changed(self, key: str) -> None:
+        if key in self.changed:
+            self.changed.discard(key)
+            if key in self.entries:
+                self.apply([key])
 
     # -- marks (space) -------------------------------------------------------------
 
@@ -422,13 +445,17 @@ class PolicyTable(ScrollView, can_focus=True):
         entry = self.selected_entry
         if entry is None:
             return None
-        self.marked ^= {entry.path}
-        self.apply([entry.path])
+        self.marked ^= {entry.key}
+        self.apply([entry.key])
         return entry
 
     def marked_names(self) -> list[str]:
         """The marked policies still listed, in name order."""
         return sorted(e.name for p, e in self.entries.items() if p in self.marked)
+
+    def marked_entries(self) -> list[FleetEntry]:
+        """The marked entries still listed, in name order."""
+        return sorted((e for p, e in self.entries.items() if p in self.marked), key=lambda e: (e.name, e.key))
 
     def clear_marks(self) -> None:
         marked, self.marked = self.marked, set()
@@ -453,7 +480,7 @@ class PolicyTable(ScrollView, can_focus=True):
         self.apply()
 
     def sort_by(self, column: str, reverse: bool | None = None) -> None:
-        if column not in _BY_KEY:
+        if column not in self.column_keys:
             raise KeyError(column)
         if reverse is None:
             reverse = (not self.sort_reverse) if column == self.sort_column else False
@@ -464,15 +491,20 @@ class PolicyTable(ScrollView, can_focus=True):
         self.apply()
 
     def sort_next(self) -> None:
-        index = (COLUMN_KEYS.index(self.sort_column) + 1) % len(COLUMN_KEYS)
-        self.sort_by(COLUMN_KEYS[index], False)
+        index = (self.column_keys.index(self.sort_column) + 1) % len(self.column_keys)
+        self.sort_by(self.column_keys[index], False)
 
     # -- cells ---------------------------------------------------------------------
 
     def name_text(self, entry: FleetEntry) -> Text:
         """The name cell: the mark (if any) and the name, cut with `…` to the name column's share
         of the width (see `on_resize`) so Status and the TVM verdict stay on screen."""
-        return Text(fit((MARK if entry.path in self.marked else "") + clean(entry.name), self.name_width))
+        marked = MARK if entry.key in self.marked else ""
+        if entry.key not in self.changed:
+            return Text(fit(marked + clean(entry.name), self.name_width))
+        text = Text(fit(marked + CHANGED + clean(entry.name), self.name_width))
+        text.stylize(role_style(self.app.theme_variables, "warning", bold=True), len(marked), len(marked) + len(CHANGED))
+        return text
 
     def cells(self, entry: FleetEntry) -> list[Text]:
         """The cells of `entry`'s row, in column order."""
@@ -493,8 +525,8 @@ class PolicyTable(ScrollView, can_focus=True):
         size = a.size if a and policy is not None and policy.value is not None else None
         version = policy.version if policy is not None else None
         name = self.name_text(entry)
-        cells, widths = [name], [name.cell_len]
-        for key in (  # the columns after the name, in COLUMN_KEYS order
+        made = {"name": (name, name.cell_len)}
+        keys = [
             ("status", entry.status, pending),
             ("tvm", a.tvm.kind if a else None, verdict_short(a) if a else "", pending),
             ("version", version),
@@ -503,14 +535,17 @@ class PolicyTable(ScrollView, can_focus=True):
             ("local", entry.local),
             ("key", env.key_id if env else ""),
             ("signed_at", signed_at_cell(env, self._table_width)),  # the date only on a narrow table
-        ):
+        ]
+        if self.accounts:
+            keys += [("context", entry.context or ""), ("account", self.accounts.get(entry.context or "") or "")]
+        for key in keys:
             found = shared.get(key)
             if found is None:
                 cell = self._shared_cell(key, entry)
                 found = shared[key] = (cell, cell.cell_len)
-            cells.append(found[0])
-            widths.append(found[1])
-        return cells, widths
+            made[key[0]] = found
+        order = self.column_keys
+        return [made[k][0] for k in order], [made[k][1] for k in order]
 
     def _shared_cell(self, key: tuple, entry: FleetEntry) -> Text:
         roles = self.app.theme_variables
@@ -526,7 +561,7 @@ class PolicyTable(ScrollView, can_focus=True):
         if column == "local":
             local = key[1]
             return Text(str(local), style=role_style(roles, _LOCAL_ROLE[local])) if local else Text("")
-        if column == "key":
+        if column in ("key", "context", "account"):
             return Text(clean(key[1]))
         return Text(key[1])  # modified, signed_at: plain words
 
@@ -536,11 +571,12 @@ class PolicyTable(ScrollView, can_focus=True):
 
     def _render(self, entry: FleetEntry) -> _Rendered:
         """The cells of `entry`, rendered once per version of the entry and of its mark."""
-        marked = entry.path in self.marked
-        done = self._rendered.get(entry.path)
+        marked = (entry.key in self.marked, entry.key in self.changed)
+        done = self._rendered.get(entry.key)
         if done is None or done.entry is not entry or done.marked != marked:
-            done = _Rendered(entry, marked, *self._cells(entry))
-            self._store(entry.path, done)
+            cells, widths = self._cells(entry)
+            done = _Rendered(entry, marked, cells, widths=widths)
+            self._store(entry.key, done)
         return done
 
     def _store(self, path: str, rendered: _Rendered | None) -> None:
@@ -562,7 +598,8 @@ class PolicyTable(ScrollView, can_focus=True):
         entry = self.entries[path]
         cached = self._sort_keys.get(path)
         if cached is None or cached[0] is not entry:
-            cached = self._sort_keys[path] = (entry, (_BY_KEY[self.sort_column].sort_key(entry), entry.name))
+            column = next(c for c in self.columns if c.key == self.sort_column)
+            cached = self._sort_keys[path] = (entry, (column.sort_key(entry), entry.name, entry.context or ""))
         return cached[1]
 
     # -- rows ----------------------------------------------------------------------
@@ -592,8 +629,8 @@ class PolicyTable(ScrollView, can_focus=True):
         self._sync_widths()
         # The cursor follows its policy, except at the top row: while rows stream in, a
         # cursor that was never moved stays on the first row instead of wandering off.
-        if before is not None and before.path in self._shown and before_index > 0:
-            row = self._order.index(before.path)
+        if before is not None and before.key in self._shown and before_index > 0:
+            row = self._order.index(before.key)
         else:
             row = min(max(before_index, 0), max(self.row_count - 1, 0))
         self._update_size()
@@ -614,8 +651,9 @@ class PolicyTable(ScrollView, can_focus=True):
             rendered = render(entry)
             if keep(entry):
                 wanted[path] = rendered
-        self._shown = wanted
-        self._order = sorted(wanted, key=self._sort_key, reverse=self.sort_reverse)
+        notices = {NOTICE + context: _Rendered(None, (False, False), [], notice) for context, notice in self.notices.items()}
+        self._shown = {**notices, **wanted}
+        self._order = [*notices, *sorted(wanted, key=self._sort_key, reverse=self.sort_reverse)]
 
     def _apply_some(self, paths: Iterable[str]) -> None:
         """Only the rows of `paths`: re-rendered in place, dropped, or placed by bisection."""
@@ -649,11 +687,12 @@ class PolicyTable(ScrollView, can_focus=True):
         if gone:
             order = self._order = [p for p in order if p not in gone]
         sort_key, reverse = self._sort_key, self.sort_reverse
+        lo = len(self.notices)  # the notice rows stay on top
         for path in placing:
             if reverse:
-                at = bisect_right(order, _Descending(sort_key(path)), key=lambda p: _Descending(sort_key(p)))
+                at = bisect_right(order, _Descending(sort_key(path)), lo, key=lambda p: _Descending(sort_key(p)))
             else:
-                at = bisect_right(order, sort_key(path), key=sort_key)
+                at = bisect_right(order, sort_key(path), lo, key=sort_key)
             order.insert(at, path)
 
     def _sync_widths(self) -> None:
@@ -670,7 +709,7 @@ class PolicyTable(ScrollView, can_focus=True):
     def refresh_times(self) -> None:
         """Re-render the relative dates (the clock moved)."""
         now = self.clock()
-        index = COLUMN_KEYS.index("modified")
+        index = self.column_keys.index("modified")
         moved = []
         for path, rendered in self._rendered.items():
             cell = self._modified_text(rendered.entry, now)
@@ -690,9 +729,9 @@ class PolicyTable(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         """A long name never hides Status and the TVM verdict: the name column gets a share of
         the width (format.name_width); the full name is in the detail pane and the tooltip."""
-        width = name_width(self.size.width)
+        width = name_width(self.size.width - self._context_room())
         wide = self.size.width >= WIDE_TABLE
-        if width != self.name_width or wide != getattr(self, "_wide", False):
+        if width != self.name_width or wide != self._wide:
             self.name_width, self._wide = width, wide
             for path in list(self._rendered):
                 self._store(path, None)
@@ -761,11 +800,14 @@ class PolicyTable(ScrollView, can_focus=True):
         entry = self.selected_entry
         if entry is not None:
             self.post_message(self.RowSelected(self, entry))
+        elif self.selected_notice is not None:
+            self.post_message(self.NoticeSelected(self, self.selected_notice))
 
     def _notify_selection(self) -> None:
         current = self.selected_entry
-        if current is not self._last_selected:
-            self._last_selected = current
+        notice = self.selected_notice if current is None else None  # another context's error row is news too
+        if current is not self._last_selected or notice != self._last_notice:
+            self._last_selected, self._last_notice = current, notice
             self.post_message(self.Selected(self, current))
 
     # -- mouse ---------------------------------------------------------------------
@@ -800,7 +842,10 @@ class PolicyTable(ScrollView, can_focus=True):
         """The whole name of a row whose name cell is cut with `…` (the tooltip), else None."""
         if cell is None or cell[0] < 0 or cell[0] >= len(self._order):
             return None
-        name = clean(self._shown[self._order[cell[0]]].entry.name)
+        rendered = self._shown[self._order[cell[0]]]
+        if rendered.entry is None:  # a notice row: the whole of it
+            return rendered.notice.plain if rendered.notice is not None else None
+        name = clean(rendered.entry.name)
         return name if fit(name, self.name_width) != name else None
 
     def on_leave(self, event: events.Leave) -> None:
@@ -818,7 +863,7 @@ class PolicyTable(ScrollView, can_focus=True):
         event.stop()
         if row < 0:
             if column >= 0:
-                self.sort_by(COLUMN_KEYS[column])
+                self.sort_by(self.column_keys[column])
             return
         if row == self.cursor_row:
             self.action_select_cursor()
@@ -883,6 +928,8 @@ class PolicyTable(ScrollView, can_focus=True):
             fixed_style = styles("datatable--fixed").rich_style
             row_style = styles("datatable--odd-row" if row % 2 else "datatable--even-row").rich_style
             cells = rendered.cells
+            if rendered.notice is not None:
+                return self._notice_line(row, rendered.notice, row_style, cursor, hover is True, width, base)
         over = Style()  # the cursor's or the hover's, over the row's own style
         if not header and hover is True:
             over += component("datatable--hover")
@@ -906,6 +953,26 @@ class PolicyTable(ScrollView, can_focus=True):
         fixed_width = columns[0].render_width
         line = Strip(fixed + list(Strip(scrolled).crop(scroll_x + fixed_width, scroll_x + width)))
         return line.adjust_cell_length(width, base).simplify()
+
+    def _notice_line(self, row: int, notice: Text, row_style: Style, cursor: bool, hover: bool, width: int,
+                     base: Style) -> Strip:
+        """A context's notice row: one text across the whole width, never scrolled sideways."""
+        component = self.get_component_rich_style
+        over = Style()
+        if hover:
+            over += component("datatable--hover")
+        if cursor:
+            over += component("datatable--cursor")
+        post = Style.from_color(color=over.color) if over.color else Style()
+        pre = row_style + over + Style.from_meta({"row": row, "column": 0})
+        pad = " " * self.CELL_PADDING
+        text = notice.copy()
+        text.truncate(max(width - 2 * self.CELL_PADDING, 0))
+        segments = [Segment(pad, pre + post)]
+        segments.extend(Segment(s.text, pre + s.style + post) if s.style else Segment(s.text, pre + post)
+                        for s in text.render(self.app.console))
+        segments.append(Segment(" " * max(0, width - text.cell_len - self.CELL_PADDING), pre + post))
+        return Strip(segments).adjust_cell_length(width, base).simplify()
 
     def _cell(self, console, cell: Text, width: int, pre: Style, post: Style, row: int, column: int) -> list[Segment]:
         """A cell as DataTable draws one: padded, cropped to `width`, `pre` under its own style, `post` over it."""

@@ -21,7 +21,6 @@ from typing import Any, Callable
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DirectoryTree, Footer, Static
@@ -29,9 +28,12 @@ from textual.worker import Worker, get_current_worker
 
 from ....errors import SentinelError
 from ....ops.context import Ops
+from ....ops.push import PushError
+from ....ops.sign import InvalidPolicy
 from ...format import clean, role_style
-from ...shell import shell
+from ...shell import AppScreen, shell
 from .steps import FAIL, PASS, PENDING, RUNNING, SKIP, StepList
+from ...keymap import KEYS
 
 __all__ = ["FlowScreen", "PolicyFileTree", "error_text", "FAIL", "PASS", "PENDING", "RUNNING", "SKIP"]
 
@@ -41,10 +43,9 @@ Job = Callable[[Callable[[], bool]], Any]
 def error_text(error: BaseException) -> tuple[str, str, str]:
     """(what, fix, what SSM holds) for any exception, never a traceback."""
     if isinstance(error, SentinelError):
-        return error.what, error.fix, getattr(error, "ssm_state", "") or ""
-    check = getattr(error, "check", None)  # ops.sign.InvalidPolicy
-    if check is not None and getattr(check, "error", None) is not None:
-        return str(check.error), "Fix the policy file and try again.", ""
+        return error.what, error.fix, error.ssm_state if isinstance(error, PushError) else ""
+    if isinstance(error, InvalidPolicy) and error.check.error is not None:
+        return str(error.check.error), "Fix the policy file and try again.", ""
     return (f"Unexpected {type(error).__name__}: {error}",
             "This is a bug in sentinel-tui; nothing more was attempted. Please report it.", "")
 
@@ -57,7 +58,7 @@ class PolicyFileTree(DirectoryTree):
                 (p.is_dir() or p.suffix in (".yaml", ".yml"))]
 
 
-class FlowScreen(Screen):
+class FlowScreen(Screen, AppScreen):
     """Base of the guided flows. Subclasses set STEPS and FLOW_TITLE and compose_body()."""
 
     CSS_PATH = "flows.tcss"
@@ -65,13 +66,7 @@ class FlowScreen(Screen):
     FLOW_TITLE = "Flow"
     HELP_TITLE = "Flow"
 
-    BINDINGS = [
-        Binding("escape", "cancel_flow", "Cancel / close", id="flow.cancel",
-                tooltip="Before the first write: cancel, nothing changes. After the result: close."),
-        Binding("q", "quit_flow", "Close", show=False, id="flow.quit",
-                tooltip="Close the flow as esc does (the app's q quits only from the browser); asks while a "
-                        "write runs"),
-    ]
+    BINDINGS = KEYS["FlowScreen"]
 
     def __init__(self, ops: Ops, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -149,7 +144,7 @@ class FlowScreen(Screen):
             text.append("\nSSM now holds: ", style=Style(bold=True))
             text.append(clean(ssm_state))
         self.outcome(text, "error")
-        if not isinstance(error, (SentinelError,)) and getattr(error, "check", None) is None:
+        if not isinstance(error, (SentinelError, InvalidPolicy)):
             shell(self).show_error(error)
 
     # -- workers ---------------------------------------------------------------------
@@ -243,7 +238,7 @@ class FlowScreen(Screen):
     def refresh_app_entry(self, name: str) -> None:
         """Tell the app a pair changed, so the browser shows the new state."""
         try:
-            shell(self).refresh_entry(name)
+            shell(self).refresh_entry(name, self.ops)
         except Exception:  # the browser catches up on the next refresh
             pass
 

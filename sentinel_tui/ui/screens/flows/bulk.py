@@ -11,7 +11,6 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, ProgressBar, Static
 
@@ -22,7 +21,9 @@ from ....ops.bulk import CANCELLED, FAILED, OK, RUNNING as ITEM_RUNNING, SKIPPED
 from ....ops.context import Ops
 from ....ops.fleet import FleetEntry
 from ...format import clean, role_style, status_text
+from ...shell import shell
 from .base import FAIL, PASS, RUNNING, SKIP, FlowScreen
+from ...keymap import KEYS
 
 __all__ = ["BulkResignFlow"]
 
@@ -41,7 +42,7 @@ class BulkResignFlow(FlowScreen):
         ("summary", "Summary"),
     ]
 
-    BINDINGS = [Binding("enter", "proceed", "Continue", id="bulk.proceed")]
+    BINDINGS = KEYS["BulkResignFlow"]
 
     def __init__(self, ops: Ops, names: list[str], *, key_id: str | None = None, id: str | None = None) -> None:
         super().__init__(ops, id=id)
@@ -124,6 +125,9 @@ class BulkResignFlow(FlowScreen):
             enforcing = sorted({t.source for e in self.entries.values() for t in e.tvms
                                 if t.verifies and t.enforcing})
             text = Text()
+            where = shell(self).target_words(self.ops)
+            if where:  # several contexts: the account written to, in words
+                text.append(f"Re-signs in {clean(where)}.\n", style=role_style(roles, "accent", bold=True))
             text.append("Press enter again to re-sign, esc to cancel (nothing is written).\n",
                         style=Style(bold=True))
             if enforcing:
@@ -210,6 +214,6 @@ class BulkResignFlow(FlowScreen):
 
     def _failed(self, error: BaseException) -> None:
         self.phase = "done"
-        self.step("resign", SKIP if getattr(error, "kind", "") == "read-only" else FAIL)
+        self.step("resign", SKIP if isinstance(error, SentinelError) and error.kind == "read-only" else FAIL)
         self.show_failure(error, step=None, title="Nothing was re-signed")
         self.keys("esc: close")

@@ -16,7 +16,6 @@ from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, DirectoryTree, Input, Static
 
@@ -25,7 +24,9 @@ from ....ops.context import Ops
 from ....ops.push import PushError, PushPlan, PushResult, execute_push, plan_push
 from ....ops.sign import InvalidPolicy
 from ...format import clean, role_style
+from ...shell import shell
 from .base import FAIL, PASS, PENDING, RUNNING, SKIP, FlowScreen, PolicyFileTree, error_text
+from ...keymap import KEYS
 
 from ....ops.diffs import DiffRequest
 from ...widgets.diff_view import DiffView
@@ -48,11 +49,15 @@ EXEC_STEPS = [
 _STATE = {"start": RUNNING, "ok": PASS, "fail": FAIL, "skip": SKIP}
 
 
-def confirm_text(plan: PushPlan, roles, *, verb: str = "Push") -> Text:
-    """Everything the operator confirms: target, create/update, version replaced, size, key, TVMs."""
+def confirm_text(plan: PushPlan, roles, *, verb: str = "Push", where: str | None = None) -> Text:
+    """Everything the operator confirms: target, create/update, version replaced, size, key, TVMs.
+    `where`: with several contexts, the account, context and region written to, in words."""
     bold = Style(bold=True)
     text = Text()
     text.append(f"{verb} {clean(plan.source)}\n", style=bold)
+    if where:
+        text.append(f"{'into':<11}", style=Style(dim=True))
+        text.append(clean(where) + "\n", style=role_style(roles, "accent", bold=True))
     rows = [
         ("target", plan.path),
         ("action", ("create: no policy is stored there yet"
@@ -126,9 +131,7 @@ class WriteFlow(FlowScreen):
     Subclasses make `self.plan` and call `self.review(plan)`; they implement `execute`.
     """
 
-    BINDINGS = [
-        Binding("enter", "proceed", "Continue", id="flow.proceed", tooltip="Go to the next step"),
-    ]
+    BINDINGS = KEYS["WriteFlow"]
 
     def __init__(self, ops: Ops, *, id: str | None = None) -> None:
         super().__init__(ops, id=id)
@@ -190,7 +193,8 @@ class WriteFlow(FlowScreen):
         plan = self.plan
         assert plan is not None
         roles = self.app.theme_variables
-        self.query_one("#confirm-text", Static).update(confirm_text(plan, roles, verb=self.VERB))
+        self.query_one("#confirm-text", Static).update(
+            confirm_text(plan, roles, verb=self.VERB, where=shell(self).target_words(self.ops)))
         self._show_access()
         ask = self.query_one("#confirm-ask", Static)
         field = self.query_one("#confirm-name", Input)
@@ -370,7 +374,7 @@ class WriteFlow(FlowScreen):
                 self.step(key, FAIL, what)
             elif state == PENDING:
                 self.step(key, SKIP, "not run")
-        written = bool(getattr(error, "written", False))
+        written = isinstance(error, PushError) and error.written
         if not ssm_state and self.plan is not None and not written:
             ssm_state = "unchanged: nothing was written"
         roles = self.app.theme_variables
@@ -384,7 +388,7 @@ class WriteFlow(FlowScreen):
             text.append("\nSSM now holds: ", style=Style(bold=True))
             text.append(clean(ssm_state) + "\n")
         if written:
-            restored = getattr(error, "restored", None)
+            restored = isinstance(error, PushError) and error.restored
             text.append("\nThe previous policy and signature were put back automatically.\n" if restored else
                         "\nPutting the previous pair back FAILED: repair it now (restore an earlier version).\n",
                         style=role_style(roles, "warning" if restored else "error", bold=True))
@@ -521,7 +525,7 @@ class PushFlow(WriteFlow):
     def _planned(self, plan: PushPlan) -> None:
         warnings = plan.check.warnings
         why = f"valid; {len(plan.data):,} of 4,096 bytes"
-        tests = getattr(plan, "tests", None)  # NAME.tests.yaml beside the file (issue 14)
+        tests = plan.tests  # NAME.tests.yaml beside the file (issue 14)
         if tests is not None:
             why += f"; tests: {tests.summary()}"
         if warnings:

@@ -14,7 +14,6 @@ from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, DirectoryTree, OptionList, Static
 from textual.widgets.option_list import Option
@@ -26,6 +25,7 @@ from ....ops.context import Ops
 from ....ops.sign import KeyOption, SignResult, key_options, sign_file
 from ...format import clean, role_style
 from .base import FAIL, PASS, RUNNING, SKIP, FlowScreen, PolicyFileTree, error_text
+from ...keymap import KEYS
 
 __all__ = ["SignFlow", "envelope_path"]
 
@@ -47,14 +47,11 @@ class SignFlow(FlowScreen):
         ("save", "Save the envelope next to the file (0600)"),
         ("verify", "Verify at once"),
     ]
-    BINDINGS = [
-        Binding("P", "push_signed", "Push it", id="sign.push",
-                tooltip="After signing: the guided push of the signed file (it asks for the target name)"),
-    ]
+    BINDINGS = KEYS["SignFlow"]
 
     def check_action(self, action: str, parameters) -> bool | None:
         if action == "push_signed":
-            return self.phase == "done" and self.result is not None and bool(getattr(self.result, "verified", False))
+            return self.phase == "done" and isinstance(self.result, SignResult) and self.result.verified
         return True
 
     def action_push_signed(self) -> None:
@@ -263,7 +260,7 @@ class SignFlow(FlowScreen):
         self.phase = "done"
         what, _fix, _ = error_text(error)
         output = envelope_path(self.file)
-        if getattr(error, "kind", "") == "read-only":
+        if isinstance(error, SentinelError) and error.kind == "read-only":
             self.step("sign", SKIP, "refused: read-only")
         elif isinstance(error, FileError):
             self.step("sign", PASS)

@@ -13,7 +13,6 @@ from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, DirectoryTree, Static
 
@@ -25,6 +24,7 @@ from ....ops.verify import VerifyReport, verify_file, verify_remote
 from ...format import clean, role_style
 from .base import FAIL, PASS, PENDING, RUNNING, SKIP, FlowScreen, PolicyFileTree
 from .sign import envelope_path
+from ...keymap import KEYS
 
 __all__ = ["VerifyFlow"]
 
@@ -42,12 +42,7 @@ class VerifyFlow(FlowScreen):
         ("key", "Made with the TVM's key"),
         ("policy parse", "The TVM parses the policy"),
     ]
-    BINDINGS = [
-        Binding("k", "toggle_via", "KMS / offline", id="verify.via",
-                tooltip="Verify through KMS (what the TVM does) or offline with the cached public key"),
-        Binding("o", "pick_file", "Local file", id="verify.file", tooltip="Verify a local file and its .sig"),
-        Binding("t", "stored", "Stored pair", id="verify.stored", tooltip="Verify the stored pair again"),
-    ]
+    BINDINGS = KEYS["VerifyFlow"]
 
     def __init__(self, ops: Ops, name: str | None = None, *, file: str | Path | None = None,
                  signature: str | Path | None = None, via: str = "kms", id: str | None = None) -> None:
