@@ -187,6 +187,8 @@ class FleetContexts:
         try:
             # the app's warm start, per context: the cache shown at once, then confirmed with metadata listings
             cached = fleet_cache.read(ops) if use_cache and base is None and identity_error is None else None
+            if cached is not None and not fleet_cache.same_account(ops, cached):
+                cached = None  # kept for another account than the one this context reaches now
             if cached is not None:
                 self._call(self._cached, state, load_id, cached)
                 snap = ops.fleet.confirm(cached, emit, cancelled)
