@@ -95,6 +95,7 @@ class SentinelApp(App[int]):
 
     BINDINGS = KEYS["SentinelApp"]
 
+    POST_INTERVAL = 0.1  # seconds: streamed pages reach the app's thread at most this often (see _fleet_worker)
     ops: var[Ops] = var(None, always_update=True)  # type: ignore[assignment]
     identity = var(None)
     identity_error = var(None)
@@ -274,9 +275,19 @@ class SentinelApp(App[int]):
         def cancelled() -> bool:
             return worker.is_cancelled
 
-        def emit(entries: list[FleetEntry]) -> None:
-            if not cancelled():
-                self.post_message(FleetUpdated(ops, entries, load_id=load_id))
+        # Pages (ten entries) are handed to the app together, at most every POST_INTERVAL (the
+        # first at once): each message costs the app's thread, which the loading thread needs.
+        batch: list[FleetEntry] = []
+        posted = [float("-inf")]
+
+        def emit(entries: list[FleetEntry], *, flush: bool = False) -> None:
+            if cancelled():
+                return
+            batch.extend(entries)
+            if batch and (flush or monotonic() - posted[0] >= self.POST_INTERVAL):
+                posted[0] = monotonic()
+                self.post_message(FleetUpdated(ops, list(batch), load_id=load_id))
+                batch.clear()
 
         shown = fleet_cache.read(ops) if cached else None  # no call: shown before STS answers
         if shown is not None:
@@ -288,6 +299,7 @@ class SentinelApp(App[int]):
             snapshot = ops.fleet.load(emit, cancelled)
         else:
             snapshot = ops.fleet.refresh(base, emit, cancelled)
+        emit([], flush=True)
         if not cancelled():
             self.post_message(FleetUpdated(ops, done=True, snapshot=snapshot, load_id=load_id))
             if self.use_cache:
