@@ -306,6 +306,26 @@ def _without_model(assessment: Assessment | None) -> Assessment | None:
     return replace(assessment, check=PolicyCheck(None, check.error, check.warnings))
 
 
+class _Beside:
+    """`work()` in a thread of its own, started now; `result()` waits for its answer (False
+    when it raised: what cannot be checked is not confirmed)."""
+
+    def __init__(self, work: Callable[[], bool]) -> None:
+        self._answer = False
+        self._thread = threading.Thread(target=self._run, args=(work,), daemon=True, name="sentinel-beside")
+        self._thread.start()
+
+    def _run(self, work: Callable[[], bool]) -> None:
+        try:
+            self._answer = bool(work())
+        except Exception:
+            self._answer = False
+
+    def result(self) -> bool:
+        self._thread.join()
+        return self._answer
+
+
 class FleetService:
     """The one place both front ends go for policy state."""
 
@@ -501,14 +521,23 @@ class FleetService:
         return snap
 
     def confirm(self, cached: FleetSnapshot, on_update: Update | None = None,
-                cancelled: Callable[[], bool] = lambda: False) -> FleetSnapshot:
+                cancelled: Callable[[], bool] = lambda: False, *,
+                same_account: Callable[[], bool] | None = None) -> FleetSnapshot | None:
         """Confirm a fleet shown from the cache (ops/cache.py): metadata listings, and values only for
-        the rows whose versions moved. A change of the TVMs' configuration drops the cache: a full load."""
+        the rows whose versions moved. A change of the TVMs' configuration drops the cache: a full load.
+
+        `same_account` (ops/cache.same_account: STS) runs beside the listings and the TVM
+        discovery; when it says the cache was kept for another account, nothing is confirmed
+        and None is returned (the caller drops the rows and loads afresh)."""
         listing = self._list_versions(cached.root)  # started now, beside the TVM discovery
+        check = _Beside(same_account) if same_account is not None else None
         try:
             tvms = self.tvm_discovery.list()
         except SentinelError:
             tvms = None
+        if check is not None and not check.result():
+            listing.cancel()
+            return None
         if tvms is None or sorted(map(repr, tvms)) != sorted(map(repr, cached.tvms)):
             listing.cancel()
             return self.load(on_update, cancelled)

@@ -290,14 +290,16 @@ class SentinelApp(App[int]):
                 batch.clear()
 
         shown = fleet_cache.read(ops) if cached else None  # no call: shown before STS answers
+        snapshot = None
         if shown is not None:
             self.post_message(FleetUpdated(ops, reset=True, snapshot=shown, cached=True, load_id=load_id))
-        if shown is not None and fleet_cache.same_account(ops, shown):
-            snapshot = ops.fleet.confirm(shown, emit, cancelled)
-        elif base is None:  # no cache, or one kept for another account (its rows are dropped)
+            # the account (STS) is checked beside the confirmation's listings (None: another account's)
+            snapshot = ops.fleet.confirm(shown, emit, cancelled,
+                                         same_account=lambda: fleet_cache.same_account(ops, shown))
+        if snapshot is None and base is None:  # no cache, or one kept for another account (rows dropped)
             self.post_message(FleetUpdated(ops, reset=True, load_id=load_id))
             snapshot = ops.fleet.load(emit, cancelled)
-        else:
+        elif snapshot is None:
             snapshot = ops.fleet.refresh(base, emit, cancelled)
         emit([], flush=True)
         if not cancelled():

@@ -162,6 +162,9 @@ def test_the_cache_is_found_before_sts_answers_and_one_kept_for_another_account_
     assert not cache.same_account(second, shown)
     assert counter.count("sts.GetCallerIdentity") == 1
     assert second.fleet.keys.known_public_keys() == {}
+    # Confirming checks the account beside its listings: nothing is confirmed, no value read.
+    assert second.fleet.confirm(shown, same_account=lambda: cache.same_account(second, shown)) is None
+    assert counter.count("ssm.GetParameter") == 0 and second.fleet.keys.known_public_keys() == {}
 
     # After a load for the account it reaches, the pointer names it again.
     assert cache.save(second, second.fleet.load())
