@@ -66,9 +66,11 @@ def closing_note(results: dict) -> str:
         f"**Calls.** A load makes 2 x ceil(N/10) listing pages and one GetPublicKey per key, as the target "
         f"says, plus {over} more: one empty page at the end of each listing (the emulator hands out a "
         "NextToken after a page that is exactly full, N being a multiple of ten here; AWS promises nothing "
-        "better, and a listing cannot know it has ended until a page comes back without a token) and one "
-        "ListFunctions, which finds the TVMs "
-        "whose keys decide each policy's status. Neither grows with N and neither can be dropped without "
+        "better, and a listing cannot know it has ended until a page comes back without a token), one "
+        "ListFunctions, which finds the TVMs whose keys decide each policy's status"
+        + (", and one DescribeKey per key (its state: KMS refuses a disabled key, so a TVM with one denies)"
+           if any(x["calls"].get("kms.DescribeKey") for x in r["loads"]) else "")
+        + ". None grows with N and none can be dropped without "
         "losing the TVM verdicts or the end of the listing; the target as written "
         + ("is missed by that constant." if verdict and verdict != "met" else "is met.")
         + " No policy costs a KMS call: the naive loop's Verify per policy becomes one GetPublicKey per key.")
@@ -205,7 +207,8 @@ def closing_note(results: dict) -> str:
                 f"N = {size:,}: {aws['ratio']:.0f}x the naive loop ({aws['naive']['seconds']:.0f} s, its "
                 f"{aws['naive']['api_calls']:,} calls one after the other at 20-60 ms each), {aws['of_floor']:.2f}x "
                 f"the floor ({floor['api_calls']} listing calls in {floor['seconds']:.2f} s); the load's {extra} "
-                f"other calls (ListFunctions, one GetPublicKey per key) wait on the loading thread, and "
+                f"other calls (ListFunctions, one GetPublicKey and one DescribeKey per key) run on the loading "
+                f"thread while the listings go on, and "
                 f"{throttled} attempts were throttled")
         text = "**AWS-like mode.** " + "; ".join(parts) + ". "
         size, aws = aws_sizes[-1]
