@@ -111,6 +111,7 @@ class KeyService:
         self._lock = threading.Lock()
         self.public_key_fetches = 0
         self._states: dict[str, tuple[float, KeyInfo | None]] = {}
+        self._state_lock = threading.Lock()
 
     def check_usable(self, key_id: str, operation: str) -> None:
         """Refuse, as KMS on AWS does, a Sign/Verify/GetPublicKey with a key that is not Enabled.
@@ -118,18 +119,17 @@ class KeyService:
         One DescribeKey per key every STATE_TTL seconds. When the state cannot be read (DescribeKey
         denied, no such key) nothing is decided here: the call itself answers.
         """
-        now = time.monotonic()
-        with self._lock:
+        with self._state_lock:  # threads verifying at once share one DescribeKey
+            now = time.monotonic()
             seen = self._states.get(key_id)
-        if seen is None or now - seen[0] > self.STATE_TTL:
-            try:
-                info: KeyInfo | None = self.describe(key_id, fresh=True)
-            except SentinelError:
-                info = None
-            with self._lock:
+            if seen is None or now - seen[0] > self.STATE_TTL:
+                try:
+                    info: KeyInfo | None = self.describe(key_id, fresh=True)
+                except SentinelError:
+                    info = None
                 self._states[key_id] = (now, info)
-        else:
-            info = seen[1]
+            else:
+                info = seen[1]
         refusal = state_refusal(info.arn, info.state) if info is not None else None
         if refusal is not None:
             code, message = refusal

@@ -80,3 +80,30 @@ def test_the_state_is_read_once_and_again_after_the_ttl(ops, demo, call_counter)
     with pytest.raises(SentinelError) as caught:
         keys.check_usable(ALIAS, "Verify")
     assert caught.value.kind == "key-disabled"
+
+
+def test_threads_checking_one_key_at_once_share_one_describe(ops, demo, call_counter):
+    """A load verifies on several threads: the state is read once however many ask at the same time."""
+    import threading
+
+    from sentinel_tui.aws.faults import on_call
+
+    fresh = ops.switch()
+    started = threading.Barrier(4)
+
+    def slow_describe(params):
+        import time
+        time.sleep(0.2)  # the others arrive while the first DescribeKey is on its way
+
+    fresh.clients.add_hook(on_call("kms", "DescribeKey", slow_describe))
+
+    def check():
+        started.wait()
+        fresh.fleet.keys.check_usable(ALIAS, "Verify")
+
+    threads = [threading.Thread(target=check) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert call_counter.calls.count("kms.DescribeKey") == 1
