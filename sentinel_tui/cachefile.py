@@ -26,21 +26,32 @@ from .fileio import write_private
 FORMAT = 1
 
 
-def cache_path(key: dict[str, str], directory: Path | None = None) -> Path:
-    """The file for `key` (its fields hashed: the file name says nothing about the account)."""
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode("utf-8")).hexdigest()[:32]
-    return (directory or cache_dir()) / "fleet" / f"{digest}.json"
+def _hashed(fields: dict[str, str], prefix: str, directory: Path | None) -> Path:
+    """A file named by a hash of `fields`: the name says nothing about the account or profile."""
+    digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode("utf-8")).hexdigest()[:32]
+    return (directory or cache_dir()) / "fleet" / f"{prefix}{digest}.json"
 
 
-def read_cache(key: dict[str, str], directory: Path | None = None) -> dict | None:
-    """The cached document for `key`, or None (absent, unreadable, another format, not private)."""
-    path = cache_path(key, directory)
+def _read_private(path: Path) -> object | None:
+    """The JSON in `path` when it is a regular file only its owner can read; None otherwise."""
     try:
         info = path.lstat()
         if not stat.S_ISREG(info.st_mode) or info.st_mode & 0o077:
             return None
-        document = json.loads(path.read_bytes())
+        return json.loads(path.read_bytes())
     except (OSError, ValueError):
+        return None
+
+
+def cache_path(key: dict[str, str], directory: Path | None = None) -> Path:
+    """The file for `key` (its fields hashed: the file name says nothing about the account)."""
+    return _hashed(key, "", directory)
+
+
+def read_cache(key: dict[str, str], directory: Path | None = None) -> dict | None:
+    """The cached document for `key`, or None (absent, unreadable, another format, not private)."""
+    document = _read_private(cache_path(key, directory))
+    if document is None:
         return None
     if not isinstance(document, dict) or document.get("format") != FORMAT or document.get("key") != key:
         remove_cache(key, directory)
@@ -56,20 +67,12 @@ def write_cache(key: dict[str, str], document: dict, directory: Path | None = No
 
 def account_path(where: dict[str, str], directory: Path | None = None) -> Path:
     """The file that names the account last seen for `where` (a profile, region and endpoint)."""
-    digest = hashlib.sha256(json.dumps(where, sort_keys=True).encode("utf-8")).hexdigest()[:32]
-    return (directory or cache_dir()) / "fleet" / f"account-{digest}.json"
+    return _hashed(where, "account-", directory)
 
 
 def read_account(where: dict[str, str], directory: Path | None = None) -> str | None:
     """The account last seen for `where` (None: never, or the file is unusable)."""
-    path = account_path(where, directory)
-    try:
-        info = path.lstat()
-        if not stat.S_ISREG(info.st_mode) or info.st_mode & 0o077:
-            return None
-        document = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return None
+    document = _read_private(account_path(where, directory))
     if (not isinstance(document, dict) or document.get("format") != FORMAT or document.get("where") != where
             or not isinstance(document.get("account"), str)):
         return None
