@@ -6,6 +6,15 @@ from ..errors import SentinelError
 from .base import EXIT_ERROR, EXIT_FAIL, EXIT_OK, confirm, err, make_ops, out
 
 
+def _refusal(label: str, exc, *, fix: bool = True) -> None:
+    """A PlanError/PlanRefused on stderr: `label: what`, its problems indented, then the fix."""
+    err(f"{label}: {exc.what}")
+    for problem in exc.problems:
+        err(f"  {problem}")
+    if fix and exc.fix:
+        err(f"fix: {exc.fix}")
+
+
 def cmd_plan(args) -> int:
     from ..fileio import write_private
     from ..ops.plan import PlanError, make_plan, plan_lines, plan_markdown
@@ -14,11 +23,7 @@ def cmd_plan(args) -> int:
     try:
         plan = make_plan(ops, args.dir, prune=args.prune, resign_invalid=args.resign_invalid)
     except PlanError as exc:
-        err(f"error: {exc.what}")
-        for problem in exc.problems:
-            err(f"  {problem}")
-        if exc.fix:
-            err(f"fix: {exc.fix}")
+        _refusal("error", exc)
         return EXIT_ERROR
     lines = plan_lines(plan, diffs=not args.quiet)
     for line in (lines[-2:] if args.quiet else lines):
@@ -48,11 +53,7 @@ def cmd_apply(args) -> int:
             return EXIT_OK
         check_plan(ops, plan, folder)
     except PlanRefused as exc:
-        err(f"refused: {exc.what}")
-        for problem in exc.problems:
-            err(f"  {problem}")
-        if exc.fix:
-            err(f"fix: {exc.fix}")
+        _refusal("refused", exc)
         return EXIT_FAIL
     except SentinelError as exc:
         if getattr(exc, "kind", "") != "read-only":
@@ -87,9 +88,7 @@ def cmd_apply(args) -> int:
         result = apply_plan(ops, plan, folder=folder, keep_going=args.keep_going, progress=progress,
                             cancelled=stop.is_set)
     except PlanRefused as exc:  # something moved between the check above and the apply's own check
-        err(f"refused: {exc.what}")
-        for problem in exc.problems:
-            err(f"  {problem}")
+        _refusal("refused", exc, fix=False)
         return EXIT_FAIL
     finally:
         if in_main:
