@@ -33,18 +33,20 @@ async def _main_screen(app, pilot) -> None:
     await _settle(app, pilot)
 
 
-async def _detail(app, pilot) -> None:
-    await _settle(app, pilot)
-    app.execute_command("open legacy")
-    await _settle(app, pilot)
+def _after(command: str, *keys: str) -> Callable[..., Awaitable[None]]:
+    """The shot of the screen a `:` command (then `keys`) leaves, once everything has settled."""
+    async def shot(app, pilot) -> None:
+        await _settle(app, pilot)
+        app.execute_command(command)
+        await _settle(app, pilot)
+        if keys:
+            await pilot.press(*keys)
+            await _settle(app, pilot)
+    return shot
 
 
-async def _signature(app, pilot) -> None:
-    await _settle(app, pilot)
-    app.execute_command("open team/data/analytics")
-    await _settle(app, pilot)
-    await pilot.press("2")
-    await _settle(app, pilot)
+_detail = _after("open legacy")
+_signature = _after("open team/data/analytics", "2")  # its Signature tab
 
 
 async def _filter(app, pilot) -> None:
@@ -114,17 +116,11 @@ async def _doctor(app, pilot) -> None:
     await _settle(app, pilot)
 
 
-async def _explain(app, pilot) -> None:
-    await _settle(app, pilot)
-    app.execute_command("explain 2026/11/30 09:41:07 ERROR: Failed to load policy: "
-                        "/sentinel/policies/team/data/analytics: policy signature verification failed")
-    await _settle(app, pilot)
+_explain = _after("explain 2026/11/30 09:41:07 ERROR: Failed to load policy: "
+                  "/sentinel/policies/team/data/analytics: policy signature verification failed")
 
 
-async def _keysetup(app, pilot) -> None:
-    await _settle(app, pilot)
-    app.execute_command("keysetup")
-    await _settle(app, pilot)
+_keysetup = _after("keysetup")
 
 
 async def _settle_flow(app, pilot) -> None:
